@@ -1,0 +1,159 @@
+"""Validation at the public edge. Kernels behind it assume valid input.
+
+Every check raises one of the typed errors of :mod:`almanac.errors` with the message template of
+:func:`almanac.errors.problem`: what was expected, what came, and the fix. Checks that read values
+(ranges, finiteness) cost one reduction each; call them once per public call, never inside a loop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from almanac.errors import ConfigError, DomainError, ShapeError, TargetError, problem
+
+__all__ = [
+    "check_choice",
+    "check_class_indices",
+    "check_finite",
+    "check_floating",
+    "check_in_range",
+    "check_ndim",
+    "check_number",
+    "check_probabilities",
+    "check_same_shape",
+    "check_tensor",
+    "to_tensor",
+]
+
+
+def check_choice(value: Any, name: str, allowed: Iterable[Any]) -> Any:
+    """``value`` must be one of ``allowed`` (ConfigError)."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise problem(ConfigError, name, f"to be one of {', '.join(map(repr, allowed))}", repr(value),
+                      f"pass {name}={allowed[0]!r} or another of these")
+    return value
+
+
+def check_number(
+    value: Any,
+    name: str,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+) -> Any:
+    """``value`` must be a real number (an int when ``integer``) in the interval given (ConfigError)."""
+    kind = "an integer" if integer else "a number"
+    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok_type:
+        raise problem(ConfigError, name, f"to be {kind}", f"{value!r} ({type(value).__name__})",
+                      f"pass {name} as {kind}")
+    lo_ok = value > low if low_open else value >= low
+    hi_ok = value < high if high_open else value <= high
+    if not (lo_ok and hi_ok) or (not integer and math.isnan(value)):
+        interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise problem(ConfigError, name, f"to be in {interval}", repr(value), f"pass {name} within {interval}")
+    return value
+
+
+def to_tensor(value: Any, name: str) -> torch.Tensor:
+    """A tensor from a tensor, NumPy array or (nested) list of numbers (ShapeError/TargetError otherwise)."""
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (np.ndarray, np.generic, list, tuple, int, float)):
+        array = np.asarray(value)
+        if array.dtype == object or array.dtype.kind not in "biuf":
+            raise problem(TargetError, name, "to hold numbers", f"dtype {array.dtype}",
+                          "convert it to a numeric array")
+        return torch.from_numpy(np.ascontiguousarray(array))
+    raise problem(TargetError, name, "to be a tensor, NumPy array or list of numbers", type(value).__name__,
+                  "convert it with torch.as_tensor")
+
+
+def check_tensor(value: Any, name: str) -> torch.Tensor:
+    """``value`` must be a ``torch.Tensor`` (TargetError)."""
+    if not isinstance(value, torch.Tensor):
+        raise problem(TargetError, name, "to be a torch.Tensor", type(value).__name__,
+                      "convert it with torch.as_tensor")
+    return value
+
+
+def check_floating(value: torch.Tensor, name: str) -> torch.Tensor:
+    """``value`` must have a floating dtype (TargetError)."""
+    if not value.is_floating_point():
+        raise problem(TargetError, name, "to be a floating-point tensor", f"dtype {value.dtype}",
+                      f"pass {name}.float()")
+    return value
+
+
+def check_ndim(value: torch.Tensor, name: str, allowed: Sequence[int] | None = None, *, at_least: int = 0) -> None:
+    """``value.ndim`` must be one of ``allowed`` and at least ``at_least`` (ShapeError)."""
+    if (allowed is not None and value.ndim not in allowed) or value.ndim < at_least:
+        want = f"{' or '.join(map(str, allowed))} dimensions" if allowed is not None else f"≥ {at_least} dimensions"
+        raise problem(ShapeError, name, f"to have {want}", f"shape {tuple(value.shape)}",
+                      "reshape it (for example with .view or .unsqueeze)")
+
+
+def check_same_shape(a: torch.Tensor, b: torch.Tensor, a_name: str = "input", b_name: str = "target") -> None:
+    """Shapes must be equal; almanac never broadcasts silently (ShapeError)."""
+    if a.shape != b.shape:
+        fix = (f"squeeze the trailing 1 of `{a_name if a.ndim > b.ndim else b_name}`"
+               if abs(a.ndim - b.ndim) == 1 and (a.squeeze(-1).shape == b.shape or b.squeeze(-1).shape == a.shape)
+               else "pass tensors of the same shape; almanac never broadcasts")
+        raise problem(ShapeError, b_name, f"to have the shape of `{a_name}` {tuple(a.shape)}",
+                      f"{tuple(b.shape)}", fix)
+
+
+def check_finite(value: torch.Tensor, name: str) -> None:
+    """No NaN or inf in ``value`` (DomainError). One reduction, one sync."""
+    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        bad = int((~torch.isfinite(value)).sum())
+        raise problem(DomainError, name, "to be finite", f"{bad} NaN or inf values",
+                      "remove or impute them before calling")
+
+
+def check_in_range(
+    value: torch.Tensor, name: str, low: float, high: float, error: type = DomainError, fix: str = ""
+) -> None:
+    """All values of ``value`` in [low, high], NaN included as a failure. One ``aminmax`` pass."""
+    if value.numel() == 0:
+        return
+    lo, hi = torch.aminmax(value.detach())
+    lo_v, hi_v = float(lo), float(hi)
+    if not (lo_v >= low and hi_v <= high):  # NaN fails both comparisons
+        raise problem(error, name, f"to lie in [{low:g}, {high:g}]", f"min {lo_v:g}, max {hi_v:g}",
+                      fix or f"map {name} into [{low:g}, {high:g}]")
+
+
+def check_probabilities(value: torch.Tensor, name: str, *, logits_keyword: str = "from_logits=True") -> None:
+    """Probabilities in [0, 1] (DomainError). Never guesses logits from values: it asks for the keyword."""
+    check_in_range(value, name, 0.0, 1.0, DomainError,
+                   f"pass probabilities, or pass {logits_keyword} if these are logits")
+
+
+def check_class_indices(
+    target: torch.Tensor, name: str, num_classes: int | None, ignore_index: int | None = None
+) -> None:
+    """Integer class indices in [0, num_classes), ``ignore_index`` allowed (TargetError)."""
+    if target.is_floating_point() or target.dtype == torch.bool or target.is_complex():
+        raise problem(TargetError, name, "to hold integer class indices", f"dtype {target.dtype}",
+                      f"pass {name}.long(), or probabilities of the same shape as the scores")
+    if target.numel() == 0 or num_classes is None:
+        return
+    valid = target if ignore_index is None else target[target != ignore_index]
+    if valid.numel() == 0:
+        return
+    lo, hi = (int(v) for v in torch.aminmax(valid))
+    if lo < 0 or hi >= num_classes:
+        got = f"min {lo}" if lo < 0 else f"max {hi}"
+        fix = (f"pass num_classes={hi + 1} or fix the labels" if hi >= num_classes and lo >= 0
+               else "fix the labels" + ("" if ignore_index is None else f" or mark them ignore_index={ignore_index}"))
+        raise problem(TargetError, name, f"to hold class indices in [0, {num_classes})", got, fix)
