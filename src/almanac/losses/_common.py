@@ -1,0 +1,130 @@
+"""Argument checks shared by the losses (tensor layout, targets, hyperparameters). One pass over a tensor each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from almanac._checks import (
+    check_class_indices,
+    check_floating,
+    check_in_range,
+    check_number,
+    check_probabilities,
+    check_same_shape,
+    check_tensor,
+)
+from almanac.errors import ConfigError, ShapeError, TargetError, problem
+
+__all__ = [
+    "check_bool",
+    "check_class_sequence",
+    "class_index_target",
+    "class_vector",
+    "float_input",
+    "positive",
+    "probability_input",
+    "real_target",
+    "unit_interval",
+    "unit_target",
+]
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """A ``True``/``False`` option (ConfigError)."""
+    if not isinstance(value, bool):
+        raise problem(ConfigError, name, "to be True or False", repr(value), f"pass {name}=True or {name}=False")
+    return value
+
+
+def float_input(input: Tensor, name: str = "input", *, at_least: int = 1) -> Tensor:
+    """A floating-point tensor with at least ``at_least`` dimensions."""
+    check_tensor(input, name)
+    check_floating(input, name)
+    if input.ndim < at_least:
+        raise problem(ShapeError, name, f"to have ≥ {at_least} dimensions (batch first)", f"shape {tuple(input.shape)}",
+                      "add the batch dimension, for example with .unsqueeze(0)")
+    return input
+
+
+def probability_input(input: Tensor, from_logits: bool) -> None:
+    """With ``from_logits=False`` the input holds probabilities (DomainError)."""
+    if not from_logits:
+        check_probabilities(input, "input")
+
+
+def real_target(input: Tensor, target: Any, name: str = "target") -> Tensor:
+    """A real-valued target of the input's shape, in the input's dtype."""
+    check_tensor(target, name)
+    check_same_shape(input, target, "input", name)
+    if target.is_complex():
+        raise problem(TargetError, name, "to hold real numbers", f"dtype {target.dtype}", "pass a real tensor")
+    return target if target.dtype == input.dtype else target.to(input.dtype)
+
+
+def unit_target(input: Tensor, target: Any, what: str = "binary targets") -> Tensor:
+    """A target of the input's shape with values in [0, 1] (TargetError), in the input's dtype. One ``aminmax``."""
+    target = real_target(input, target)
+    check_in_range(target, "target", 0.0, 1.0, TargetError,
+                   f"pass {what} in [0, 1] (0/1 labels or probabilities); map {{-1, 1}} labels with (t + 1) / 2")
+    return target
+
+
+def class_index_target(input: Tensor, target: Any, ignore_index: int | None) -> None:
+    """Integer class indices of shape ``(N, d1, ...)`` for scores ``(N, C, d1, ...)``, in [0, C) or ignored.
+
+    Float labels where indices are needed raise TargetError; other shapes raise ShapeError. One ``aminmax`` in the
+    common case (every label valid).
+    """
+    check_tensor(target, "target")
+    expected = (input.shape[0], *input.shape[2:])
+    if target.shape != expected:
+        fix = ("squeeze the trailing 1 of `target`" if target.shape == (*expected, 1)
+               else "pass class indices of shape (N, d1, ...) or probabilities of the scores' shape")
+        raise problem(ShapeError, "target", f"to have shape {expected} for scores of shape {tuple(input.shape)}",
+                      f"{tuple(target.shape)}", fix)
+    if target.is_floating_point() or target.dtype == torch.bool or target.is_complex():
+        raise problem(TargetError, "target", "to hold integer class indices", f"dtype {target.dtype}",
+                      "pass target.long(), or probabilities of the same shape as the scores")
+    num_classes = input.shape[1]
+    if target.numel():
+        lo, hi = (int(v) for v in torch.aminmax(target))
+        if lo >= 0 and hi < num_classes:
+            return
+    check_class_indices(target, "target", num_classes, ignore_index)
+
+
+def class_vector(value: Any, name: str, num_classes: int, like: Tensor) -> Tensor:
+    """A per-class vector (``class_weight``, ``alpha``): a sequence or tensor of C finite non-negative numbers."""
+    vector = torch.as_tensor(value, dtype=like.dtype, device=like.device)
+    if vector.shape != (num_classes,):
+        raise problem(ShapeError, name, f"to hold one value per class, shape ({num_classes},)",
+                      f"shape {tuple(vector.shape)}", f"pass {num_classes} values")
+    check_in_range(vector, name, 0.0, float("inf"), ConfigError, f"pass finite, non-negative {name}")
+    return vector
+
+
+def check_class_sequence(value: Any, name: str) -> None:
+    """At construction: a per-class vector is a 1-d sequence of finite non-negative numbers (ConfigError)."""
+    if value is None:
+        return
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise problem(ConfigError, name, "to be a sequence with one value per class", repr(value),
+                      f"pass {name}=[w0, w1, ...]")
+    vector = torch.as_tensor(value, dtype=torch.float64) if not isinstance(value, torch.Tensor) else value
+    if vector.ndim != 1 or (not vector.is_floating_point() and vector.dtype not in (torch.int32, torch.int64)):
+        raise problem(ConfigError, name, "to be a 1-d sequence of numbers", f"shape {tuple(vector.shape)}",
+                      f"pass {name}=[w0, w1, ...]")
+    check_in_range(vector.double(), name, 0.0, float("inf"), ConfigError, f"pass finite, non-negative {name}")
+
+
+def positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    """A finite positive (or non-negative) number (ConfigError)."""
+    return check_number(value, name, low=0.0, high=float("inf"), low_open=not allow_zero, high_open=True)
+
+
+def unit_interval(value: Any, name: str, *, open_low: bool = False, open_high: bool = False) -> float:
+    """A number in [0, 1] (ConfigError)."""
+    return check_number(value, name, low=0.0, high=1.0, low_open=open_low, high_open=open_high)
