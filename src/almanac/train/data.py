@@ -1,0 +1,303 @@
+"""Datasets that need no download, a user's CSV, task inference and standardisation.
+
+Every loader returns a :class:`Data`: training and validation tensors split with a seed (stratified for
+classification), inputs standardised with statistics of the training split only.
+
+>>> d = load("iris", seed=0)
+>>> d.task, d.num_outputs, tuple(d.x_train.shape), d.y_train.dtype
+('multiclass', 3, (120, 4), torch.int64)
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from almanac.errors import ConfigError, TargetError, problem
+
+__all__ = ["DATASETS", "Data", "infer_task", "load", "load_csv"]
+
+#: name → (task, description) of every dataset :func:`load` knows.
+DATASETS: dict[str, tuple[str, str]] = {
+    "digits": ("multiclass", "8×8 images of handwritten digits, 10 classes, 1797 samples (scikit-learn)"),
+    "iris": ("multiclass", "iris flowers, 4 features, 3 classes, 150 samples (scikit-learn)"),
+    "wine": ("multiclass", "wine cultivars, 13 features, 3 classes, 178 samples (scikit-learn)"),
+    "breast_cancer": ("binary", "breast cancer diagnosis, 30 features, 569 samples (scikit-learn)"),
+    "diabetes": ("regression", "diabetes progression, 10 features, 442 samples (scikit-learn)"),
+    "moons": ("binary", "two interleaving half circles, 2 features, 1000 samples (generated)"),
+    "circles": ("binary", "a circle inside a circle, 2 features, 1000 samples (generated)"),
+    "imbalanced": ("binary", "20 features, about 3% positives, 5000 samples (generated)"),
+    "outliers": ("regression", "linear target with 8% gross outliers in the training split, 1000 samples (generated)"),
+    "multilabel": ("multilabel", "20 features, 5 labels, 2000 samples (generated)"),
+    "shapes": ("segmentation", "24×24 noisy images of squares and discs with pixel masks, 3 classes (generated)"),
+}
+
+
+@dataclass(frozen=True)
+class Data:
+    """A dataset split into training and validation tensors.
+
+    Inputs are float32, standardised on the training split: ``(N, F)`` for tables, ``(N, C, H, W)`` for images.
+    Targets keep their natural encoding: class indices ``(N,)`` int64 (binary and multiclass), ``(N, L)`` 0/1
+    float32 (multilabel), ``(N,)`` float32 values (regression), ``(N, H, W)`` int64 class maps (segmentation).
+    ``num_outputs`` is the number of classes (multiclass, segmentation), of labels (multilabel), else 1.
+    ``target_mean`` / ``target_std`` are the regression target's statistics on the training split.
+    """
+
+    name: str
+    task: str
+    x_train: Tensor
+    y_train: Tensor
+    x_val: Tensor
+    y_val: Tensor
+    num_outputs: int
+    classes: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    target_mean: float = 0.0
+    target_std: float = 1.0
+    note: str = ""
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one input: ``(F,)`` or ``(C, H, W)``."""
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def is_image(self) -> bool:
+        return self.x_train.ndim == 4
+
+
+def _split(n: int, y: np.ndarray | None, seed: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    index = np.arange(n)
+    stratify = y if y is not None and y.ndim == 1 and np.min(np.unique(y, return_counts=True)[1]) >= 2 else None
+    train, val = train_test_split(index, test_size=val_fraction, random_state=seed, stratify=stratify)
+    return np.sort(train), np.sort(val)
+
+
+def _standardise(x_train: np.ndarray, x_val: np.ndarray, per_feature: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Standardise with the training split's mean and std (per feature for tables, global for images)."""
+    axis = 0 if per_feature else None
+    mean = x_train.mean(axis=axis, keepdims=per_feature)
+    std = x_train.std(axis=axis, keepdims=per_feature)
+    std = np.where(std > 0, std, 1.0)  # a constant feature stays 0 instead of dividing by zero
+    return (x_train - mean) / std, (x_val - mean) / std
+
+
+def _make(
+    name: str, task: str, x: np.ndarray, y: np.ndarray, *, seed: int, val_fraction: float,
+    classes: tuple[str, ...] = (), features: tuple[str, ...] = (), note: str = "",
+    corrupt_train: float = 0.0,
+) -> Data:
+    train, val = _split(len(x), y if task in ("binary", "multiclass") else None, seed, val_fraction)
+    x_train, x_val = _standardise(x[train].astype(np.float64), x[val].astype(np.float64), per_feature=x.ndim == 2)
+    y_train, y_val = y[train], y[val]
+    if corrupt_train:  # gross outliers in the training targets only: validation measures the clean relation
+        rng = np.random.default_rng(seed + 1)
+        y_train = y_train.astype(np.float64).copy()
+        hit = rng.random(len(y_train)) < corrupt_train
+        y_train[hit] += rng.choice([-1.0, 1.0], hit.sum()) * rng.uniform(8, 15, hit.sum()) * y.std()
+    if task in ("binary", "multiclass", "segmentation"):
+        y_t, y_v = torch.as_tensor(y_train, dtype=torch.int64), torch.as_tensor(y_val, dtype=torch.int64)
+        num_outputs = 1 if task == "binary" else len(classes)
+    else:
+        y_t, y_v = torch.as_tensor(y_train, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
+        num_outputs = y.shape[1] if task == "multilabel" else 1
+    mean = float(y_t.mean()) if task == "regression" else 0.0
+    std = float(y_t.std()) if task == "regression" and len(y_t) > 1 else 1.0
+    return Data(
+        name, task,
+        torch.as_tensor(x_train, dtype=torch.float32), y_t,
+        torch.as_tensor(x_val, dtype=torch.float32), y_v,
+        num_outputs, classes, features, mean, std if std > 0 else 1.0, note,
+    )
+
+
+def _shapes(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy images with 1–3 small squares (class 1) and discs (class 2); masks are class-index maps."""
+    rng = np.random.default_rng(seed)
+    images = rng.normal(0.0, 0.35, (n, 1, size, size))
+    masks = np.zeros((n, size, size), dtype=np.int64)
+    rows, cols = np.mgrid[0:size, 0:size]
+    for i in range(n):
+        for _ in range(rng.integers(1, 4)):
+            kind = rng.integers(1, 3)
+            r = rng.integers(2, 5)
+            cy, cx = rng.integers(r, size - r, 2)
+            if kind == 1:
+                inside = (abs(rows - cy) <= r - 1) & (abs(cols - cx) <= r - 1)
+            else:
+                inside = (rows - cy) ** 2 + (cols - cx) ** 2 <= r**2
+            masks[i][inside] = kind
+            images[i, 0][inside] += 1.0
+    return images, masks
+
+
+def load(name: str, *, seed: int = 0, val_fraction: float = 0.2) -> Data:
+    """Load the dataset ``name`` (one of :data:`DATASETS`) split with ``seed``.
+
+    >>> d = load("moons", seed=1)
+    >>> d.task, d.num_outputs, d.classes
+    ('binary', 1, ('0', '1'))
+    """
+    from sklearn import datasets
+
+    key = name.strip().lower().replace("-", "_")
+    if key not in DATASETS:
+        raise problem(ConfigError, "--dataset", f"to be one of {', '.join(DATASETS)}", repr(name),
+                      "pick one of these, or pass --csv FILE --target COL")
+    task = DATASETS[key][0]
+    common = {"seed": seed, "val_fraction": val_fraction}
+    if key in ("digits", "iris", "wine", "breast_cancer", "diabetes"):
+        bunch = getattr(datasets, f"load_{key}")()
+        x = bunch.data.reshape(-1, 1, 8, 8) if key == "digits" else bunch.data
+        features = () if key == "digits" else tuple(bunch.feature_names)
+        classes = tuple(str(c) for c in bunch.target_names) if task != "regression" else ()
+        return _make(key, task, x, bunch.target, classes=classes, features=features, **common)
+    if key == "moons":
+        x, y = datasets.make_moons(1000, noise=0.25, random_state=seed)
+    elif key == "circles":
+        x, y = datasets.make_circles(1000, noise=0.1, factor=0.5, random_state=seed)
+    elif key == "imbalanced":
+        x, y = datasets.make_classification(5000, n_features=20, n_informative=6, weights=[0.97], flip_y=0.005,
+                                            class_sep=1.0, random_state=seed)
+    elif key == "outliers":
+        x, y = datasets.make_regression(1000, n_features=10, n_informative=6, noise=10.0, random_state=seed)
+        return _make(key, task, x, y, corrupt_train=0.08, note="8% of the training targets are gross outliers; "
+                     "the validation targets are clean", **common)
+    elif key == "multilabel":
+        x, y = datasets.make_multilabel_classification(2000, n_features=20, n_classes=5, n_labels=2,
+                                                       random_state=seed)
+        return _make(key, task, x, y, classes=tuple(f"label_{i}" for i in range(5)), **common)
+    else:  # shapes
+        x, y = _shapes(600, 24, seed)
+        return _make(key, task, x, y, classes=("background", "square", "disc"), **common)
+    return _make(key, task, x, y, classes=("0", "1"), **common)
+
+
+def infer_task(target: np.ndarray) -> str:
+    """The task a target column (or columns) implies.
+
+    Several columns of 0/1 are multilabel; text or two distinct values are binary or multiclass by count;
+    integers with at most 20 distinct values are multiclass; anything else is regression.
+
+    >>> infer_task(np.array([0.5, 1.25, 3.0])), infer_task(np.array(["a", "b", "a"])), infer_task(np.array([0, 2, 1]))
+    ('regression', 'binary', 'multiclass')
+    """
+    if target.ndim == 2:
+        return "multilabel"
+    if target.dtype.kind not in "biuf":
+        return "binary" if len(np.unique(target)) <= 2 else "multiclass"
+    distinct = np.unique(target)
+    if len(distinct) <= 2:
+        return "binary"
+    if np.all(np.mod(distinct, 1) == 0) and len(distinct) <= 20:
+        return "multiclass"
+    return "regression"
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    if not path.is_file():
+        raise problem(ConfigError, "--csv", "to name an existing CSV file", repr(str(path)), "check the path")
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        rows = [row for row in csv.reader(f) if row]
+    if len(rows) < 3:
+        raise problem(ConfigError, "--csv", "to hold a header row and at least 2 data rows",
+                      f"{len(rows)} rows in {path}", "pass a CSV with a header line")
+    header = [h.strip() for h in rows[0]]
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise problem(ConfigError, "--csv", f"rows of {len(header)} fields like its header",
+                          f"{len(row)} on line {i}", "fix that line of the file")
+    return header, rows[1:]
+
+
+def _numeric(values: list[str]) -> np.ndarray | None:
+    try:
+        return np.array([float(v) for v in values], dtype=np.float64)
+    except ValueError:
+        return None
+
+
+def load_csv(
+    path: str | os.PathLike[str], target: str, *, task: str | None = None, seed: int = 0, val_fraction: float = 0.2
+) -> Data:
+    """Load a CSV file with a header row: ``target`` (one column, or several separated by commas for multilabel)
+    is what to predict, every other column is a numeric feature.
+
+    The task is inferred from the target with :func:`infer_task` unless ``task`` is given.
+    """
+    path = Path(path)
+    header, rows = _read_csv(path)
+    wanted = [t.strip() for t in target.split(",") if t.strip()]
+    missing = [t for t in wanted if t not in header]
+    if not wanted or missing:
+        raise problem(ConfigError, "--target", f"to name columns of {path.name} ({', '.join(header)})",
+                      repr(target), "pass one of these column names")
+    columns = {h: [r[i].strip() for r in rows] for i, h in enumerate(header)}
+    features = [h for h in header if h not in wanted]
+    if not features:
+        raise problem(ConfigError, "--csv", "to hold at least one feature column besides the target",
+                      f"only {', '.join(wanted)}", "add feature columns")
+    bad = [h for h in features if _numeric(columns[h]) is None]
+    if bad:
+        raise problem(ConfigError, "features", "to be numeric", f"non-numeric columns {', '.join(bad)}",
+                      "encode them as numbers (for example one-hot) or drop them")
+    x = np.stack([_numeric(columns[h]) for h in features], axis=1)
+    if not np.isfinite(x).all():
+        cols = [h for j, h in enumerate(features) if not np.isfinite(x[:, j]).all()]
+        raise problem(ConfigError, "features", "to have no missing or infinite values",
+                      f"gaps in {', '.join(cols)}", "impute or drop those rows")
+    empty = [t for t in wanted if any(v == "" for v in columns[t])]
+    if empty:
+        raise problem(TargetError, "target", "to have a value on every row", f"empty cells in {', '.join(empty)}",
+                      "drop those rows")
+    if len(wanted) > 1:
+        y = np.stack([_numeric(columns[t]) if _numeric(columns[t]) is not None else np.full(len(rows), np.nan)
+                      for t in wanted], axis=1)
+        if not np.isin(y, (0.0, 1.0)).all():
+            raise problem(TargetError, "target", "columns of 0/1 (several target columns mean multilabel)",
+                          f"other values in {target}", "pass one target column, or 0/1 label columns")
+    else:
+        numeric = _numeric(columns[wanted[0]])
+        y = numeric if numeric is not None else np.array(columns[wanted[0]])
+        if numeric is not None and not np.isfinite(numeric).all():
+            raise problem(TargetError, "target", "to be finite", "NaN or inf values", "drop those rows")
+    inferred = infer_task(y)
+    task = task or inferred
+    if task not in ("binary", "multiclass", "multilabel", "regression"):
+        raise problem(ConfigError, "--task", "to be binary, multiclass, multilabel or regression for a CSV",
+                      repr(task), "pass one of these")
+    if (task == "multilabel") != (y.ndim == 2):
+        raise problem(ConfigError, "--task", "to match the target columns (several 0/1 columns ⇔ multilabel)",
+                      f"{task} with {len(wanted)} target column(s)", "pass --task to match, or fix --target")
+    note = f"task {task} " + ("inferred from the target" if task == inferred else "given with --task")
+    if task == "multilabel":
+        return _make(path.stem, task, x, y, classes=tuple(wanted), features=tuple(features), note=note,
+                     seed=seed, val_fraction=val_fraction)
+    if task == "regression":
+        if y.dtype.kind not in "biuf":
+            raise problem(TargetError, "target", "to be numeric for regression", "text values",
+                          "pass --task multiclass, or a numeric target column")
+        return _make(path.stem, task, x, y, features=tuple(features), note=note, seed=seed, val_fraction=val_fraction)
+    values, codes = np.unique(y, return_inverse=True)
+    if task == "binary" and len(values) != 2:
+        raise problem(TargetError, "target", "two distinct values for a binary task", f"{len(values)}",
+                      "pass --task multiclass or --task regression")
+    names = tuple(_label(v) for v in values)
+    return _make(path.stem, task, x, codes, classes=names, features=tuple(features), note=note, seed=seed,
+                 val_fraction=val_fraction)
+
+
+def _label(value: object) -> str:
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    return str(value)

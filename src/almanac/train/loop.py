@@ -1,0 +1,332 @@
+"""The training loop: :func:`fit` any ``nn.Module`` with a loss, then validation metrics, epoch by epoch.
+
+One epoch: forward, loss against the truth, backward, optimizer step over the shuffled training data; then the
+validation loss and the streaming metrics over the validation data. With a ``run_dir`` each finished epoch appends
+a row to ``history.csv`` and writes the checkpoint atomically, so ``resume=True`` continues from the last finished
+epoch after any crash. When ``torch.distributed`` is initialised (``torchrun``) the same code runs data-parallel:
+DistributedDataParallel, a DistributedSampler, metrics combined across ranks, files written by rank 0 only.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
+
+from almanac import _checks
+from almanac.errors import ConfigError, ShapeError, UndefinedMetricError, problem
+from almanac.train import checkpoint, distributed
+from almanac.train.history import History
+
+__all__ = ["evaluate", "fit", "predict"]
+
+CHECKPOINT = "checkpoint.pt"
+HISTORY = "history.csv"
+
+
+def _dataset(data: Any, name: str) -> Dataset:
+    """A ``Dataset`` from a ``Dataset`` or a tuple ``(inputs, target[, metric_target])`` of tensors."""
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, (tuple, list)) and len(data) in (2, 3) and all(isinstance(t, Tensor) for t in data):
+        lengths = {len(t) for t in data}
+        if len(lengths) != 1:
+            raise problem(ShapeError, name, "to hold tensors of the same length",
+                          f"lengths {[len(t) for t in data]}", "pass one row per sample in each tensor")
+        return TensorDataset(*data)
+    raise problem(ConfigError, name, "to be a torch Dataset or a tuple (inputs, target) of tensors",
+                  type(data).__name__, "wrap your data in a TensorDataset")
+
+
+def _output_fn(output: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+    """What turns model outputs into metric inputs: an activation name (applied on dim 1) or a callable."""
+    if callable(output):
+        return output
+    from almanac import activations
+
+    spec = activations.spec(output)
+    return activations.get(spec.name, **({"dim": 1} if "dim" in spec.params else {}))
+
+
+def _metrics(metrics: Sequence[str] | Mapping[str, Any], metric_params: Mapping[str, Any]) -> dict[str, Any]:
+    """Streaming metrics by name: given objects, or built from names with the keywords each accepts."""
+    if isinstance(metrics, Mapping):
+        return dict(metrics)
+    from almanac import metrics as catalog
+
+    built = {}
+    for name in metrics:
+        spec = catalog.spec(name)
+        built[name] = catalog.get(spec.name, **{k: v for k, v in metric_params.items() if k in spec.params})
+    return built
+
+
+def _values(name: str, value: Any) -> dict[str, float]:
+    """History columns of one metric value: a scalar is one column, a vector ``name_0, name_1, ...``."""
+    if isinstance(value, Tensor):
+        value = value.detach().cpu()
+        if value.numel() == 1:
+            return {name: float(value)}
+        return {f"{name}_{i}": float(v) for i, v in enumerate(value.flatten())}
+    return {name: float(value)}
+
+
+def _batch(batch: Sequence[Tensor], device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+    x, y = batch[0].to(device, non_blocking=True), batch[1].to(device, non_blocking=True)
+    return x, y, (batch[2].to(device, non_blocking=True) if len(batch) > 2 else y)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    loss: Callable[[Tensor, Tensor], Tensor] | None,
+    data: Any,
+    *,
+    metrics: Sequence[str] | Mapping[str, Any] = (),
+    metric_params: Mapping[str, Any] | None = None,
+    output: str | Callable[[Tensor], Tensor] = "identity",
+    batch_size: int = 256,
+    device: str | torch.device = "cpu",
+) -> dict[str, float]:
+    """Mean loss (``"loss"``) and metrics of ``model`` on ``data``; metrics are combined across ranks when
+    ``torch.distributed`` is initialised (each rank passes its own shard).
+
+    ``output`` turns model outputs into what the metrics take ("softmax", "sigmoid", "identity" or a callable).
+    """
+    dataset = _dataset(data, "data")
+    device = torch.device(device)
+    objects = _metrics(metrics, metric_params or {})
+    to_preds = _output_fn(output)
+    for m in objects.values():
+        m.reset()
+    was_training = model.training
+    model.eval()
+    total = torch.zeros(2, dtype=torch.float64, device=device)
+    for batch in DataLoader(dataset, batch_size=batch_size):
+        x, y, y_metric = _batch(batch, device)
+        out = model(x)
+        if loss is not None:
+            total += torch.stack([loss(out, y).detach().double() * len(x), torch.tensor(len(x), device=device)])
+        preds = to_preds(out)
+        for m in objects.values():
+            m.update(preds, y_metric)
+    model.train(was_training)
+    total = distributed.all_sum(total)
+    result = {"loss": float(total[0] / total[1])} if loss is not None and total[1] > 0 else {}
+    for name, m in objects.items():
+        try:
+            result.update(_values(name, m.compute()))
+        except UndefinedMetricError:  # e.g. AUROC with one class in the data: recorded as NaN, not a crash
+            result[name] = math.nan
+    return result
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module,
+    data: Any,
+    *,
+    output: str | Callable[[Tensor], Tensor] = "identity",
+    batch_size: int = 256,
+    device: str | torch.device = "cpu",
+) -> tuple[Tensor, Tensor]:
+    """Predictions (after ``output``) and metric targets of ``model`` on all of ``data``, on the CPU."""
+    dataset = _dataset(data, "data")
+    to_preds = _output_fn(output)
+    was_training = model.training
+    model.eval()
+    preds, targets = [], []
+    for batch in DataLoader(dataset, batch_size=batch_size):
+        x, _, y_metric = _batch(batch, torch.device(device))
+        preds.append(to_preds(model(x)).cpu())
+        targets.append(y_metric.cpu())
+    model.train(was_training)
+    return torch.cat(preds), torch.cat(targets)
+
+
+class _Progress:
+    """A rich progress bar on stderr (epoch, batch, loss, main metric) on rank 0; silent elsewhere."""
+
+    def __init__(self, enabled: bool, epochs: int, batches: int):
+        self.enabled = enabled
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}/" + str(epochs)), BarColumn(),
+                            MofNCompleteColumn(), TextColumn("batches"), TextColumn("{task.fields[info]}"),
+                            TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+        self.task = self.bar.add_task("train", total=batches, epoch=0, info="")
+        self.bar.start()
+
+    def epoch(self, epoch: int, last: str) -> None:
+        """Start ``epoch``; ``last`` sums up the previous one (losses, main metric)."""
+        if self.enabled:
+            self.last = last
+            self.bar.reset(self.task, epoch=epoch, info=last)
+
+    def advance(self, loss: float | None = None) -> None:
+        if self.enabled:
+            info = {} if loss is None else {"info": " · ".join(filter(None, (f"loss {loss:.4f}", self.last)))}
+            self.bar.update(self.task, advance=1, **info)
+
+    def finish(self, last: str) -> None:
+        if self.enabled:
+            self.bar.update(self.task, info=last)
+
+    def close(self) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+
+def fit(
+    model: nn.Module,
+    loss: Callable[[Tensor, Tensor], Tensor],
+    train_data: Any,
+    val_data: Any = None,
+    *,
+    metrics: Sequence[str] | Mapping[str, Any] = (),
+    metric_params: Mapping[str, Any] | None = None,
+    output: str | Callable[[Tensor], Tensor] = "identity",
+    epochs: int = 10,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    optimizer: torch.optim.Optimizer | None = None,
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+    run_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
+) -> History:
+    """Train ``model`` with ``loss`` on ``train_data`` for ``epochs``; validate on ``val_data`` after each epoch.
+
+    Args:
+        model: any ``nn.Module``; its outputs go to ``loss`` as they are (the head must fit the loss).
+        loss: ``loss(outputs, target) -> scalar``, e.g. ``am.losses.get("cross_entropy")``.
+        train_data, val_data: a ``Dataset`` or a tuple ``(inputs, target)`` of tensors; a third tensor, when
+            given, is the target the metrics see (class indices beside soft labels, for example).
+        metrics: metric names (built with ``am.metrics.get`` and the ``metric_params`` each accepts, e.g.
+            ``task``, ``num_classes``, ``average``) or a mapping name → streaming metric.
+        output: what turns outputs into metric inputs: ``"softmax"`` (on dim 1), ``"sigmoid"``, ``"identity"``
+            or a callable.
+        epochs, batch_size, lr, weight_decay: the run; the optimizer is Adam unless ``optimizer`` is given.
+        device: ``"cpu"``, ``"cuda"`` or a ``torch.device``.
+        seed: seeds the shuffling (per epoch, so a resumed run sees the same order) and the torch generator.
+        run_dir: where ``history.csv`` and ``checkpoint.pt`` are written after every epoch (rank 0 only).
+        resume: continue from the checkpoint in ``run_dir`` (from scratch if there is none yet).
+        progress: show a progress bar on stderr.
+        on_epoch_end: called with each finished epoch's row.
+
+    Returns:
+        The :class:`~almanac.train.history.History`: one row per epoch with ``epoch, train_loss, val_loss``,
+        one column per metric (prefixed ``val_``), ``lr`` and ``seconds``.
+
+    >>> import torch, almanac as am
+    >>> x = torch.randn(64, 3); y = (x.sum(1) > 0).long()
+    >>> model = torch.nn.Linear(3, 2)
+    >>> h = am.train.fit(model, torch.nn.CrossEntropyLoss(), (x, y), (x, y), epochs=2)  # doctest: +SKIP
+    >>> len(h), sorted(h.last)[:3]  # doctest: +SKIP
+    (2, ['epoch', 'lr', 'seconds'])
+    """
+    _checks.check_number(epochs, "epochs", low=1, integer=True)
+    _checks.check_number(batch_size, "batch_size", low=1, integer=True)
+    _checks.check_number(lr, "lr", low=0, low_open=True)
+    device = torch.device(device)
+    train_set = _dataset(train_data, "train_data")
+    val_set = _dataset(val_data, "val_data") if val_data is not None else None
+    objects = _metrics(metrics, metric_params or {})
+    to_preds = _output_fn(output)
+    if objects and val_set is None:
+        raise problem(ConfigError, "val_data", "to be given when metrics are", "None", "pass val_data")
+    run_path = Path(run_dir) if run_dir is not None else None
+    main = distributed.is_main()
+
+    torch.manual_seed(seed)
+    model.to(device)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history, start = History(), 0
+    if run_path is not None:
+        saved = run_path / CHECKPOINT
+        if saved.exists() and not resume:
+            raise problem(ConfigError, "run_dir", "to hold no earlier run", f"a checkpoint in {run_path}",
+                          "resume it, or pick another directory")
+        if saved.exists():
+            state = checkpoint.load(saved, map_location=device)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            history, start = History(state["history"]), int(state["epoch"])
+            checkpoint.set_rng_state(state["rng"])
+        if main:
+            history.write(run_path / HISTORY)  # the checkpoint's rows: drops a row written after it, if any
+
+    net: nn.Module = model
+    if distributed.active():
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+    sampler = DistributedSampler(train_set, num_replicas=distributed.world_size(), rank=distributed.rank(),
+                                 shuffle=True, seed=seed)
+    loader = DataLoader(train_set, batch_size=batch_size, sampler=sampler, pin_memory=device.type == "cuda")
+    val_shard = (Subset(val_set, range(distributed.rank(), len(val_set), distributed.world_size()))
+                 if val_set is not None else None)
+
+    bar = _Progress(progress and main, epochs, len(loader))
+    main_metric = next(iter(objects), None)
+    try:
+        for epoch in range(start + 1, epochs + 1):
+            began = time.perf_counter()
+            sampler.set_epoch(epoch)
+            net.train()
+            bar.epoch(epoch, _summary(history.last, main_metric))
+            total = torch.zeros(2, dtype=torch.float64, device=device)
+            for step, batch in enumerate(loader):
+                x, y, _ = _batch(batch, device)
+                optimizer.zero_grad(set_to_none=True)
+                value = loss(net(x), y)
+                value.backward()
+                optimizer.step()
+                total += torch.stack([value.detach().double() * len(x), torch.tensor(len(x), device=device)])
+                # the bar shows the running loss every few batches: one host sync there, none in between
+                bar.advance(float(total[0] / total[1]) if bar.enabled and step % 5 == 4 else None)
+            total = distributed.all_sum(total)
+            row: dict[str, Any] = {"epoch": epoch, "train_loss": float(total[0] / total[1])}
+            if val_shard is not None:
+                scores = evaluate(model, loss, val_shard, metrics=objects, output=to_preds, device=device)
+                row["val_loss"] = scores.pop("loss", math.nan)
+                row.update({f"val_{k}": v for k, v in scores.items()})
+            row["lr"] = float(optimizer.param_groups[0]["lr"])
+            row["seconds"] = round(time.perf_counter() - began, 3)
+            history.append(row)
+            if main and run_path is not None:
+                # history first, then the checkpoint: a crash in between re-runs this epoch and the resume
+                # rewrites history.csv from the checkpoint, so the row is neither lost nor duplicated
+                history.append_to(run_path / HISTORY)
+                checkpoint.save(run_path / CHECKPOINT, {
+                    "epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "history": list(history), "rng": checkpoint.get_rng_state(),
+                })
+            if on_epoch_end is not None:
+                on_epoch_end(row)
+        bar.finish(_summary(history.last, main_metric))
+    finally:
+        bar.close()
+    return history
+
+
+def _summary(row: dict[str, Any], main_metric: str | None) -> str:
+    if not row:
+        return ""
+    text = f"last epoch: train loss {row['train_loss']:.4f}"
+    if "val_loss" in row:
+        text += f", val loss {row['val_loss']:.4f}"
+    if main_metric is not None and f"val_{main_metric}" in row:
+        text += f", val {main_metric} {row[f'val_{main_metric}']:.4f}"
+    return text
