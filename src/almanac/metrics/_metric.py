@@ -1,0 +1,365 @@
+"""The streaming :class:`Metric` base, :class:`MetricCollection` and the distributed sync.
+
+A metric is three pure stages (style.md #2), each a method a subclass provides:
+
+``_format(preds, target) -> Batch``
+    validation and canonical shapes (:mod:`almanac.metrics._format`); the default calls
+    :func:`~almanac.metrics._format.format_classification` with :meth:`_format_options`.
+``_batch_states(batch) -> dict[str, Tensor]``
+    the statistics of one batch, one tensor per declared state (confusion counts, sums, or the raw tensors of a
+    ``"cat"`` state, per-batch extremes of a ``"min"`` / ``"max"`` state).
+``_compute(states, resolved) -> Tensor | tuple[Tensor, ...]``
+    the value from (accumulated) states; ``resolved = (task, num_classes)`` as read from the first batch.
+
+plus ``_init_states(resolved, device)``, which declares the states with :meth:`Metric.add_state` once the task and
+the number of classes are known (at the first ``update``, ``merge`` or ``load_state_dict``).
+
+The pure function is ``evaluate``: ``_compute(_batch_states(_format(preds, target)))`` — the very code the
+streaming path runs, without the accumulation. ``update`` adds a batch's statistics to the states: ``"sum"``
+states by addition, ``"cat"`` states by concatenation. ``merge`` does the same with another metric's states,
+and ``compute`` under ``torch.distributed`` (world size > 1) first combines every rank's states — all-reduce SUM
+(MIN, MAX) for sum (min, max) states, all-gather of variable-length tensors for cat states — into a copy, leaving
+local states as they were. Every rank must call ``compute`` (it is a collective); ranks may have seen no data.
+
+Results have the kind of the last ``update``'s inputs (tensors in → tensor; NumPy / lists in → Python float,
+NumPy array for per-class values and curves). A metric that has seen no sample raises
+:class:`~almanac.errors.UndefinedMetricError` from ``compute``.
+
+``state_dict()`` holds tensors only (states, plus ``_task`` and ``_num_classes`` codes for the resolution), so it
+loads with ``torch.load(..., weights_only=True)``; an empty dict means "no data yet". Metrics pickle.
+
+Writing a metric (see classification.py for real ones)::
+
+    class Mse(Metric):
+        def _format(self, preds, target):
+            return format_regression(preds, target, resolved=self._resolved)
+        def _init_states(self, resolved, device):
+            self.add_state("sse", torch.zeros(resolved[1], dtype=torch.float64, device=device))
+            self.add_state("n", torch.zeros((), dtype=torch.int64, device=device))
+        def _batch_states(self, batch):
+            return {"sse": ((batch.preds - batch.target) ** 2).sum(0), "n": torch.tensor(len(batch.target))}
+        def _compute(self, states, resolved):
+            return (states["sse"] / states["n"]).mean()
+
+and declare its pure function with :func:`almanac.metrics._registry.register`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterator, Mapping
+from typing import Any, ClassVar
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+from almanac.errors import ConfigError, UndefinedMetricError, problem
+from almanac.metrics._format import Batch, check_classification_options, format_classification, output_kind, to_kind
+from almanac.registry import TASKS, MetricSpec
+
+__all__ = ["Metric", "MetricCollection"]
+
+REDUCTIONS = ("sum", "cat", "min", "max")
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Parameter equality where nan equals nan (``zero_division=float('nan')``)."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+_OPS = {"sum": dist.ReduceOp.SUM, "min": dist.ReduceOp.MIN, "max": dist.ReduceOp.MAX} if dist.is_available() else {}
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+class Metric:
+    """A streaming metric: ``update`` with batches, ``compute`` the value over everything seen.
+
+    Built with the keyword parameters of its pure function (``F1(average="macro")`` is
+    ``get("f1", average="macro")``); they are validated here, once. See the module docstring for the protocol.
+    """
+
+    spec: ClassVar[MetricSpec]  # set by almanac.metrics._registry.register
+
+    def __init__(self, **params: Any) -> None:
+        allowed = type(self).spec.params
+        unknown = sorted(set(params) - set(allowed))
+        if unknown:
+            raise problem(ConfigError, "parameters", f"of metric `{self.spec.name}` among {list(allowed)}",
+                          str(unknown), f"see almanac.metrics.spec({self.spec.name!r}).params")
+        self.params: dict[str, Any] = {**allowed, **params}
+        self._check_params(self.params)
+        self._defaults: dict[str, Tensor] = {}
+        self._reduce: dict[str, str] = {}
+        self.reset()
+
+    # -- hooks (override) --------------------------------------------------------------------------------------
+    def _check_params(self, params: dict[str, Any]) -> None:
+        """Validate the configuration (ConfigError). The default checks the shared classification keywords."""
+        check_classification_options(params)
+
+    def _format_options(self) -> dict[str, Any]:
+        """Keywords for :func:`format_classification`; metrics whose options are equal share one format."""
+        p = self.params
+        return {"task": p.get("task"), "num_classes": p.get("num_classes"), "num_labels": p.get("num_labels"),
+                "threshold": p.get("threshold", 0.5), "from_logits": p.get("from_logits", False),
+                "ignore_index": p.get("ignore_index"), "needs": self.spec.needs}
+
+    def _format(self, preds: Any, target: Any) -> Batch:
+        return format_classification(preds, target, **self._format_options(), resolved=self._resolved)
+
+    def _stats_key(self) -> Hashable | None:
+        """Metrics of a collection with equal format options and equal non-None keys share ``_batch_states``."""
+        return None
+
+    def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
+        raise NotImplementedError
+
+    def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
+        raise NotImplementedError
+
+    def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Any:
+        raise NotImplementedError
+
+    # -- declaring states --------------------------------------------------------------------------------------
+    def add_state(self, name: str, default: Tensor, reduce: str = "sum") -> None:
+        """Declare a state (from ``_init_states``). ``reduce="sum"``: combined by addition (the default tensor is
+        the zero); ``"cat"``: concatenated along dimension 0 (the default is an empty ``(0, ...)`` tensor that
+        fixes the dtype and trailing shape); ``"min"`` / ``"max"``: elementwise extremes (the default is the
+        identity, e.g. ``+inf`` for ``"min"``)."""
+        if reduce not in REDUCTIONS:
+            raise problem(ConfigError, "reduce", f"to be one of {REDUCTIONS}", repr(reduce),
+                          "pass 'sum', 'cat', 'min' or 'max'")
+        self._defaults[name] = default
+        self._reduce[name] = reduce
+
+    def _fresh(self) -> dict[str, Any]:
+        return {k: ([d] if self._reduce[k] == "cat" else d.clone()) for k, d in self._defaults.items()}
+
+    def _start(self, resolved: tuple[str, int], device: torch.device) -> None:
+        self._defaults, self._reduce = {}, {}
+        self._init_states(resolved, device)
+        self._resolved = resolved
+        self._states = self._fresh()
+
+    def _local_states(self) -> dict[str, Tensor]:
+        out = {}
+        for k, v in self._states.items():
+            if self._reduce[k] == "cat":
+                if len(v) > 1:
+                    v[:] = [torch.cat(v)]
+                out[k] = v[0]
+            else:
+                out[k] = v
+        return out
+
+    # -- the public protocol -----------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget every batch seen."""
+        self._resolved: tuple[str, int] | None = None
+        self._states: dict[str, Any] = {}
+        self._kind = "tensor"
+
+    def evaluate(self, preds: Any, target: Any) -> Any:
+        """The metric of this batch alone; the state is untouched (this is the pure function)."""
+        batch = self._format(preds, target)
+        return to_kind(self._compute(self._batch_states(batch), batch.resolved), output_kind(preds, target))
+
+    def update(self, preds: Any, target: Any) -> None:
+        """Add one batch. The first batch fixes the task and the number of classes of the stream."""
+        batch = self._format(preds, target)
+        self._accumulate(batch, self._batch_states(batch), output_kind(preds, target))
+
+    def _accumulate(self, batch: Batch, stats: dict[str, Tensor], kind: str) -> None:
+        if self._resolved is None:
+            self._start(batch.resolved, batch.preds.device)
+        self._combine(stats)
+        self._kind = kind
+
+    def _combine(self, stats: dict[str, Tensor]) -> None:
+        for k, v in stats.items():
+            reduce, state = self._reduce[k], self._states[k]
+            if reduce == "cat":
+                state.append(v.to(self._defaults[k].device))
+            elif reduce == "sum":
+                state += v.to(state.device)
+            else:
+                torch.minimum(state, v.to(state.device), out=state) if reduce == "min" else torch.maximum(
+                    state, v.to(state.device), out=state)
+
+    def compute(self) -> Any:
+        """The metric over every batch seen (and every rank, under ``torch.distributed``)."""
+        states, resolved = self._synced_states()
+        return to_kind(self._compute(states, resolved), self._kind)
+
+    def merge(self, other: Metric) -> Metric:
+        """Add ``other``'s batches to this metric, in place: the result equals having seen both streams."""
+        if type(other) is not type(self) or set(other.params) != set(self.params) or not all(
+            _same(self.params[k], other.params[k]) for k in self.params
+        ):
+            raise problem(ConfigError, "other", f"to be a {type(self).__name__} with parameters {self.params}",
+                          f"{type(other).__name__} with {getattr(other, 'params', None)}",
+                          "merge only metrics built with the same parameters")
+        if other._resolved is None:
+            return self
+        if self._resolved is None:
+            self._start(other._resolved, next(iter(other._defaults.values())).device)
+            self._kind = other._kind
+        elif self._resolved != other._resolved:
+            raise problem(ConfigError, "other", f"to have read its data as {self._resolved}",
+                          f"{other._resolved}", "pass task= and num_classes= / num_labels= when building both")
+        self._combine(other._local_states())
+        return self
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """The states as tensors (empty before any data), loadable with ``torch.load(weights_only=True)``."""
+        if self._resolved is None:
+            return {}
+        task, n = self._resolved
+        out = {k: v.clone() for k, v in self._local_states().items()}
+        out["_task"] = torch.tensor(TASKS.index(task))
+        out["_num_classes"] = torch.tensor(n)
+        return out
+
+    def load_state_dict(self, state_dict: Mapping[str, Tensor]) -> None:
+        """Replace the states with those of :meth:`state_dict` (of a metric with the same parameters)."""
+        if not state_dict:
+            self.reset()
+            return
+        d = dict(state_dict)
+        try:
+            resolved = (TASKS[int(d.pop("_task"))], int(d.pop("_num_classes")))
+        except (KeyError, IndexError):
+            raise problem(ConfigError, "state_dict", "to come from Metric.state_dict()", f"keys {sorted(state_dict)}",
+                          "pass the dict a metric's state_dict() returned") from None
+        device = next(iter(d.values())).device if d else torch.device("cpu")
+        self._start(resolved, device)
+        if set(d) != set(self._defaults):
+            got = sorted(d)
+            self.reset()
+            raise problem(ConfigError, "state_dict", f"to hold the states {sorted(self._defaults)}", str(got),
+                          "load a state_dict of the same metric with the same parameters")
+        for k, v in d.items():
+            self._states[k] = [v.clone()] if self._reduce[k] == "cat" else v.clone()
+
+    def to(self, device: torch.device | str) -> Metric:
+        """Move the states to ``device`` (in place; returns self)."""
+        self._defaults = {k: v.to(device) for k, v in self._defaults.items()}
+        self._states = {k: (v.to(device) if isinstance(v, Tensor) else [t.to(device) for t in v])
+                        for k, v in self._states.items()}
+        return self
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.params.items() if not _same(v, self.spec.params[k])}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    # -- distributed -------------------------------------------------------------------------------------------
+    def _synced_states(self) -> tuple[dict[str, Tensor], tuple[str, int]]:
+        if not _distributed():
+            if self._resolved is None:
+                raise UndefinedMetricError(f"metric `{self.spec.name}` has seen no data — call update() first")
+            return self._local_states(), self._resolved
+        local = self._local_states() if self._resolved is not None else None
+        lengths = {k: v.shape[0] for k, v in (local or {}).items() if self._reduce[k] == "cat"}
+        infos: list[Any] = [None] * dist.get_world_size()
+        dist.all_gather_object(infos, (self._resolved, lengths))
+        seen = {info[0] for info in infos if info[0] is not None}
+        if not seen:
+            raise UndefinedMetricError(f"metric `{self.spec.name}` has seen no data on any rank")
+        if len(seen) > 1:
+            raise problem(ConfigError, "ranks", "to read their data the same way", f"{sorted(seen)}",
+                          "pass task= and num_classes= / num_labels= so every rank agrees")
+        resolved = seen.pop()
+        if local is None:  # declare the states to take part in the collectives; our own stay empty
+            self._defaults, self._reduce = {}, {}
+            self._init_states(resolved, torch.device("cpu") if dist.get_backend() == "gloo" else
+                              torch.device("cuda", torch.cuda.current_device()))
+            local = {k: d.clone() for k, d in self._defaults.items()}
+        out = {}
+        for k in sorted(local):
+            t = local[k]
+            if self._reduce[k] != "cat":
+                t = t.clone()
+                dist.all_reduce(t, op=_OPS[self._reduce[k]])
+            else:
+                sizes = [info[1].get(k, 0) for info in infos]
+                padded = t.new_zeros((max(sizes), *t.shape[1:]))
+                padded[: t.shape[0]] = t
+                parts = [torch.empty_like(padded) for _ in sizes]
+                dist.all_gather(parts, padded)
+                t = torch.cat([p[:s] for p, s in zip(parts, sizes)])
+            out[k] = t
+        return out, resolved
+
+
+class MetricCollection:
+    """Several metrics updated in one pass over each batch (build it with :func:`almanac.metrics.collection`).
+
+    Inputs are converted once; metrics whose format options are equal share one formatted batch, and those that
+    also share a statistics key (accuracy, precision, recall, F1, ... with the same options) share one confusion
+    matrix. Each metric keeps its own states, so ``merge``, ``state_dict`` and ``compute`` work per metric.
+    ``compute()`` returns a dict name → value.
+    """
+
+    def __init__(self, metrics: Mapping[str, Metric]) -> None:
+        self.metrics: dict[str, Metric] = dict(metrics)
+
+    def update(self, preds: Any, target: Any) -> None:
+        kind = output_kind(preds, target)
+        formats: dict[Hashable, Batch] = {}
+        stats: dict[Hashable, dict[str, Tensor]] = {}
+        for m in self.metrics.values():
+            options = m._format_options()
+            fkey = (type(m)._format, tuple(options.items()), m._resolved)
+            batch = formats.get(fkey)
+            if batch is None:
+                batch = formats[fkey] = m._format(preds, target)
+            skey = m._stats_key()
+            if skey is None:
+                m._accumulate(batch, m._batch_states(batch), kind)
+                continue
+            key = (fkey, skey)
+            if key not in stats:
+                stats[key] = m._batch_states(batch)
+            m._accumulate(batch, stats[key], kind)
+
+    def compute(self) -> dict[str, Any]:
+        return {name: m.compute() for name, m in self.metrics.items()}
+
+    def reset(self) -> None:
+        for m in self.metrics.values():
+            m.reset()
+
+    def merge(self, other: MetricCollection) -> MetricCollection:
+        if set(other.metrics) != set(self.metrics):
+            raise problem(ConfigError, "other", f"to hold the metrics {sorted(self.metrics)}",
+                          str(sorted(other.metrics)), "merge collections built alike")
+        for name, m in self.metrics.items():
+            m.merge(other.metrics[name])
+        return self
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """Flat ``{"name.state": tensor}``, loadable with ``torch.load(weights_only=True)``."""
+        return {f"{name}.{k}": v for name, m in self.metrics.items() for k, v in m.state_dict().items()}
+
+    def load_state_dict(self, state_dict: Mapping[str, Tensor]) -> None:
+        for name, m in self.metrics.items():
+            prefix = f"{name}."
+            m.load_state_dict({k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)})
+
+    def __getitem__(self, name: str) -> Metric:
+        return self.metrics[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.metrics)
+
+    def __len__(self) -> int:
+        return len(self.metrics)
+
+    def __repr__(self) -> str:
+        return f"MetricCollection({', '.join(f'{k}={m!r}' for k, m in self.metrics.items())})"
