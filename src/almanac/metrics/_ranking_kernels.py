@@ -1,0 +1,280 @@
+"""Kernels of the ranking metrics: exact tie groups of scores, and the binned (fixed-edge) counts.
+
+Everything here is NumPy on the host and assumes validated input: 1-D finite scores and 0/1 targets.
+
+Exact kernel. Scores become order-preserving int64 keys (the float bits, negatives flipped, so that equal scores
+have equal keys and ``-0.0`` meets ``+0.0``); one ``np.sort`` of ``key * 2 + target`` then gives every group of tied
+scores with its positive and negative counts. For the scalar metrics, when one class is rare, a bucket pass comes
+first: scores are bucketed on a uniform grid (about two buckets per element), one ``bincount`` of
+``bucket * 2 + target`` counts each bucket's negatives and positives, and a bucket stays whole when the metric cannot
+tell its elements apart (AUROC: it holds one class only; AP: it holds no positive, or positives with no negative at
+or above it). Only the other buckets are refined, by sorting their elements. Every metric then follows from the
+groups (in increasing score order) with integer cumulative sums, so the result is exact whichever path ran.
+
+Measured on this project's machine (n = 1e7 float32): ``np.sort`` of int64 keys takes about 65 ms, a bucket pass
+about 90 ms; with balanced classes nearly every bucket holds both classes, so the bucket pass is skipped and the
+sort runs alone.
+
+Binned kernel. ``bin_index`` maps probabilities to ``K`` fixed bins that are equal-width in a symmetric key space
+(the float32 bits of ``p`` below one half and of ``1 - p`` above), so that crowded scores near 0 and near 1 get as
+many bins per binade as those near 1/2.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "auroc_from_groups",
+    "average_precision_from_groups",
+    "bin_index",
+    "bin_lower_edges",
+    "binned_error_bounds",
+    "order_keys",
+    "pr_curve_from_groups",
+    "roc_curve_from_groups",
+    "scores_from_keys",
+    "tie_groups",
+]
+
+_MAX_LOG_BUCKETS = 22  # at most 4M buckets: the counts of one bincount stay below 64 MiB
+_SIGN32, _MAG32 = np.int32(-(2**31)), np.int32(2**31 - 1)
+_MAG64 = np.int64(2**63 - 1)
+
+
+# -- order-preserving keys -----------------------------------------------------------------------------------------
+def order_keys(scores: np.ndarray) -> np.ndarray:
+    """int64 keys with the order of ``scores``: ``a < b`` ⇔ ``key(a) < key(b)`` and ``a == b`` ⇔ equal keys.
+
+    For floats the key is the magnitude bits with the sign applied (IEEE-754 magnitudes sort like their bits).
+    """
+    if scores.dtype == np.float32:
+        bits = scores.view(np.int32)
+        key = bits & _MAG32
+        np.negative(key, out=key, where=bits < 0)
+        return key.astype(np.int64)
+    if scores.dtype == np.float64:
+        bits = scores.view(np.int64)
+        key = bits & _MAG64
+        np.negative(key, out=key, where=bits < 0)
+        return key
+    return scores.astype(np.int64, copy=False)
+
+
+def scores_from_keys(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The scores of ``keys`` (the inverse of :func:`order_keys` for ``dtype``)."""
+    if dtype == np.float32:
+        k = keys.astype(np.int32)
+        return np.where(k < 0, (-k) | _SIGN32, k).view(np.float32)
+    if dtype == np.float64:
+        return np.where(keys < 0, (-keys) | np.int64(-(2**63)), keys).view(np.float64)
+    return keys.astype(dtype)
+
+
+# -- exact tie groups ----------------------------------------------------------------------------------------------
+def _sorted_groups(keys: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct keys (increasing) with the positive and negative counts of each, by sorting."""
+    kmin = int(keys.min())
+    if int(keys.max()) - kmin < 2**62:  # key and label fit one int64: one sort carries both
+        packed = np.sort(((keys - kmin) << 1) | target)
+        skeys, labels = packed >> 1, packed & 1
+        offset = kmin
+    else:  # keys spanning almost all of int64 (float64 scores of both signs): sort the two classes apart
+        return _merged_groups(np.sort(keys[target == 1]), np.sort(keys[target == 0]))
+    ends = np.flatnonzero(skeys[1:] != skeys[:-1])
+    ends = np.append(ends, skeys.size - 1)
+    pos_through = np.cumsum(labels)[ends]
+    pos = np.diff(pos_through, prepend=0)
+    neg = np.diff(ends + 1 - pos_through, prepend=0)
+    return skeys[ends] + offset, pos, neg
+
+
+def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if sorted_keys.size == 0:
+        return sorted_keys, sorted_keys
+    ends = np.append(np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]), sorted_keys.size - 1)
+    return sorted_keys[ends], np.diff(ends + 1, prepend=0)
+
+
+def _merged_groups(pos_keys: np.ndarray, neg_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    pos_vals, pos_counts = _runs(pos_keys)
+    neg_vals, neg_counts = _runs(neg_keys)
+    values = np.union1d(pos_vals, neg_vals)
+    pos = np.zeros(values.size, np.int64)
+    neg = np.zeros(values.size, np.int64)
+    pos[np.searchsorted(values, pos_vals)] = pos_counts
+    neg[np.searchsorted(values, neg_vals)] = neg_counts
+    return values, pos, neg
+
+
+def _refine_auroc(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    # Pairs inside a one-class bucket are not scored by AUROC: such a bucket can stay whole.
+    return (pos > 0) & (neg > 0)
+
+
+def _refine_ap(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    # AP reads precision at each positive. In a bucket without positives nothing is read; in a bucket of positives
+    # with no negative at or above it every precision is 1. Any other bucket with positives must be refined
+    # (positives spread over several scores in it see different precisions), unless it holds a single element.
+    neg_at_or_above = np.cumsum(neg[::-1])[::-1]
+    return (pos > 0) & (neg_at_or_above > 0) & (pos + neg > 1)
+
+
+REFINE: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {"auroc": _refine_auroc, "ap": _refine_ap}
+
+
+def tie_groups(
+    scores: np.ndarray, target: np.ndarray, metric: str | None = None
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Groups of tied scores in increasing order: ``(group_keys, pos, neg)`` (int64 counts).
+
+    With ``metric`` ("auroc" or "ap") the bucket kernel may return groups that merge several distinct scores when
+    that metric cannot tell them apart, and ``group_keys`` is None; without it every group is one distinct score.
+    """
+    n = scores.size
+    if metric is None or n < 4096:
+        return _sorted_groups(order_keys(scores), target)
+    num_pos = int(target.sum())
+    num_buckets = min(1 << _MAX_LOG_BUCKETS, 2 * n)
+    # Refined buckets are those holding a positive (AP) or the rarer class (AUROC), with about 1 + n/num_buckets
+    # elements each: when that would be most of the input, one sort of everything is cheaper.
+    flagged = num_pos if metric == "ap" else min(num_pos, n - num_pos)
+    lo, hi = float(scores.min()), float(scores.max())
+    if flagged * (1.0 + n / num_buckets) > 0.4 * n or not math.isfinite(hi - lo):
+        return _sorted_groups(order_keys(scores), target)
+    scale = (num_buckets - 1) / (hi - lo) if hi > lo else 0.0
+    bucket = _grid_bucket(scores, lo, scale)
+    counts = np.bincount((bucket << 1) | target, minlength=2 * num_buckets).reshape(num_buckets, 2)
+    neg, pos = counts[:, 0], counts[:, 1]
+    refine = REFINE[metric](pos, neg)
+    if int((pos + neg)[refine].sum()) > n // 2:
+        return _sorted_groups(order_keys(scores), target)
+    picked = refine[bucket]
+    if picked.any():
+        sub_keys, sub_pos, sub_neg = _sorted_groups(order_keys(scores[picked]), target[picked])
+        sub_bucket = _grid_bucket(scores_from_keys(sub_keys, scores.dtype), lo, scale)
+    else:
+        sub_pos = sub_neg = sub_bucket = np.zeros(0, np.int64)
+    # Interleave in bucket order: a whole bucket stays one group, a refined bucket becomes its sub-groups.
+    whole = ~refine & (pos + neg > 0)
+    subs_per_bucket = np.bincount(sub_bucket, minlength=num_buckets)
+    per_bucket = whole.astype(np.int64) + subs_per_bucket
+    start = np.cumsum(per_bucket) - per_bucket
+    out_pos = np.zeros(int(per_bucket.sum()), np.int64)
+    out_neg = np.zeros_like(out_pos)
+    out_pos[start[whole]] = pos[whole]
+    out_neg[start[whole]] = neg[whole]
+    first_sub = np.cumsum(subs_per_bucket) - subs_per_bucket
+    at = start[sub_bucket] + np.arange(sub_bucket.size) - first_sub[sub_bucket]
+    out_pos[at] = sub_pos
+    out_neg[at] = sub_neg
+    return None, out_pos, out_neg
+
+
+def _grid_bucket(scores: np.ndarray, lo: float, scale: float) -> np.ndarray:
+    # A uniform grid between min and max. float64 rounding is monotone, so the bucket never decreases with the
+    # score and equal scores share one: every bucket is a contiguous run of the sorted scores.
+    return ((scores.astype(np.float64) - lo) * scale).astype(np.int64)
+
+
+# -- metrics from groups (increasing score order) ------------------------------------------------------------------
+def auroc_from_groups(pos: np.ndarray, neg: np.ndarray) -> float:
+    """Σ over groups of pos·(negatives below + ½·negatives tied) / (P·N), with integer pair counts."""
+    neg_below = np.cumsum(neg) - neg
+    twice_pairs = int(np.dot(pos, 2 * neg_below + neg))
+    return twice_pairs / (2.0 * float(pos.sum()) * float(neg.sum()))
+
+
+def average_precision_from_groups(pos: np.ndarray, neg: np.ndarray) -> float:
+    """Σ over groups of pos/P · precision at that group's threshold (step-wise, no interpolation)."""
+    total_pos, total_neg = int(pos.sum()), int(neg.sum())
+    tps = total_pos - (np.cumsum(pos) - pos)  # positives scored at or above the group
+    fps = total_neg - (np.cumsum(neg) - neg)
+    has = pos > 0
+    return float(np.sum(pos[has] * (tps[has] / (tps[has] + fps[has])))) / total_pos
+
+
+def roc_curve_from_groups(
+    values: np.ndarray, pos: np.ndarray, neg: np.ndarray, drop_intermediate: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fpr, tpr, thresholds) with decreasing thresholds, the first being +inf (the point (0, 0))."""
+    tps = np.cumsum(pos[::-1])
+    fps = np.cumsum(neg[::-1])
+    thresholds = values[::-1].astype(np.float64)
+    if drop_intermediate and tps.size > 2:  # drop points on a straight segment (as scikit-learn does)
+        keep = np.r_[True, (np.diff(fps, 2) != 0) | (np.diff(tps, 2) != 0), True]
+        tps, fps, thresholds = tps[keep], fps[keep], thresholds[keep]
+    tps, fps = np.r_[0, tps], np.r_[0, fps]
+    return fps / fps[-1], tps / tps[-1], np.r_[np.inf, thresholds]
+
+
+def pr_curve_from_groups(
+    values: np.ndarray, pos: np.ndarray, neg: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(precision, recall, thresholds): increasing thresholds, then the point (precision 1, recall 0) appended."""
+    tps = np.cumsum(pos[::-1])[::-1]
+    fps = np.cumsum(neg[::-1])[::-1]
+    predicted = tps + fps
+    precision = np.divide(tps, predicted, out=np.zeros(tps.size), where=predicted > 0)
+    return np.r_[precision, 1.0], np.r_[tps / tps[0], 0.0], values.astype(np.float64)
+
+
+# -- binned kernel -------------------------------------------------------------------------------------------------
+_HALF = int(np.float32(0.5).view(np.int32))
+_FLOOR = int(np.float32(2.0**-24).view(np.int32))  # below 2^-24 (and above 1 - 2^-24) scores share the end bins
+_U_LOW, _U_HIGH = _FLOOR, 2 * _HALF - _FLOOR
+
+
+def _symmetric_keys(probs: np.ndarray) -> np.ndarray:
+    """Order-preserving key of float32 probabilities that resolves 0 and 1 alike: bits of p, or mirrored of 1 − p.
+
+    For p ≥ ½ the float32 subtraction 1 − p is exact (Sterbenz), so the map is monotone and invertible.
+    """
+    p = probs.astype(np.float32, copy=False)
+    low = p < 0.5
+    u = np.where(low, p, np.float32(1.0) - p).view(np.int32).astype(np.int64)
+    np.subtract(2 * _HALF, u, out=u, where=~low)
+    return np.clip(u, _U_LOW, _U_HIGH)
+
+
+def bin_index(probs: np.ndarray, bins: int) -> np.ndarray:
+    """Fixed bin of each probability in [0, 1], in 0..bins−1, non-decreasing in the probability."""
+    return ((_symmetric_keys(probs) - _U_LOW) * bins) // (_U_HIGH - _U_LOW + 1)
+
+
+def bin_lower_edges(bins: int) -> np.ndarray:
+    """The smallest probability of each bin (bin 0 starts at 0), float64."""
+    span = _U_HIGH - _U_LOW + 1
+    u = _U_LOW + (np.arange(bins, dtype=np.int64) * span + bins - 1) // bins  # smallest u with bin_index == b
+    low = u <= _HALF
+    bits = np.where(low, u, 2 * _HALF - u).astype(np.int32)
+    value = bits.view(np.float32).astype(np.float64)
+    edges = np.where(low, value, 1.0 - value)
+    edges[0] = 0.0
+    return edges
+
+
+def binned_error_bounds(pos: np.ndarray, neg: np.ndarray) -> tuple[float, float]:
+    """Worst-case |binned − exact| of AUROC and of AP from per-bin counts (bins in increasing score order).
+
+    AUROC: only the pairs inside one bin have an unknown order; each is scored ½ and is worth 0 or 1 (or ½ if
+    tied), so the error is at most ½·Σ_b pos_b·neg_b / (P·N).
+    AP: a positive of bin b sits, in the exact ranking, at a threshold that has between T_{b−1}+1 and T_b
+    positives and between F_{b−1} and F_b negatives at or above it (T, F: counts at or above bin b, and b−1 the
+    bin just above), so its precision lies in [(T_{b−1}+1)/(T_{b−1}+1+F_b), T_b/(T_b+F_{b−1})]; the binned value
+    uses T_b/(T_b+F_b), inside that interval. The error is at most Σ_b pos_b/P · (the larger distance to an end).
+    """
+    total_pos, total_neg = float(pos.sum()), float(neg.sum())
+    auroc_bound = 0.5 * float(np.dot(pos, neg)) / (total_pos * total_neg)
+    t = np.cumsum(pos[::-1])[::-1].astype(np.float64)  # at or above bin b
+    f = np.cumsum(neg[::-1])[::-1].astype(np.float64)
+    t_above, f_above = t - pos, f - neg
+    has = pos > 0
+    value = t[has] / (t[has] + f[has])
+    high = t[has] / (t[has] + f_above[has])
+    low = (t_above[has] + 1) / (t_above[has] + 1 + f[has])
+    ap_bound = float(np.sum(pos[has] * np.maximum(high - value, value - low))) / total_pos
+    return auroc_bound, ap_bound

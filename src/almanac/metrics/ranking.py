@@ -1,0 +1,457 @@
+"""Ranking metrics: ``auroc``, ``average_precision`` (alias ``auc_pr``), ``roc_curve`` and ``pr_curve``.
+
+Same definitions as scikit-learn (``roc_auc_score``, ``average_precision_score``, ``roc_curve``,
+``precision_recall_curve``), ties included; multiclass is one-vs-rest, multilabel is per label.
+
+Scores. Binary and multilabel scores are probabilities in [0, 1], or any finite reals with ``from_logits=True``;
+a monotone map changes no ranking, so logits are ranked as they are (no sigmoid: large logits would saturate into
+ties). Multiclass scores ``(N, C)`` are probabilities whose rows sum to 1 (as scikit-learn requires), or logits with
+``from_logits=True``, turned into probabilities by a softmax — which does change one-vs-rest rankings.
+
+Exact by default. The streaming state keeps every score and label (a ``"cat"`` state, all-gathered under
+``torch.distributed``); the kernels of :mod:`._ranking_kernels` compute the exact value. ``bins=K`` instead keeps,
+per class, K positive and K negative counts (a ``"sum"`` state: memory independent of the stream, merged by
+addition). Bin edges are fixed: equal-width in the bits of ``p`` below ½ and of ``1 − p`` above (see
+:func:`~almanac.metrics._ranking_kernels.bin_index`), so crowded scores near 0 and 1 stay resolved. The binned
+value treats each bin as one tie group; ``error_bound()`` of the streaming metric gives the worst-case
+|binned − exact| from the counts alone (AUROC: ½·Σ_b pos_b·neg_b / (P·N); AP: see
+:func:`~almanac.metrics._ranking_kernels.binned_error_bounds`). With ``bins``, curve thresholds are the bins'
+lower edges as probabilities (or as logits, for binary and multilabel logits).
+
+Undefined values: AUROC and the ROC curve need both classes, AP and the PR curve need a positive. Otherwise they
+raise :class:`~almanac.errors.UndefinedMetricError` — or, for ``auroc`` and ``average_precision``, return the
+fallback ``undefined=`` (per class, before averaging).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from almanac._checks import check_number
+from almanac.errors import ConfigError, DomainError, UndefinedMetricError, problem
+from almanac.metrics import _ranking_kernels as K
+from almanac.metrics._format import Batch, check_classification_options, format_classification, to_kind
+from almanac.metrics._metric import Metric
+from almanac.metrics._registry import evaluate, register
+
+__all__ = [
+    "AUROC",
+    "AveragePrecision",
+    "PRCurve",
+    "ROCCurve",
+    "auroc",
+    "average_precision",
+    "pr_curve",
+    "roc_curve",
+]
+
+_TASKS = ("binary", "multiclass", "multilabel")
+_REFERENCES = ("scikit-learn: sklearn.metrics.roc_auc_score, average_precision_score, roc_curve, "
+               "precision_recall_curve",
+               "Hanley & McNeil (1982), The meaning and use of the area under a ROC curve")
+_ROW_SUM_TOLERANCE = 1e-4
+
+
+# -- the per-class binary problems ---------------------------------------------------------------------------------
+def _host(x: Tensor) -> np.ndarray:
+    x = x.detach()
+    if x.dtype in (torch.float16, torch.bfloat16):
+        x = x.float()  # exact
+    return x.cpu().numpy()
+
+
+def _columns(preds: Tensor, target: Tensor, task: str, average: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One (scores, 0/1 int64 target) pair per class (per label; one for binary and for micro averages)."""
+    p, t = _host(preds), _host(target).astype(np.int64, copy=False)
+    if task == "binary":
+        return [(p, t)]
+    if task == "multiclass":
+        if average == "micro":  # one-vs-rest on the flattened one-hot target
+            onehot = (t[:, None] == np.arange(p.shape[1])).astype(np.int64)
+            return [(p.reshape(-1), onehot.reshape(-1))]
+        return [(np.ascontiguousarray(p[:, c]), (t == c).astype(np.int64)) for c in range(p.shape[1])]
+    # multilabel: ignored entries carry target -1
+    if average == "micro":
+        keep = t >= 0
+        return [(p[keep], t[keep])]
+    out = []
+    for j in range(p.shape[1]):
+        keep = t[:, j] >= 0
+        out.append((p[keep, j], t[keep, j]) if not keep.all() else (np.ascontiguousarray(p[:, j]), t[:, j].copy()))
+    return out
+
+
+def _undefined(metric: str, column: int | None, num_pos: int, n: int) -> UndefinedMetricError:
+    where = "" if column is None else f" of class {column}"
+    has = "only negatives" if num_pos == 0 else "only positives"
+    need = "both classes" if metric in ("auroc", "roc_curve") else "a positive sample"
+    fix = ("pass undefined=<fallback value> to use one, or evaluate on data with " + need
+           if metric in ("auroc", "average_precision") else "evaluate on data with " + need)
+    return problem(UndefinedMetricError, "target", f"to hold {need} for {metric}{where}",
+                   f"{has} ({num_pos} positives in {n} samples)", fix)
+
+
+def _check_defined(metric: str, column: int | None, num_pos: int, num_neg: int) -> None:
+    if num_pos == 0 or (num_neg == 0 and metric in ("auroc", "roc_curve")):
+        raise _undefined(metric, column, num_pos, num_pos + num_neg)
+
+
+def _scalar(metric: str, groups_of: Any, counts: list[tuple[int, int]], undefined: float | None) -> np.ndarray:
+    """Per-class values; ``groups_of(i)`` gives the (pos, neg) groups of class i in increasing score order."""
+    values = np.empty(len(counts))
+    single = len(counts) == 1
+    for i, (num_pos, num_neg) in enumerate(counts):
+        try:
+            _check_defined(metric, None if single else i, num_pos, num_neg)
+        except UndefinedMetricError:
+            if undefined is None:
+                raise
+            values[i] = undefined
+            continue
+        pos, neg = groups_of(i)
+        values[i] = K.auroc_from_groups(pos, neg) if metric == "auroc" else K.average_precision_from_groups(pos, neg)
+    return values
+
+
+def _average(values: np.ndarray, support: np.ndarray, task: str, average: str) -> np.ndarray | float:
+    if task == "binary" or average == "micro":
+        return float(values[0])
+    if average == "macro":
+        return float(values.mean())
+    if average == "weighted":
+        return float(np.dot(values, support) / support.sum())
+    return values
+
+
+# -- the streaming classes -----------------------------------------------------------------------------------------
+class _Ranking(Metric):
+    """Shared state and formatting: exact (``cat`` of scores and labels) or binned (``sum`` of bin counts)."""
+
+    _metric: str = ""
+
+    def _check_params(self, params: dict[str, Any]) -> None:
+        check_classification_options(params)
+        if params.get("bins") is not None:
+            check_number(params["bins"], "bins", low=2, high=2**24, integer=True)
+        if params.get("undefined") is not None:
+            check_number(params["undefined"], "undefined")
+        if params.get("average") is None and "average" in params:
+            params["average"] = "none"
+
+    def _format(self, preds: Any, target: Any) -> Batch:
+        batch = format_classification(preds, target, **self._format_options(), resolved=self._resolved)
+        if batch.task == "multiclass" and not self.params["from_logits"] and batch.preds.numel():
+            deviation = float((batch.preds.sum(dim=-1, dtype=torch.float64) - 1.0).abs().max())
+            if deviation > _ROW_SUM_TOLERANCE:
+                raise problem(DomainError, "preds", "to hold class probabilities whose rows sum to 1",
+                              f"a row sum off by {deviation:.3g}",
+                              "pass from_logits=True if these are logits, or normalise each row")
+        return batch
+
+    def _stats_key(self) -> Any:
+        return ("ranking", self.params["bins"])
+
+    def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
+        task, n = resolved
+        bins = self.params["bins"]
+        if bins is not None:
+            self.add_state("counts", torch.zeros((1 if task == "binary" else n, bins, 2), dtype=torch.int64,
+                                                 device=device))
+            return
+        trailing = () if task == "binary" else (n,)
+        self.add_state("preds", torch.zeros((0, *trailing), dtype=torch.float64, device=device), reduce="cat")
+        self.add_state("target", torch.zeros((0, *(trailing if task == "multilabel" else ())), dtype=torch.int64,
+                                             device=device), reduce="cat")
+
+    def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
+        target = batch.target if batch.mask is None else batch.target.masked_fill(~batch.mask, -1)
+        bins = self.params["bins"]
+        if bins is None:
+            return {"preds": batch.preds, "target": target}
+        probs = batch.preds.detach()
+        if self.params["from_logits"] and batch.task != "multiclass":
+            probs = torch.sigmoid(probs.float())
+        p, t = _host(probs), _host(target).astype(np.int64, copy=False)
+        p, t = (p[:, None], t[:, None]) if batch.task == "binary" else (p, t)
+        if batch.task == "multiclass":
+            t = (t[:, None] == np.arange(p.shape[1])).astype(np.int64)
+        index = K.bin_index(p, bins)  # (n, C)
+        flat = (np.arange(p.shape[1]) * bins + index) * 2 + t
+        flat = flat[t >= 0]
+        counts = np.bincount(flat.reshape(-1), minlength=p.shape[1] * bins * 2).reshape(p.shape[1], bins, 2)
+        return {"counts": torch.from_numpy(counts).to(batch.preds.device)}
+
+    # -- helpers for _compute --------------------------------------------------------------------------------
+    def _binned_columns(self, counts: Tensor, task: str, average: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        c = counts.cpu().numpy()
+        if average == "micro" and task != "binary":
+            c = c.sum(axis=0, keepdims=True)
+        return [(c[i, :, 1], c[i, :, 0]) for i in range(c.shape[0])]
+
+    def _device(self, states: dict[str, Tensor]) -> torch.device:
+        return next(iter(states.values())).device
+
+
+class _ScalarRanking(_Ranking):
+    def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
+        task, _ = resolved
+        average = self.params["average"]
+        if "counts" in states:
+            columns = self._binned_columns(states["counts"], task, average)
+            counts = [(int(pos.sum()), int(neg.sum())) for pos, neg in columns]
+            values = _scalar(self._metric, lambda i: columns[i], counts, self.params["undefined"])
+        else:
+            pairs = _columns(states["preds"], states["target"], task, average)
+            counts = [(int(t.sum()), int(t.size - t.sum())) for _, t in pairs]
+            kernel = "auroc" if self._metric == "auroc" else "ap"
+            values = _scalar(self._metric, lambda i: K.tie_groups(*pairs[i], kernel)[1:], counts,
+                             self.params["undefined"])
+        support = np.array([p for p, _ in counts], dtype=np.float64)
+        return torch.as_tensor(_average(values, support, task, average), dtype=torch.float64,
+                               device=self._device(states))
+
+    def error_bound(self) -> Any:
+        """Worst-case |binned − exact| of :meth:`compute` (``bins=K`` only), from the counts alone.
+
+        Averages of classes get the same average of their bounds; an undefined class (with ``undefined=``) has
+        bound 0.
+        """
+        if self.params["bins"] is None:
+            raise problem(ConfigError, "bins", "to be set for error_bound()", "bins=None (exact: the bound is 0)",
+                          "build the metric with bins=K")
+        states, (task, _) = self._synced_states()
+        average = self.params["average"]
+        columns = self._binned_columns(states["counts"], task, average)
+        index = 0 if self._metric == "auroc" else 1
+        bounds = np.array([K.binned_error_bounds(pos, neg)[index] if pos.sum() and neg.sum() else 0.0
+                           for pos, neg in columns])
+        support = np.array([pos.sum() for pos, _ in columns], dtype=np.float64)
+        return to_kind(torch.as_tensor(_average(bounds, support, task, average), dtype=torch.float64), self._kind)
+
+
+class AUROC(_ScalarRanking):
+    """Streaming area under the ROC curve (see :func:`auroc`)."""
+
+    _metric = "auroc"
+
+
+class AveragePrecision(_ScalarRanking):
+    """Streaming average precision (see :func:`average_precision`)."""
+
+    _metric = "average_precision"
+
+
+class _Curve(_Ranking):
+    def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Any:
+        task, _ = resolved
+        device = self._device(states)
+        if "counts" in states:
+            edges = K.bin_lower_edges(self.params["bins"])
+            if self.params["from_logits"] and task != "multiclass":
+                with np.errstate(divide="ignore"):
+                    edges = np.log(edges) - np.log1p(-edges)
+            columns = [(edges, pos, neg) for pos, neg in self._binned_columns(states["counts"], task, "none")]
+            columns = [(v[(p + n) > 0], p[(p + n) > 0], n[(p + n) > 0]) for v, p, n in columns]
+        else:
+            columns = []
+            for scores, target in _columns(states["preds"], states["target"], task, "none"):
+                keys, pos, neg = K.tie_groups(scores, target)
+                columns.append((K.scores_from_keys(keys, scores.dtype), pos, neg))
+        curves = []
+        for i, (values, pos, neg) in enumerate(columns):
+            _check_defined(self._metric, None if task == "binary" else i, int(pos.sum()), int(neg.sum()))
+            arrays = self._curve(values, pos, neg)
+            curves.append(tuple(torch.from_numpy(np.ascontiguousarray(a)).to(device) for a in arrays))
+        if task == "binary":
+            return curves[0]
+        return tuple([c[k] for c in curves] for k in range(3))
+
+    def _curve(self, values: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, ...]:
+        raise NotImplementedError
+
+
+class ROCCurve(_Curve):
+    """Streaming ROC curve (see :func:`roc_curve`)."""
+
+    _metric = "roc_curve"
+
+    def _curve(self, values: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, ...]:
+        return K.roc_curve_from_groups(values, pos, neg, self.params["drop_intermediate"])
+
+
+class PRCurve(_Curve):
+    """Streaming precision-recall curve (see :func:`pr_curve`)."""
+
+    _metric = "pr_curve"
+
+    def _curve(self, values: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, ...]:
+        return K.pr_curve_from_groups(values, pos, neg)
+
+
+# -- the pure functions --------------------------------------------------------------------------------------------
+_FACTS = {"tasks": _TASKS, "needs": "scores", "higher_is_better": True, "range": (0.0, 1.0),
+          "differentiable": False, "references": _REFERENCES}
+
+
+@register(AUROC, summary="Area under the ROC curve: the probability that a positive outranks a negative "
+                         "(ties count ½); one-vs-rest for multiclass, per label for multilabel.",
+          formula="AUROC = (1 / (P·N)) · Σ_{i positive} Σ_{j negative} ([s_i > s_j] + ½·[s_i = s_j])", **_FACTS)
+def auroc(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    num_labels: int | None = None,
+    average: str | None = "macro",
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    bins: int | None = None,
+    undefined: float | None = None,
+) -> Any:
+    """Area under the ROC curve, exactly as ``sklearn.metrics.roc_auc_score`` (ties count ½).
+
+    Formula: AUROC = (1 / (P·N)) · Σ_{i ∈ pos} Σ_{j ∈ neg} ([s_i > s_j] + ½·[s_i = s_j]), equal to the trapezoidal
+    area under the ROC curve. Multiclass: one-vs-rest per class (class c's scores against ``target == c``);
+    ``average`` "macro" (mean over classes), "weighted" (by positives per class), "micro" (one ranking of the
+    flattened one-hot problem) or "none" (per class). Binary ignores ``average``.
+
+    Args:
+        preds: scores ``(N,)`` (binary), ``(N, C)`` (multiclass) or ``(N, L)`` (multilabel); probabilities, or
+            logits with ``from_logits=True``. Any float dtype.
+        target: labels ``(N,)`` in {0, 1} or [0, C), or multi-hot ``(N, L)``; integer or bool.
+        task, num_classes, num_labels, ignore_index: as in every classification metric (see ``_format``).
+        average: "macro", "weighted", "micro" or "none" (None means "none").
+        from_logits: scores are logits (multiclass: softmax is applied; binary and multilabel: ranked as they are).
+        bins: None for the exact value; K for the binned estimate of a fixed-size state (see the module docstring).
+        undefined: value for a class whose AUROC is undefined (one class present); None raises
+            :class:`~almanac.errors.UndefinedMetricError`.
+
+    Returns:
+        A float (NumPy or list inputs) or a 0-d tensor (tensor inputs); per-class values for average="none".
+
+    >>> auroc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
+    0.75
+    >>> auroc([[0.7, 0.2, 0.1], [0.2, 0.5, 0.3], [0.1, 0.2, 0.7], [0.3, 0.4, 0.3]], [0, 1, 2, 1])
+    1.0
+
+    Reference: scikit-learn ``roc_auc_score``; Hanley & McNeil (1982).
+    """
+    return evaluate(AUROC, preds, target, locals())
+
+
+@register(AveragePrecision, aliases=("auc_pr",),
+          summary="Average precision: the precision at each positive's threshold, averaged over positives "
+                  "(step-wise area under the PR curve, no interpolation).",
+          formula="AP = Σ_k (R_k − R_{k−1}) · P_k over decreasing distinct thresholds k", **_FACTS)
+def average_precision(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    num_labels: int | None = None,
+    average: str | None = "macro",
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    bins: int | None = None,
+    undefined: float | None = None,
+) -> Any:
+    """Average precision, exactly as ``sklearn.metrics.average_precision_score``.
+
+    Formula: AP = Σ_k (R_k − R_{k−1}) · P_k over the distinct thresholds k in decreasing order, where P_k and R_k
+    are the precision and recall of "score ≥ threshold k" (tied scores enter together). Multiclass: one-vs-rest
+    per class; ``average`` as in :func:`auroc`.
+
+    Args:
+        preds, target, task, num_classes, num_labels, average, from_logits, ignore_index, bins: as in
+            :func:`auroc`.
+        undefined: value for a class with no positive sample; None raises
+            :class:`~almanac.errors.UndefinedMetricError`. (With no negative, AP is 1.)
+
+    Returns:
+        A float (NumPy or list inputs) or a 0-d tensor (tensor inputs); per-class values for average="none".
+
+    >>> average_precision([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
+    0.8333333333333333
+
+    Reference: scikit-learn ``average_precision_score``; Manning, Raghavan & Schütze (2008), §8.4.
+    """
+    return evaluate(AveragePrecision, preds, target, locals())
+
+
+@register(ROCCurve, summary="ROC curve: false and true positive rates at every distinct threshold.",
+          formula="FPR(τ) = #{neg: s ≥ τ} / N,  TPR(τ) = #{pos: s ≥ τ} / P", **_FACTS)
+def roc_curve(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    num_labels: int | None = None,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    bins: int | None = None,
+    drop_intermediate: bool = True,
+) -> Any:
+    """ROC curve ``(fpr, tpr, thresholds)``, as ``sklearn.metrics.roc_curve`` with its defaults.
+
+    Formula: FPR(τ) = #{negatives with s ≥ τ} / N and TPR(τ) = #{positives with s ≥ τ} / P at the distinct
+    scores τ in decreasing order, after a first threshold ``+inf`` (the point (0, 0)). ``drop_intermediate``
+    (as scikit-learn's default) drops the thresholds whose point lies on a straight segment between its
+    neighbours; the area is unchanged.
+
+    Args:
+        preds, target, task, num_classes, num_labels, from_logits, ignore_index, bins: as in :func:`auroc`.
+        drop_intermediate: drop collinear points (True, as scikit-learn) or keep every distinct threshold.
+
+    Returns:
+        ``(fpr, tpr, thresholds)``: NumPy arrays (NumPy or list inputs) or tensors; for multiclass and
+        multilabel, each is a list with one array per class (one-vs-rest).
+
+    >>> fpr, tpr, thresholds = roc_curve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
+    >>> fpr.tolist(), tpr.tolist(), thresholds.tolist()
+    ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], [inf, 0.8, 0.4, 0.35, 0.1])
+
+    Reference: scikit-learn ``roc_curve``; Fawcett (2006), An introduction to ROC analysis.
+    """
+    return evaluate(ROCCurve, preds, target, locals())
+
+
+@register(PRCurve, summary="Precision-recall curve: precision and recall at every distinct threshold.",
+          formula="P(τ) = #{pos: s ≥ τ} / #{s ≥ τ},  R(τ) = #{pos: s ≥ τ} / P", **_FACTS)
+def pr_curve(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    num_labels: int | None = None,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    bins: int | None = None,
+) -> Any:
+    """Precision-recall curve ``(precision, recall, thresholds)``, as ``sklearn.metrics.precision_recall_curve``.
+
+    Formula: P(τ) = #{positives with s ≥ τ} / #{s ≥ τ} and R(τ) = #{positives with s ≥ τ} / P at every distinct
+    score τ in increasing order, then the point (precision 1, recall 0) appended (without a threshold).
+
+    Args:
+        preds, target, task, num_classes, num_labels, from_logits, ignore_index, bins: as in :func:`auroc`.
+
+    Returns:
+        ``(precision, recall, thresholds)``: NumPy arrays or tensors (one more point than thresholds); for
+        multiclass and multilabel, each is a list with one array per class.
+
+    >>> precision, recall, thresholds = pr_curve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
+    >>> precision.round(3).tolist(), recall.tolist(), thresholds.tolist()
+    ([0.5, 0.667, 0.5, 1.0, 1.0], [1.0, 1.0, 0.5, 0.5, 0.0], [0.1, 0.35, 0.4, 0.8])
+
+    Reference: scikit-learn ``precision_recall_curve``.
+    """
+    return evaluate(PRCurve, preds, target, locals())
+
