@@ -1,0 +1,148 @@
+"""Static rules: the model's last operations against the loss, and its layer structure (AL001–AL004, AL006,
+AL017, AL019, AL020)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from torch import nn
+
+from almanac.lint.context import Context, describe
+from almanac.lint.report import Finding
+from almanac.lint.rules._base import finding
+from almanac.lint.trace import NORMS, Op, Trace
+
+__all__ = ["MODEL_RULES"]
+
+_SOFTMAXES = ("softmax", "log_softmax", "softmin")
+_STACKED = ("linear", "conv")
+
+
+def double_softmax(ctx: Context) -> Iterator[Finding]:
+    """AL001: (log-)softmax output into a loss that applies (log-)softmax itself."""
+    head, loss = ctx.head, ctx.loss
+    if head is None or loss is None or head.kind not in ("softmax", "log_softmax") or loss.applies != "softmax":
+        return
+    what = describe(head.op)
+    yield finding("AL001", f"double softmax: the output goes through {what} and {loss.name} applies log-softmax "
+                           "again", f"remove the final {what}: {loss.name} expects logits", head.op.where)
+
+
+def double_sigmoid(ctx: Context) -> Iterator[Finding]:
+    """AL002: sigmoid output into a loss that applies sigmoid itself."""
+    head, loss = ctx.head, ctx.loss
+    if head is None or loss is None or head.kind not in ("sigmoid", "hard_sigmoid") or loss.applies != "sigmoid":
+        return
+    what = describe(head.op)
+    yield finding("AL002", f"double sigmoid: the output goes through {what} and {loss.name} applies sigmoid again",
+                  f"remove the final {what}: {loss.name} expects logits", head.op.where)
+
+
+def scores_into_probabilities(ctx: Context) -> Iterator[Finding]:
+    """AL003: scores that are not probabilities (or log-probabilities) into a loss that expects them."""
+    head, loss = ctx.head, ctx.loss
+    if head is None or loss is None or head.kind == "labels":
+        return
+    where = head.op.where
+    if loss.expects == "probabilities" and not head.in_unit_interval:
+        what = "unbounded scores" if head.kind == "identity" else f"{head.kind} outputs (not in [0, 1])"
+        fix = ("BCEWithLogitsLoss on the raw scores" if loss.torch_native else "from_logits=True")
+        yield finding("AL003", f"{what} go into {loss.name}, which expects probabilities in [0, 1]",
+                      f"use {fix}, or end the model with a sigmoid", where)
+    elif loss.expects == "log_probabilities" and head.kind not in ("log_softmax", "log_sigmoid"):
+        what = "unbounded scores" if head.kind == "identity" else f"{head.kind} outputs"
+        yield finding("AL003", f"{what} go into {loss.name}, which expects log-probabilities",
+                      "end the model with nn.LogSoftmax(dim=1), or use CrossEntropyLoss on the raw scores", where)
+
+
+def softmax_of_one(ctx: Context) -> Iterator[Finding]:
+    """AL004: softmax over a dimension of size 1 is constant."""
+    if ctx.trace is None:
+        return
+    for op in ctx.trace.ops:
+        if op.kind in _SOFTMAXES and op.dim is not None and op.in_shape and op.in_shape[op.dim] == 1:
+            value = "0" if op.kind == "log_softmax" else "1"
+            yield finding("AL004", f"{describe(op)} over dim={op.dim} of size 1: the output is always {value} and "
+                                   "nothing is learned",
+                          "for one output unit use a sigmoid (BCEWithLogitsLoss on logits), or output one unit "
+                          "per class", op.where)
+
+
+def _is_depthwise(op: Op) -> bool:
+    return isinstance(op.module, nn.modules.conv._ConvNd) and op.module.groups > 1
+
+
+def stacked_linear(ctx: Context) -> Iterator[Finding]:
+    """AL006: a linear/conv layer fed directly by another one (through reshapes and dropout only)."""
+    if ctx.trace is None:
+        return
+    reported: set[int] = set()
+    for op in ctx.trace.ops:
+        if op.kind not in _STACKED:
+            continue
+        before = ctx.trace.producer(op.parent)
+        if (before is None or before.kind not in _STACKED or _is_depthwise(before) or before.module is op.module
+                or before.index in reported):
+            continue
+        reported.add(before.index)
+        yield finding("AL006", f"layers `{before.where or 'forward'}` and `{op.where or 'forward'}` are stacked with "
+                               "no non-linearity between them: they collapse into one linear map",
+                      "add an activation (for example nn.ReLU()) between them, or merge them into one layer",
+                      op.where)
+
+
+def softmax_over_batch(ctx: Context) -> Iterator[Finding]:
+    """AL017: softmax over dim 0 of a batched tensor mixes the samples of the batch."""
+    trace = ctx.trace
+    if trace is None or trace.batch < 2:
+        return
+    path = trace.on_output_path()
+    for op in trace.ops:
+        if op.kind not in _SOFTMAXES or op.dim != 0 or not op.in_shape or len(op.in_shape) < 2:
+            continue
+        if op.in_shape[0] != trace.batch or (op.index not in path and trace.batch in op.in_shape[1:]):
+            continue
+        yield finding("AL017", f"{describe(op)} over dim=0, the batch dimension: each sample's output depends on "
+                               "the rest of the batch",
+                      "pass dim=1 (the class dimension), for example nn.Softmax(dim=1)", op.where)
+
+
+def _feeds_a_layer(trace: Trace, op: Op) -> bool:
+    return any(c.kind in _STACKED for c in trace.consumers(op.index))
+
+
+def deep_saturating_stack(ctx: Context) -> Iterator[Finding]:
+    """AL019: at least 5 hidden layers with sigmoid/tanh activations."""
+    if ctx.trace is None:
+        return
+    hidden = []
+    for op in ctx.trace.ops:
+        if op.kind not in ("sigmoid", "tanh"):
+            continue
+        before = ctx.trace.producer(op.parent)
+        if before is not None and (before.kind in _STACKED or before.kind in NORMS) and _feeds_a_layer(ctx.trace, op):
+            hidden.append(op)
+    if len(hidden) >= 5:
+        kinds = sorted({op.kind for op in hidden})
+        yield finding("AL019", f"{len(hidden)} hidden layers use {' / '.join(kinds)}: gradients shrink by up to "
+                               "4× per sigmoid layer and vanish in deep stacks",
+                      "use ReLU, GELU or SiLU for the hidden layers (keep sigmoid/tanh for gates and outputs)",
+                      hidden[0].where)
+
+
+def non_negative_logits(ctx: Context) -> Iterator[Finding]:
+    """AL020: a non-negative last activation into a loss that expects logits (negative scores are lost)."""
+    head, loss = ctx.head, ctx.loss
+    if head is None or loss is None or loss.expects != "logits" or not head.non_negative:
+        return
+    if (head.kind in ("softmax", "log_softmax") and loss.applies == "softmax") or (
+            head.kind in ("sigmoid", "hard_sigmoid") and loss.applies == "sigmoid"):
+        return  # AL001 / AL002
+    what = describe(head.op)
+    yield finding("AL020", f"the last layer ends with {what}, so its scores are never negative, but {loss.name} "
+                           "expects logits (any real number)",
+                  f"remove the final {what}: {loss.name} expects logits", head.op.where)
+
+
+MODEL_RULES = (double_softmax, double_sigmoid, scores_into_probabilities, softmax_of_one, stacked_linear,
+               softmax_over_batch, deep_saturating_stack, non_negative_logits)
