@@ -165,14 +165,22 @@ class Metric:
         self._states: dict[str, Any] = {}
         self._kind = "tensor"
 
+    def _check_batch(self, batch: Batch) -> None:
+        if batch.task not in self.spec.tasks:
+            raise problem(ConfigError, "task", f"of metric `{self.spec.name}` to be one of {self.spec.tasks}",
+                          f"{batch.task!r} (read from the inputs)", "pass task= and inputs of a task it supports")
+
     def evaluate(self, preds: Any, target: Any) -> Any:
-        """The metric of this batch alone; the state is untouched (this is the pure function)."""
+        """The metric of this batch alone; the state is untouched (this is the pure function). It keeps the
+        autograd graph for metrics whose spec says ``differentiable``."""
         batch = self._format(preds, target)
+        self._check_batch(batch)
         return to_kind(self._compute(self._batch_states(batch), batch.resolved), output_kind(preds, target))
 
     def update(self, preds: Any, target: Any) -> None:
         """Add one batch. The first batch fixes the task and the number of classes of the stream."""
         batch = self._format(preds, target)
+        self._check_batch(batch)
         self._accumulate(batch, self._batch_states(batch), output_kind(preds, target))
 
     def _accumulate(self, batch: Batch, stats: dict[str, Tensor], kind: str) -> None:
@@ -183,6 +191,7 @@ class Metric:
 
     def _combine(self, stats: dict[str, Tensor]) -> None:
         for k, v in stats.items():
+            v = v.detach()  # states never hold an autograd graph
             reduce, state = self._reduce[k], self._states[k]
             if reduce == "cat":
                 state.append(v.to(self._defaults[k].device))
@@ -319,6 +328,7 @@ class MetricCollection:
             batch = formats.get(fkey)
             if batch is None:
                 batch = formats[fkey] = m._format(preds, target)
+            m._check_batch(batch)
             skey = m._stats_key()
             if skey is None:
                 m._accumulate(batch, m._batch_states(batch), kind)

@@ -1,0 +1,748 @@
+"""Classification metrics, with scikit-learn's definitions.
+
+Shared keywords (each metric takes those that apply to it):
+
+- ``task``: ``"binary"``, ``"multiclass"``, ``"multilabel"`` or None to infer it from the inputs (rules in
+  :mod:`almanac.metrics._format`); ``num_classes`` (multiclass) / ``num_labels`` (multilabel).
+- ``preds``: labels, or probabilities — ``(N,)`` for binary (probability of class 1), ``(N, C)`` for multiclass,
+  ``(N, L)`` for multilabel; extra dimensions ``(N, C, ...)`` are flattened into samples. ``target``: integer
+  labels ``(N,)`` or multi-hot ``(N, L)``. Label metrics threshold binary / multilabel probabilities
+  (``p > threshold``) and arg-max multiclass scores (ties: the lowest class).
+- ``from_logits=False``: pass True when ``preds`` are logits (sigmoid / softmax is applied); probabilities outside
+  [0, 1] raise :class:`~almanac.errors.DomainError` otherwise.
+- ``average``: ``None`` (binary: the positive class; multiclass / multilabel: ``"micro"``), ``"micro"`` (pool the
+  counts of every class, then divide), ``"macro"`` (mean of per-class values), ``"weighted"`` (mean weighted by
+  each class's support, tp + fn), ``"none"`` (per-class values). Binary inputs with an explicit average are read
+  as two classes, as scikit-learn does.
+- ``ignore_index``: samples (multilabel: entries) whose target equals it are left out.
+- ``zero_division=0.0``: the value of a per-class ratio whose denominator is 0; ``float("nan")`` leaves such
+  classes out of ``"macro"`` / ``"weighted"`` averages (scikit-learn's ``zero_division=np.nan``).
+
+All counting metrics keep one state: the confusion matrix — ``(C, C)`` (rows: target, columns: prediction; binary
+is C = 2) from one ``bincount`` of ``target * C + pred``, or ``(L, 2, 2)`` per label for multilabel — so streaming,
+merging and distributed sync are additions, and a collection of them counts once per batch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from almanac._checks import check_choice, check_number
+from almanac.errors import ConfigError, UndefinedMetricError, problem
+from almanac.metrics._format import Batch
+from almanac.metrics._metric import Metric
+from almanac.metrics._registry import evaluate, register
+
+__all__ = [
+    "F1",
+    "Accuracy",
+    "BalancedAccuracy",
+    "CalibrationError",
+    "CohenKappa",
+    "ConfusionMatrix",
+    "FBeta",
+    "LogLoss",
+    "MatthewsCorrcoef",
+    "Precision",
+    "Recall",
+    "accuracy",
+    "balanced_accuracy",
+    "calibration_error",
+    "cohen_kappa",
+    "confusion_matrix",
+    "f1",
+    "fbeta",
+    "log_loss",
+    "matthews_corrcoef",
+    "precision",
+    "recall",
+]
+
+_LABEL_TASKS = ("binary", "multiclass", "multilabel")
+_SKLEARN = "scikit-learn: sklearn.metrics.{}"
+
+
+# -- counting -----------------------------------------------------------------------------------------------------
+def confusion_counts(batch: Batch) -> Tensor:
+    """The confusion matrix of a label batch: ``(C, C)`` int64 (rows target, columns prediction) from one
+    ``bincount`` of ``target * C + pred``, or ``(L, 2, 2)`` per label for multilabel."""
+    n = batch.num_classes
+    if batch.task == "multilabel":
+        index = batch.target * 2 + batch.preds + torch.arange(0, 4 * n, 4, device=batch.target.device)
+        if batch.mask is not None:
+            index = index[batch.mask]
+        return torch.bincount(index.reshape(-1), minlength=4 * n).view(n, 2, 2)
+    return torch.bincount(batch.target * n + batch.preds, minlength=n * n).view(n, n)
+
+
+def _counts(cm: Tensor, task: str) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Per-class (tp, fp, fn, tn) as float64 from a confusion matrix; UndefinedMetricError when it is empty."""
+    cm = cm.double()
+    if task == "multilabel":
+        tn, fp, fn, tp = cm[:, 0, 0], cm[:, 0, 1], cm[:, 1, 0], cm[:, 1, 1]
+        total = cm.sum()
+    else:
+        tp = cm.diagonal()
+        total = cm.sum()
+        fp, fn = cm.sum(0) - tp, cm.sum(1) - tp
+        tn = total - tp - fp - fn
+    if total.item() == 0:
+        raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
+    return tp, fp, fn, tn
+
+
+def _ratio(num: Tensor, den: Tensor, zero_division: float) -> Tensor:
+    """num / den, with ``zero_division`` where den == 0."""
+    zero = den == 0
+    return torch.where(zero, torch.full_like(num, zero_division), num / torch.where(zero, 1.0, den))
+
+
+def _average(num: Tensor, den: Tensor, support: Tensor, average: str, zero_division: float) -> Tensor:
+    """Combine per-class ratios ``num / den`` as ``average`` says (see the module docstring)."""
+    if average == "micro":
+        return _ratio(num.sum(), den.sum(), zero_division)
+    per_class = _ratio(num, den, zero_division)
+    if average == "none":
+        return per_class
+    keep = ~per_class.isnan()
+    if not bool(keep.any()):
+        return per_class.new_tensor(math.nan)
+    per_class, weight = per_class[keep], support[keep]
+    if average == "weighted" and weight.sum().item() > 0:
+        return (per_class * weight).sum() / weight.sum()
+    return per_class.mean()
+
+
+class _StatScores(Metric):
+    """Base of the counting metrics: one confusion-matrix state, shared by a collection's counting metrics.
+
+    Subclasses give ``_terms(tp, fp, fn, tn, task) -> (num, den)``, the per-class ratio's numerator and
+    denominator, and ``_binary_average`` (what ``average=None`` means for binary inputs)."""
+
+    _binary_average = "binary"  # the positive class
+
+    def _stats_key(self) -> str:
+        return "confmat"
+
+    def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
+        task, n = resolved
+        shape = (n, 2, 2) if task == "multilabel" else (n, n)
+        self.add_state("confmat", torch.zeros(shape, dtype=torch.int64, device=device))
+
+    def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
+        return {"confmat": confusion_counts(batch)}
+
+    def _terms(self, tp: Tensor, fp: Tensor, fn: Tensor, tn: Tensor, task: str) -> tuple[Tensor, Tensor]:
+        raise NotImplementedError
+
+    def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
+        task = resolved[0]
+        tp, fp, fn, tn = _counts(states["confmat"], task)
+        num, den = self._terms(tp, fp, fn, tn, task)
+        average, zd = self.params["average"], self.params["zero_division"]
+        if average is None:
+            average = self._binary_average if task == "binary" else "micro"
+        if average == "binary":
+            return _ratio(num[1], den[1], zd)
+        return _average(num, den, tp + fn, average, zd)
+
+
+# -- accuracy -----------------------------------------------------------------------------------------------------
+class Accuracy(_StatScores):
+    """Streaming :func:`accuracy`."""
+
+    _binary_average = "micro"
+
+    def _check_params(self, params: dict[str, Any]) -> None:
+        super()._check_params(params)
+        if params["top_k"] > 1 and params["task"] not in (None, "multiclass"):
+            raise problem(ConfigError, "top_k", "to be 1 unless task='multiclass'", str(params["top_k"]),
+                          "pass top_k=1, or task='multiclass' with (N, C) scores")
+
+    def _format_options(self) -> dict[str, Any]:
+        options = super()._format_options()
+        if self.params["top_k"] > 1:
+            options["needs"] = "scores"
+        return options
+
+    def _stats_key(self) -> str | None:
+        return "confmat" if self.params["top_k"] == 1 else None
+
+    def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
+        if self.params["top_k"] == 1:
+            super()._init_states(resolved, device)
+            return
+        for name in ("correct", "support"):
+            self.add_state(name, torch.zeros(resolved[1], dtype=torch.int64, device=device))
+
+    def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
+        k = self.params["top_k"]
+        if k == 1:
+            return super()._batch_states(batch)
+        if batch.task != "multiclass" or not batch.scores:
+            raise problem(ConfigError, "top_k", "to be 1 unless preds are multiclass (N, C) scores",
+                          f"top_k={k} with {batch.task} {'scores' if batch.scores else 'labels'}",
+                          "pass (N, C) scores, or top_k=1")
+        n = batch.num_classes
+        if k > n:
+            raise problem(ConfigError, "top_k", f"to be at most num_classes={n}", str(k), f"pass top_k ≤ {n}")
+        hit = (batch.preds.topk(k, dim=1).indices == batch.target[:, None]).any(1)
+        return {"correct": torch.bincount(batch.target[hit], minlength=n),
+                "support": torch.bincount(batch.target, minlength=n)}
+
+    def _terms(self, tp: Tensor, fp: Tensor, fn: Tensor, tn: Tensor, task: str) -> tuple[Tensor, Tensor]:
+        if task == "multilabel":
+            return tp + tn, tp + tn + fp + fn
+        return tp, tp + fn
+
+    def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
+        if self.params["top_k"] == 1:
+            return super()._compute(states, resolved)
+        correct, support = states["correct"].double(), states["support"].double()
+        if support.sum().item() == 0:
+            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
+        average = self.params["average"] or "micro"
+        return _average(correct, support, support, average, self.params["zero_division"])
+
+
+@register(Accuracy, summary="Fraction of correct predictions (top-k: target among the k highest scores).",
+          formula="micro: Σ_c tp_c / N; macro: mean_c tp_c / (tp_c + fn_c); multilabel: (tp + tn) / N per label",
+          tasks=_LABEL_TASKS, needs="labels", higher_is_better=True, range=(0.0, 1.0),
+          references=(_SKLEARN.format("accuracy_score"), _SKLEARN.format("top_k_accuracy_score")))
+def accuracy(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    num_labels: int | None = None,
+    average: str | None = None,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    zero_division: float = 0.0,
+    top_k: int = 1,
+) -> Any:
+    """Accuracy: the fraction of correct predictions.
+
+    Formula: micro (the default) ``Σ_c tp_c / N``; macro ``mean_c tp_c / (tp_c + fn_c)`` (per-class recall, as
+    torchmetrics); weighted by support equals micro. Binary ``average=None`` is the plain accuracy. Multilabel
+    accuracy is per label, ``(tp + tn) / N`` — micro is ``1 − hamming_loss``, not scikit-learn's subset accuracy.
+    ``top_k > 1`` (multiclass scores): a sample is correct when its target is among its ``k`` highest scores.
+
+    Args: ``preds``, ``target`` and the keywords are described in :mod:`almanac.metrics.classification`.
+
+    Returns: a scalar (a tensor for tensor inputs, else a float), or per-class values for ``average="none"``.
+
+    >>> accuracy([0, 2, 1, 2], [0, 1, 1, 2])
+    0.75
+    >>> accuracy([[0.5, 0.3, 0.2], [0.1, 0.3, 0.6]], [1, 0], top_k=2)
+    0.5
+
+    Reference: scikit-learn ``accuracy_score``, ``top_k_accuracy_score``, ``hamming_loss``.
+    """
+    return evaluate(Accuracy, preds, target, locals())
+
+
+# -- precision, recall, F-beta --------------------------------------------------------------------------------------
+class Precision(_StatScores):
+    """Streaming :func:`precision`."""
+
+    def _terms(self, tp: Tensor, fp: Tensor, fn: Tensor, tn: Tensor, task: str) -> tuple[Tensor, Tensor]:
+        return tp, tp + fp
+
+
+class Recall(_StatScores):
+    """Streaming :func:`recall`."""
+
+    def _terms(self, tp: Tensor, fp: Tensor, fn: Tensor, tn: Tensor, task: str) -> tuple[Tensor, Tensor]:
+        return tp, tp + fn
+
+
+class FBeta(_StatScores):
+    """Streaming :func:`fbeta`."""
+
+    def _check_params(self, params: dict[str, Any]) -> None:
+        super()._check_params(params)
+        check_number(params.get("beta", 1.0), "beta", low=0.0, high=math.inf, low_open=True, high_open=True)
+
+    def _terms(self, tp: Tensor, fp: Tensor, fn: Tensor, tn: Tensor, task: str) -> tuple[Tensor, Tensor]:
+        b2 = self.params.get("beta", 1.0) ** 2
+        return (1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp
+
+
+class F1(FBeta):
+    """Streaming :func:`f1`."""
+
+
+_PRF_FACTS = {"tasks": _LABEL_TASKS, "needs": "labels", "higher_is_better": True, "range": (0.0, 1.0)}
+
+
+@register(Precision, summary="Fraction of predicted positives that are positive.", formula="tp / (tp + fp)",
+          references=(_SKLEARN.format("precision_score"),), **_PRF_FACTS)
+def precision(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    num_labels: int | None = None,
+    average: str | None = None,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    zero_division: float = 0.0,
+) -> Any:
+    """Precision: the fraction of predicted positives that are positive.
+
+    Formula: ``tp / (tp + fp)`` per class, averaged as ``average`` says.
+
+    Args and returns: see :mod:`almanac.metrics.classification`.
+
+    >>> precision([1, 1, 0, 1], [1, 0, 0, 1])
+    0.6666666666666666
+
+    Reference: scikit-learn ``precision_score``.
+    """
+    return evaluate(Precision, preds, target, locals())
+
+
+@register(Recall, summary="Fraction of positives that are predicted positive (sensitivity).",
+          formula="tp / (tp + fn)", references=(_SKLEARN.format("recall_score"),), **_PRF_FACTS)
+def recall(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    num_labels: int | None = None,
+    average: str | None = None,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    zero_division: float = 0.0,
+) -> Any:
+    """Recall (sensitivity, true positive rate): the fraction of positives predicted positive.
+
+    Formula: ``tp / (tp + fn)`` per class, averaged as ``average`` says.
+
+    Args and returns: see :mod:`almanac.metrics.classification`.
+
+    >>> recall([1, 0, 0, 1], [1, 1, 0, 1])
+    0.6666666666666666
+
+    Reference: scikit-learn ``recall_score``.
+    """
+    return evaluate(Recall, preds, target, locals())
+
+
+@register(FBeta, summary="Weighted harmonic mean of precision and recall (recall counts beta times as much).",
+          formula="(1 + β²) tp / ((1 + β²) tp + β² fn + fp)", references=(_SKLEARN.format("fbeta_score"),),
+          **_PRF_FACTS)
+def fbeta(
+    preds: Any,
+    target: Any,
+    *,
+    beta: float = 1.0,
+    task: str | None = None,
+    num_classes: int | None = None,
+    num_labels: int | None = None,
+    average: str | None = None,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    zero_division: float = 0.0,
+) -> Any:
+    """F-beta score: the weighted harmonic mean of precision and recall.
+
+    Formula: ``(1 + β²) tp / ((1 + β²) tp + β² fn + fp)`` per class (scikit-learn ≥ 1.3's form, so a class with
+    tp = 0 but some fp or fn scores 0, and ``zero_division`` applies only when tp = fp = fn = 0).
+
+    Args: ``beta > 0`` (finite); the rest as in :mod:`almanac.metrics.classification`.
+
+    >>> fbeta([1, 1, 0, 0], [1, 0, 1, 0], beta=2.0)
+    0.5
+
+    Reference: scikit-learn ``fbeta_score``; van Rijsbergen, Information Retrieval (1979).
+    """
+    return evaluate(FBeta, preds, target, locals())
+
+
+@register(F1, summary="Harmonic mean of precision and recall.", formula="2 tp / (2 tp + fp + fn)",
+          references=(_SKLEARN.format("f1_score"),), **_PRF_FACTS)
+def f1(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    num_labels: int | None = None,
+    average: str | None = None,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    zero_division: float = 0.0,
+) -> Any:
+    """F1 score: the harmonic mean of precision and recall.
+
+    Formula: ``2 tp / (2 tp + fp + fn)`` per class, averaged as ``average`` says.
+
+    Args and returns: see :mod:`almanac.metrics.classification`.
+
+    >>> f1([1, 0, 1, 1], [1, 0, 0, 1])
+    0.8
+    >>> f1([0, 1, 2, 2], [0, 1, 1, 2], average="macro")
+    0.7777777777777777
+
+    Reference: scikit-learn ``f1_score``.
+    """
+    return evaluate(F1, preds, target, locals())
+
+
+# -- confusion matrix ---------------------------------------------------------------------------------------------
+class ConfusionMatrix(_StatScores):
+    """Streaming :func:`confusion_matrix`."""
+
+    def _check_params(self, params: dict[str, Any]) -> None:
+        super()._check_params(params)
+        check_choice(params["normalize"], "normalize", (None, "true", "pred", "all"))
+
+    def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
+        cm = states["confmat"]
+        norm = self.params["normalize"]
+        if norm is None:
+            return cm.clone()
+        cm = cm.double()
+        axis = {"true": (-1,), "pred": (-2,), "all": (-2, -1)}[norm]
+        total = cm.sum(dim=axis, keepdim=True)
+        return cm / torch.where(total == 0, 1.0, total)  # empty rows / columns stay 0, as scikit-learn
+
+
+@register(ConfusionMatrix, summary="Counts of (true class, predicted class) pairs.",
+          formula="M[i, j] = #{n : target_n = i, pred_n = j}", tasks=_LABEL_TASKS, needs="labels",
+          higher_is_better=True, range=(0.0, math.inf),
+          references=(_SKLEARN.format("confusion_matrix"), _SKLEARN.format("multilabel_confusion_matrix")))
+def confusion_matrix(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    num_labels: int | None = None,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    normalize: str | None = None,
+) -> Any:
+    """Confusion matrix: rows are true classes, columns predicted classes.
+
+    Formula: ``M[i, j] = #{n : target_n = i, pred_n = j}``; ``(C, C)`` (binary: 2 × 2), multilabel ``(L, 2, 2)``
+    with ``[[tn, fp], [fn, tp]]`` per label. ``normalize``: None (int64 counts), ``"true"`` (rows sum to 1),
+    ``"pred"`` (columns), ``"all"``; an empty row or column stays 0.
+
+    Returns: an int64 tensor / NumPy array of counts, float when normalised. ``higher_is_better`` in its spec is
+    only nominal (the diagonal).
+
+    >>> confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2])
+    array([[1, 0, 0],
+           [0, 1, 0],
+           [0, 1, 1]])
+
+    Reference: scikit-learn ``confusion_matrix`` and ``multilabel_confusion_matrix``.
+    """
+    return evaluate(ConfusionMatrix, preds, target, locals())
+
+
+# -- balanced accuracy, MCC, kappa ----------------------------------------------------------------------------------
+class BalancedAccuracy(_StatScores):
+    """Streaming :func:`balanced_accuracy`."""
+
+    def _check_params(self, params: dict[str, Any]) -> None:
+        super()._check_params(params)
+        if not isinstance(params["adjusted"], bool):
+            raise problem(ConfigError, "adjusted", "to be True or False", repr(params["adjusted"]),
+                          "pass adjusted=True to rescale chance to 0")
+
+    def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
+        tp, _, fn, _ = _counts(states["confmat"], resolved[0])
+        support = tp + fn
+        recall_c = (tp / support)[support > 0]  # classes absent from the target are left out, as scikit-learn
+        score = recall_c.mean()
+        if self.params["adjusted"]:
+            chance = 1.0 / recall_c.numel()
+            score = (score - chance) / (1 - chance)
+        return score
+
+
+@register(BalancedAccuracy, summary="Mean of per-class recall over the classes present in the target.",
+          formula="mean_{c : support_c > 0} tp_c / (tp_c + fn_c)", tasks=("binary", "multiclass"), needs="labels",
+          higher_is_better=True, range=(0.0, 1.0), references=(_SKLEARN.format("balanced_accuracy_score"),))
+def balanced_accuracy(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    adjusted: bool = False,
+) -> Any:
+    """Balanced accuracy: the mean recall of the classes present in the target.
+
+    Formula: ``mean_{c: support_c > 0} tp_c / (tp_c + fn_c)``; ``adjusted=True`` rescales it so that chance is 0:
+    ``(score − 1/K) / (1 − 1/K)`` with K the number of classes present (the range becomes [1 − K, 1] / ... ≤ 1).
+
+    Args and returns: see :mod:`almanac.metrics.classification`.
+
+    >>> balanced_accuracy([0, 0, 0, 1], [0, 0, 1, 1])
+    0.75
+
+    Reference: scikit-learn ``balanced_accuracy_score``; Brodersen et al., The balanced accuracy and its
+    posterior distribution (ICPR 2010).
+    """
+    return evaluate(BalancedAccuracy, preds, target, locals())
+
+
+class MatthewsCorrcoef(_StatScores):
+    """Streaming :func:`matthews_corrcoef`."""
+
+    def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
+        cm = states["confmat"].double()
+        t_sum, p_sum = cm.sum(1), cm.sum(0)
+        n = cm.sum()
+        if n.item() == 0:
+            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
+        cov_tp = cm.trace() * n - t_sum @ p_sum
+        cov_pp = n * n - p_sum @ p_sum
+        cov_tt = n * n - t_sum @ t_sum
+        denom = cov_pp * cov_tt
+        return torch.where(denom == 0, 0.0, cov_tp / denom.sqrt())  # 0 when one side is constant (scikit-learn)
+
+
+@register(MatthewsCorrcoef, summary="Correlation between predicted and true labels (phi coefficient, multiclass "
+          "R_K).", formula="(c·N − Σ_k t_k p_k) / sqrt((N² − Σ_k p_k²)(N² − Σ_k t_k²))",
+          tasks=("binary", "multiclass"), needs="labels", higher_is_better=True, range=(-1.0, 1.0),
+          references=(_SKLEARN.format("matthews_corrcoef"), "Gorodkin, Comparing two K-category assignments by a "
+                      "K-category correlation coefficient (2004)"))
+def matthews_corrcoef(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+) -> Any:
+    """Matthews correlation coefficient (binary: the phi coefficient; multiclass: Gorodkin's R_K).
+
+    Formula: ``(c·N − Σ_k t_k p_k) / sqrt((N² − Σ_k p_k²)(N² − Σ_k t_k²))`` with c the correct count, t_k / p_k
+    the true / predicted count of class k. 0 when the predictions or the targets hold a single class (as
+    scikit-learn).
+
+    Args and returns: see :mod:`almanac.metrics.classification`.
+
+    >>> round(matthews_corrcoef([1, 1, 0, 0], [1, 0, 0, 0]), 4)
+    0.5774
+
+    Reference: scikit-learn ``matthews_corrcoef``; Matthews (1975); Gorodkin (2004).
+    """
+    return evaluate(MatthewsCorrcoef, preds, target, locals())
+
+
+class CohenKappa(_StatScores):
+    """Streaming :func:`cohen_kappa`."""
+
+    def _check_params(self, params: dict[str, Any]) -> None:
+        super()._check_params(params)
+        check_choice(params["weights"], "weights", (None, "linear", "quadratic"))
+        if params["fallback"] is not None:
+            check_number(params["fallback"], "fallback", low=-1.0, high=1.0)
+
+    def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
+        cm = states["confmat"].double()
+        n = cm.shape[0]
+        total = cm.sum()
+        if total.item() == 0:
+            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
+        expected = torch.outer(cm.sum(1), cm.sum(0)) / total
+        i = torch.arange(n, dtype=torch.float64, device=cm.device)
+        distance = (i[:, None] - i[None, :]).abs()
+        weights = {None: (distance > 0).double(), "linear": distance, "quadratic": distance**2}[self.params["weights"]]
+        denom = (weights * expected).sum()
+        if denom.item() == 0:
+            if self.params["fallback"] is None:
+                raise UndefinedMetricError("Cohen's kappa is undefined: the predictions and the target agree on a "
+                                           "single class only (chance agreement is 1) — pass fallback=<value>")
+            return denom.new_tensor(float(self.params["fallback"]))
+        return 1 - (weights * cm).sum() / denom
+
+
+@register(CohenKappa, summary="Agreement between predicted and true labels beyond chance.",
+          formula="1 − Σ w_ij M_ij / Σ w_ij E_ij, E = outer(row sums, column sums) / N",
+          tasks=("binary", "multiclass"), needs="labels", higher_is_better=True, range=(-1.0, 1.0),
+          references=(_SKLEARN.format("cohen_kappa_score"), "Cohen, A coefficient of agreement for nominal "
+                      "scales (1960)"))
+def cohen_kappa(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    weights: str | None = None,
+    fallback: float | None = None,
+) -> Any:
+    """Cohen's kappa: agreement of predictions with the target, corrected for chance.
+
+    Formula: ``κ = 1 − Σ w_ij M_ij / Σ w_ij E_ij`` with M the confusion matrix, ``E = outer(row sums, column
+    sums) / N`` and weights ``w_ij = [i ≠ j]`` (None), ``|i − j|`` ("linear") or ``(i − j)²`` ("quadratic").
+
+    Undefined when chance agreement is perfect (both sides a single, identical class): raises
+    :class:`~almanac.errors.UndefinedMetricError` unless ``fallback`` (a value in [-1, 1]) is given.
+
+    >>> round(cohen_kappa([0, 1, 1, 0], [0, 1, 0, 0]), 4)
+    0.5
+
+    Reference: scikit-learn ``cohen_kappa_score``; Cohen (1960).
+    """
+    return evaluate(CohenKappa, preds, target, locals())
+
+
+# -- probabilistic ------------------------------------------------------------------------------------------------
+class LogLoss(Metric):
+    """Streaming :func:`log_loss`."""
+
+    def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
+        self.add_state("total", torch.zeros((), dtype=torch.float64, device=device))
+        self.add_state("count", torch.zeros((), dtype=torch.int64, device=device))
+
+    def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
+        p, y = batch.preds, batch.target
+        eps = torch.finfo(p.dtype).eps
+        # binary / multilabel: 1 − p first, then clip, in scikit-learn's order
+        p_true = p.gather(1, y[:, None]).squeeze(1) if batch.task == "multiclass" else torch.where(y == 1, p, 1 - p)
+        losses = -torch.log(p_true.clamp(eps, 1 - eps))
+        if batch.mask is not None:
+            losses = losses[batch.mask]
+        return {"total": losses.sum(dtype=torch.float64), "count": torch.tensor(losses.numel(), device=p.device)}
+
+    def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
+        if states["count"].item() == 0:
+            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
+        return states["total"] / states["count"]
+
+
+@register(LogLoss, summary="Mean negative log-likelihood of the true labels under the predicted probabilities.",
+          formula="−mean_n log clip(p_n[y_n], ε, 1 − ε), ε = machine epsilon of the dtype",
+          tasks=_LABEL_TASKS, needs="probabilities", higher_is_better=False, range=(0.0, math.inf),
+          differentiable=True, references=(_SKLEARN.format("log_loss"), "Bishop, Pattern Recognition and Machine "
+                                           "Learning (2006), p. 209"))
+def log_loss(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    num_labels: int | None = None,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+) -> Any:
+    """Log loss (cross-entropy of the predicted probabilities), natural log.
+
+    Formula: ``−mean_n log clip(p_n[y_n], ε, 1 − ε)``, with ε the machine epsilon of ``preds``' dtype, as
+    scikit-learn ≥ 1.5 (binary: ``p[1] = p``, ``p[0] = 1 − p``; rows are not renormalised). Multilabel: the mean
+    binary log loss over every (sample, label) entry. ``from_logits=True`` applies sigmoid / softmax first.
+
+    Args: probabilities ``preds`` (never hard labels); see :mod:`almanac.metrics.classification`.
+
+    >>> round(log_loss([0.9, 0.2, 0.6], [1, 0, 1]), 4)
+    0.2798
+
+    Reference: scikit-learn ``log_loss``; Bishop (2006), p. 209.
+    """
+    return evaluate(LogLoss, preds, target, locals())
+
+
+class CalibrationError(Metric):
+    """Streaming :func:`calibration_error`."""
+
+    def _check_params(self, params: dict[str, Any]) -> None:
+        super()._check_params(params)
+        check_number(params["n_bins"], "n_bins", low=1, integer=True)
+        check_choice(params["norm"], "norm", ("l1", "l2", "max"))
+
+    def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
+        for name in ("count", "confidence", "correct"):
+            self.add_state(name, torch.zeros(self.params["n_bins"] + 1, dtype=torch.float64, device=device))
+
+    def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
+        if batch.task == "multiclass":
+            confidence, label = batch.preds.max(dim=1)
+            correct = (label == batch.target).double()
+        else:
+            confidence, correct = batch.preds, batch.target.double()
+        n_bins = self.params["n_bins"]
+        edges = torch.linspace(0, 1, n_bins + 1, dtype=confidence.dtype, device=confidence.device)
+        # as torchmetrics: bin b holds [b/K, (b+1)/K); the extra last bin holds confidence exactly 1
+        index = torch.bucketize(confidence, edges, right=True) - 1
+        size = n_bins + 1
+        return {"count": torch.bincount(index, minlength=size).double(),
+                "confidence": torch.bincount(index, weights=confidence.double(), minlength=size),
+                "correct": torch.bincount(index, weights=correct, minlength=size)}
+
+    def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
+        count = states["count"]
+        total = count.sum()
+        if total.item() == 0:
+            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
+        safe = torch.where(count == 0, 1.0, count)
+        gap = (states["correct"] - states["confidence"]) / safe
+        share = count / total
+        norm = self.params["norm"]
+        if norm == "l1":
+            return (gap.abs() * share).sum()
+        if norm == "max":
+            return gap.abs().max()
+        return (gap**2 * share).sum().sqrt()
+
+
+@register(CalibrationError, summary="Top-label expected calibration error: the gap between confidence and "
+          "accuracy, over equal-width confidence bins.", formula="Σ_b (n_b / N) |acc_b − conf_b|  (norm='l1')",
+          tasks=("binary", "multiclass"), needs="probabilities", higher_is_better=False, range=(0.0, 1.0),
+          references=("torchmetrics: CalibrationError", "Guo et al., On Calibration of Modern Neural Networks "
+                      "(ICML 2017)", "Naeini et al., Obtaining Well Calibrated Probabilities Using Bayesian "
+                      "Binning (AAAI 2015)"))
+def calibration_error(
+    preds: Any,
+    target: Any,
+    *,
+    task: str | None = None,
+    num_classes: int | None = None,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    n_bins: int = 15,
+    norm: str = "l1",
+) -> Any:
+    """Expected calibration error (top-label), as torchmetrics' binary / multiclass ``calibration_error``.
+
+    Formula: with bins of equal width on [0, 1] (``n_bins``, plus one bin for confidence exactly 1),
+    ``acc_b`` and ``conf_b`` the mean correctness and confidence in bin b and ``n_b`` its size:
+    ``"l1"``: ``Σ_b (n_b/N) |acc_b − conf_b|`` (ECE); ``"l2"``: ``sqrt(Σ_b (n_b/N) (acc_b − conf_b)²)``;
+    ``"max"``: ``max_b |acc_b − conf_b|`` (MCE). Binary: confidence is ``p`` and correctness the target (class 1);
+    multiclass: confidence is the top probability and correctness whether its class is the target.
+    States are per-bin sums, so it streams and merges exactly.
+
+    >>> round(calibration_error([0.9, 0.8, 0.3, 0.6], [1, 1, 0, 0], n_bins=2), 4)
+    0.15
+
+    Reference: torchmetrics ``CalibrationError``; Guo et al. (2017); Naeini et al. (2015).
+    """
+    return evaluate(CalibrationError, preds, target, locals())

@@ -1,0 +1,363 @@
+"""Regression metrics, with scikit-learn's definitions.
+
+``preds`` and ``target``: real values of equal shape ``(N,)`` or ``(N, D)`` (D outputs; integers are read as
+floats); NaN or inf raise :class:`~almanac.errors.DomainError`. With D outputs the metric is computed per output
+and averaged uniformly (scikit-learn's ``multioutput="uniform_average"``).
+
+States are per-output sums in float64 (of errors, squared errors, targets, squared targets) plus a count, and the
+target's minimum and maximum for R² and explained variance (to tell a constant target exactly), so streaming,
+merging and distributed sync are additions (min / max for the extremes). The pure functions keep the autograd
+graph (``differentiable`` in their specs).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from almanac._checks import check_number
+from almanac.errors import DomainError, UndefinedMetricError, problem
+from almanac.metrics._format import Batch, format_regression
+from almanac.metrics._metric import Metric
+from almanac.metrics._registry import evaluate, register
+
+__all__ = [
+    "MAE",
+    "MAPE",
+    "MSE",
+    "MSLE",
+    "R2",
+    "RMSE",
+    "RMSLE",
+    "ExplainedVariance",
+    "explained_variance",
+    "mae",
+    "mape",
+    "mse",
+    "msle",
+    "r2",
+    "rmse",
+    "rmsle",
+]
+
+_SKLEARN = "scikit-learn: sklearn.metrics.{}"
+_ERROR_FACTS = {"tasks": ("regression",), "needs": "values", "higher_is_better": False, "range": (0.0, math.inf),
+                "differentiable": True}
+_MAPE_EPS = torch.finfo(torch.float64).eps  # scikit-learn's floor on |target|
+
+
+def _sum(x: Tensor) -> Tensor:
+    return x.sum(0, dtype=torch.float64)
+
+
+def _sum_sq(x: Tensor) -> Tensor:
+    """Σ x² per output: one BLAS dot for 1-D inputs."""
+    return torch.dot(x, x).double().reshape(1) if x.ndim == 1 else (x * x).sum(0, dtype=torch.float64)
+
+
+def _moments(x: Tensor) -> tuple[Tensor, Tensor]:
+    """(Σ x, Σ x²) per output in float64, without the cancellation of float32 raw squares.
+
+    Σ x² = Σ (x − m)² + 2 m Σ x − n m² for any shift m; with m near the mean the squares are of small deviations,
+    so the spread Σ x² − (Σ x)² / n later keeps its precision even when |mean| ≫ std.
+    """
+    n = x.shape[0]
+    total = _sum(x)
+    shift = (total / n).to(x.dtype).detach()
+    return total, _sum_sq(x - shift) + (2 * total - n * shift.double()) * shift.double()
+
+
+class _Regression(Metric):
+    """Base: sum states over outputs, read with ``_from_sums``. Subclasses list ``_sums`` (state names) and give
+    ``_batch_sums(preds, target)`` and ``_per_output(states)``."""
+
+    _sums: tuple[str, ...] = ()
+    _extremes = False  # keep the target's min and max
+
+    def _check_params(self, params: dict[str, Any]) -> None:
+        if params.get("fallback") is not None:
+            check_number(params["fallback"], "fallback")
+
+    def _format(self, preds: Any, target: Any) -> Batch:
+        return format_regression(preds, target, resolved=self._resolved)
+
+    def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
+        d = resolved[1]
+        for name in self._sums:
+            self.add_state(name, torch.zeros(d, dtype=torch.float64, device=device))
+        self.add_state("count", torch.zeros((), dtype=torch.int64, device=device))
+        if self._extremes:
+            self.add_state("target_min", torch.full((d,), math.inf, dtype=torch.float64, device=device), "min")
+            self.add_state("target_max", torch.full((d,), -math.inf, dtype=torch.float64, device=device), "max")
+
+    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
+        raise NotImplementedError
+
+    def _per_output(self, states: dict[str, Tensor]) -> Tensor:
+        raise NotImplementedError
+
+    def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
+        out = self._batch_sums(batch.preds, batch.target)
+        out["count"] = torch.tensor(batch.target.shape[0], device=batch.target.device)
+        if self._extremes:
+            t = batch.target.detach()
+            lo, hi = (t.aminmax() if t.ndim == 1 else t.aminmax(dim=0))
+            out["target_min"], out["target_max"] = lo.double().reshape(-1), hi.double().reshape(-1)
+        return out
+
+    def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
+        return self._per_output(states).mean()
+
+    def _explained(self, states: dict[str, Tensor], residual: Tensor) -> Tensor:
+        """``1 − residual / Σ(t − mean t)²`` per output; a constant target raises unless ``fallback``."""
+        n = states["count"].double()
+        spread = states["target_sq"] - states["target"] ** 2 / n
+        constant = states["target_max"] == states["target_min"]
+        if bool(constant.any()):
+            fallback = self.params["fallback"]
+            if fallback is None:
+                raise UndefinedMetricError(f"{self.spec.name} is undefined: the target is constant (zero variance) "
+                                           "— pass fallback=<value> to score such an output with it")
+            spread = torch.where(constant, 1.0, spread)
+            return torch.where(constant, float(fallback), 1 - residual / spread)
+        return 1 - residual / spread
+
+
+# -- errors -------------------------------------------------------------------------------------------------------
+class MSE(_Regression):
+    """Streaming :func:`mse`."""
+
+    _sums = ("sq_error",)
+
+    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
+        return {"sq_error": _sum_sq(preds - target)}
+
+    def _per_output(self, states: dict[str, Tensor]) -> Tensor:
+        return states["sq_error"] / states["count"]
+
+
+class RMSE(MSE):
+    """Streaming :func:`rmse`."""
+
+    def _per_output(self, states: dict[str, Tensor]) -> Tensor:
+        return super()._per_output(states).sqrt()
+
+
+class MAE(_Regression):
+    """Streaming :func:`mae`."""
+
+    _sums = ("abs_error",)
+
+    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
+        return {"abs_error": _sum((preds - target).abs())}
+
+    def _per_output(self, states: dict[str, Tensor]) -> Tensor:
+        return states["abs_error"] / states["count"]
+
+
+class MSLE(_Regression):
+    """Streaming :func:`msle`."""
+
+    _sums = ("sq_log_error",)
+
+    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
+        for x, name in ((preds, "preds"), (target, "target")):
+            lo = x.detach().min().item()
+            if lo <= -1:
+                raise problem(DomainError, name, "to hold values greater than −1 (log1p is taken)", f"min {lo:g}",
+                              "use msle only for targets ≥ 0 such as counts or prices")
+        return {"sq_log_error": _sum_sq(torch.log1p(preds) - torch.log1p(target))}
+
+    def _per_output(self, states: dict[str, Tensor]) -> Tensor:
+        return states["sq_log_error"] / states["count"]
+
+
+class RMSLE(MSLE):
+    """Streaming :func:`rmsle`."""
+
+    def _per_output(self, states: dict[str, Tensor]) -> Tensor:
+        return super()._per_output(states).sqrt()
+
+
+class MAPE(_Regression):
+    """Streaming :func:`mape`."""
+
+    _sums = ("rel_error",)
+
+    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
+        return {"rel_error": _sum((preds - target).abs() / target.abs().clamp_min(_MAPE_EPS))}
+
+    def _per_output(self, states: dict[str, Tensor]) -> Tensor:
+        return states["rel_error"] / states["count"]
+
+
+@register(MSE, summary="Mean squared error.", formula="mean_n (ŷ_n − y_n)²",
+          references=(_SKLEARN.format("mean_squared_error"),), **_ERROR_FACTS)
+def mse(preds: Any, target: Any) -> Any:
+    """Mean squared error.
+
+    Formula: ``mean_n (ŷ_n − y_n)²`` (per output, then the mean over outputs).
+
+    Args: ``preds``, ``target``: ``(N,)`` or ``(N, D)`` values. Returns: a scalar.
+
+    >>> mse([2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0])
+    0.375
+
+    Reference: scikit-learn ``mean_squared_error``.
+    """
+    return evaluate(MSE, preds, target, locals())
+
+
+@register(RMSE, summary="Root mean squared error.", formula="sqrt(mean_n (ŷ_n − y_n)²)",
+          references=(_SKLEARN.format("root_mean_squared_error"),), **_ERROR_FACTS)
+def rmse(preds: Any, target: Any) -> Any:
+    """Root mean squared error.
+
+    Formula: ``sqrt(mean_n (ŷ_n − y_n)²)`` per output, then the mean over outputs (as scikit-learn).
+
+    >>> rmse([2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0])
+    0.6123724356957945
+
+    Reference: scikit-learn ``root_mean_squared_error``.
+    """
+    return evaluate(RMSE, preds, target, locals())
+
+
+@register(MAE, summary="Mean absolute error.", formula="mean_n |ŷ_n − y_n|",
+          references=(_SKLEARN.format("mean_absolute_error"),), **_ERROR_FACTS)
+def mae(preds: Any, target: Any) -> Any:
+    """Mean absolute error.
+
+    Formula: ``mean_n |ŷ_n − y_n|``.
+
+    >>> mae([2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0])
+    0.5
+
+    Reference: scikit-learn ``mean_absolute_error``.
+    """
+    return evaluate(MAE, preds, target, locals())
+
+
+@register(MSLE, summary="Mean squared logarithmic error (for positive targets spanning orders of magnitude).",
+          formula="mean_n (log(1 + ŷ_n) − log(1 + y_n))²",
+          references=(_SKLEARN.format("mean_squared_log_error"),), **_ERROR_FACTS)
+def msle(preds: Any, target: Any) -> Any:
+    """Mean squared logarithmic error.
+
+    Formula: ``mean_n (log(1 + ŷ_n) − log(1 + y_n))²``. Values ≤ −1 raise :class:`~almanac.errors.DomainError`
+    (scikit-learn ≥ 1.5 rejects the same).
+
+    >>> round(msle([2.5, 5.0, 4.0, 8.0], [3.0, 5.0, 2.5, 7.0]), 6)
+    0.03973
+
+    Reference: scikit-learn ``mean_squared_log_error``.
+    """
+    return evaluate(MSLE, preds, target, locals())
+
+
+@register(RMSLE, summary="Root mean squared logarithmic error.", formula="sqrt(mean_n (log(1 + ŷ_n) − log(1 + y_n))²)",
+          references=(_SKLEARN.format("root_mean_squared_log_error"),), **_ERROR_FACTS)
+def rmsle(preds: Any, target: Any) -> Any:
+    """Root mean squared logarithmic error.
+
+    Formula: ``sqrt(mean_n (log(1 + ŷ_n) − log(1 + y_n))²)`` per output, then the mean over outputs.
+
+    >>> round(rmsle([2.5, 5.0, 4.0, 8.0], [3.0, 5.0, 2.5, 7.0]), 6)
+    0.199324
+
+    Reference: scikit-learn ``root_mean_squared_log_error``.
+    """
+    return evaluate(RMSLE, preds, target, locals())
+
+
+@register(MAPE, summary="Mean absolute percentage error (a fraction, not percent).",
+          formula="mean_n |ŷ_n − y_n| / max(|y_n|, ε), ε = float64 machine epsilon",
+          references=(_SKLEARN.format("mean_absolute_percentage_error"),), **_ERROR_FACTS)
+def mape(preds: Any, target: Any) -> Any:
+    """Mean absolute percentage error, as a fraction (0.1 is 10 %).
+
+    Formula: ``mean_n |ŷ_n − y_n| / max(|y_n|, ε)`` with ε the float64 machine epsilon (scikit-learn's floor), so
+    a zero target with a wrong prediction gives a huge value rather than inf.
+
+    >>> round(mape([2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0]), 6)
+    0.327381
+
+    Reference: scikit-learn ``mean_absolute_percentage_error``.
+    """
+    return evaluate(MAPE, preds, target, locals())
+
+
+# -- explained --------------------------------------------------------------------------------------------------
+class R2(_Regression):
+    """Streaming :func:`r2`."""
+
+    _sums = ("sq_error", "target", "target_sq")
+    _extremes = True
+
+    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
+        total, total_sq = _moments(target)
+        return {"sq_error": _sum_sq(preds - target), "target": total, "target_sq": total_sq}
+
+    def _per_output(self, states: dict[str, Tensor]) -> Tensor:
+        return self._explained(states, states["sq_error"])
+
+
+class ExplainedVariance(_Regression):
+    """Streaming :func:`explained_variance`."""
+
+    _sums = ("error", "sq_error", "target", "target_sq")
+    _extremes = True
+
+    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
+        error, error_sq = _moments(target - preds)
+        total, total_sq = _moments(target)
+        return {"error": error, "sq_error": error_sq, "target": total, "target_sq": total_sq}
+
+    def _per_output(self, states: dict[str, Tensor]) -> Tensor:
+        residual = states["sq_error"] - states["error"] ** 2 / states["count"].double()
+        return self._explained(states, residual)
+
+
+_EXPLAINED_FACTS = {"tasks": ("regression",), "needs": "values", "higher_is_better": True,
+                    "range": (-math.inf, 1.0), "differentiable": True}
+
+
+@register(R2, summary="Coefficient of determination: the share of the target's variance the predictions explain.",
+          formula="1 − Σ_n (y_n − ŷ_n)² / Σ_n (y_n − ȳ)²", references=(_SKLEARN.format("r2_score"),),
+          **_EXPLAINED_FACTS)
+def r2(preds: Any, target: Any, *, fallback: float | None = None) -> Any:
+    """R², the coefficient of determination.
+
+    Formula: ``1 − Σ_n (y_n − ŷ_n)² / Σ_n (y_n − ȳ)²`` per output, then the mean over outputs.
+
+    A constant target (zero variance, including a single sample) makes R² undefined: it raises
+    :class:`~almanac.errors.UndefinedMetricError` unless ``fallback`` is given, which then scores that output
+    (scikit-learn instead returns 1.0 for a perfect and 0.0 for an imperfect prediction).
+
+    >>> round(r2([2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0]), 6)
+    0.948608
+
+    Reference: scikit-learn ``r2_score``.
+    """
+    return evaluate(R2, preds, target, locals())
+
+
+@register(ExplainedVariance, summary="Share of the target's variance explained, ignoring a constant bias.",
+          formula="1 − Var(y − ŷ) / Var(y)", references=(_SKLEARN.format("explained_variance_score"),),
+          **_EXPLAINED_FACTS)
+def explained_variance(preds: Any, target: Any, *, fallback: float | None = None) -> Any:
+    """Explained variance score.
+
+    Formula: ``1 − Var(y − ŷ) / Var(y)`` per output, then the mean over outputs. Unlike R² a constant offset of
+    the predictions is not penalised. A constant target raises :class:`~almanac.errors.UndefinedMetricError`
+    unless ``fallback`` is given.
+
+    >>> round(explained_variance([2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0]), 6)
+    0.957173
+
+    Reference: scikit-learn ``explained_variance_score``.
+    """
+    return evaluate(ExplainedVariance, preds, target, locals())
