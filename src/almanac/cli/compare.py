@@ -1,0 +1,65 @@
+"""``almanac compare``: train the same model under several activations or losses and report what changes."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from almanac.errors import ConfigError, problem
+
+
+def _names(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+@click.command()
+@click.argument("scenario", required=False)
+@click.option("--seeds", type=int, default=None, help="Seeds per configuration (default: the scenario's own).")
+@click.option("--jobs", type=int, default=1, show_default=True, help="Configurations trained in parallel processes.")
+@click.option("--quick", is_flag=True, help="A smaller grid and fewer epochs: under a minute, for a first look.")
+@click.option("--dataset", default=None, help="Custom sweep: the dataset (see almanac train --help for names).")
+@click.option("--activations", default="relu", show_default=True, help="Custom sweep: comma-separated activations.")
+@click.option("--losses", default=None, help="Custom sweep: comma-separated losses.")
+@click.option("--metrics", default=None, help="Custom sweep: comma-separated validation metrics.")
+@click.option("--store", default="runs/lab.sqlite", show_default=True, help="The SQLite run store.")
+@click.option("--out", default=None, help="Report directory (default: runs/<scenario>/ beside the store).")
+def compare(scenario: str | None, seeds: int | None, jobs: int, quick: bool, dataset: str | None, activations: str,
+            losses: str | None, metrics: str | None, store: str, out: str | None) -> None:
+    """Train a scenario over seeds and write runs/<scenario>/report.html with curves, a ranked table and a finding.
+
+    SCENARIO is one of: activations, imbalance, outliers, segmentation, multilabel, gan. Finished runs are kept in
+    the store, so the same command run again skips them (a stopped sweep resumes).
+
+    Examples: almanac compare imbalance --seeds 5 --jobs 2
+
+    almanac compare --dataset moons --activations relu,tanh --losses binary_cross_entropy --metrics accuracy,f1
+    """
+    from almanac import lab
+
+    if (scenario is None) == (dataset is None):
+        raise problem(ConfigError, "arguments", "either a SCENARIO or --dataset for a custom sweep",
+                      "both" if scenario else "neither", "run for example: almanac compare imbalance")
+    chosen = lab.scenario(scenario) if scenario else lab.custom(dataset, _names(activations), _names(losses),
+                                                                  _names(metrics))
+    console = Console(stderr=True)
+    with console.status(f"{chosen.name}: starting") as status:
+        def progress(done: int, total: int, label: str) -> None:
+            status.update(f"{chosen.name}: {done}/{total} runs done" + (f" (last: {label})" if label else ""))
+
+        result = lab.compare(chosen, seeds=seeds, jobs=jobs, quick=quick, store=store, out_dir=out,
+                             progress=progress)
+    from almanac.lab.report import ranked_rows
+
+    columns, rows = ranked_rows(chosen, result.summary)
+    table = Table(title=f"almanac compare {chosen.name}: {chosen.title}")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "configuration" else "right")
+    for row in rows:
+        table.add_row(*map(str, row))
+    stdout = Console()
+    stdout.print(table)
+    stdout.print("[bold]Finding[/bold]")
+    for line in result.finding:
+        stdout.print(f"- {line}", highlight=False)
+    stdout.print(f"report: {result.report}", highlight=False)

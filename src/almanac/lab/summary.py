@@ -1,0 +1,109 @@
+"""The measured numbers of a sweep, grouped by configuration: mean and spread across seeds.
+
+>>> from almanac.lab.store import Run
+>>> runs = [Run(str(s), "demo", {"loss": "mae"}, s, True, {"final": {"r2": v}, "curves": {"r2": [0.1, v]}})
+...         for s, v in enumerate([0.8, 0.9])]
+>>> summary = Summary.from_runs(runs)
+>>> round(summary.mean({"loss": "mae"}, "r2"), 3), summary.seeds({"loss": "mae"})
+(0.85, 2)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from almanac.lab.store import Run
+
+__all__ = ["Group", "Summary"]
+
+
+def _key(config: Mapping[str, Any]) -> str:
+    return json.dumps(dict(config), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Group:
+    """The runs of one configuration (one per seed)."""
+
+    config: Mapping[str, Any]
+    runs: tuple[Run, ...]
+
+    def values(self, measure: str) -> np.ndarray:
+        """The final value of ``measure`` in each seed (NaN where a run did not report it)."""
+        return np.array([float(r.result.get("final", {}).get(measure, math.nan)) for r in self.runs], dtype=float)
+
+    def mean(self, measure: str) -> float:
+        values = self.values(measure)
+        values = values[~np.isnan(values)]
+        return float(values.mean()) if values.size else math.nan
+
+    def std(self, measure: str) -> float:
+        """Sample standard deviation across seeds (0 for one seed)."""
+        values = self.values(measure)
+        values = values[~np.isnan(values)]
+        return float(values.std(ddof=1)) if values.size > 1 else 0.0
+
+    def curve(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, mean, std) of the series ``name`` across seeds, cut to the shortest seed."""
+        series = [r.result.get("curves", {}).get(name) for r in self.runs]
+        series = [np.asarray(s, dtype=float) for s in series if s]
+        if not series:
+            empty = np.zeros(0)
+            return empty, empty, empty
+        length = min(len(s) for s in series)
+        stack = np.stack([s[:length] for s in series])
+        xs = self.runs[0].result.get("curves", {}).get(f"{name}_x")
+        x = np.asarray(xs[:length], dtype=float) if xs else np.arange(1, length + 1, dtype=float)
+        with np.errstate(invalid="ignore"):
+            std = np.nanstd(stack, axis=0, ddof=1) if len(series) > 1 else np.zeros(length)
+            return x, np.nanmean(stack, axis=0), std
+
+
+class Summary:
+    """Runs grouped by configuration, in the order the configurations were first seen (or ``order``)."""
+
+    def __init__(self, groups: Sequence[Group]):
+        self.groups = list(groups)
+        self._by_key = {_key(g.config): g for g in self.groups}
+
+    @classmethod
+    def from_runs(cls, runs: Sequence[Run], order: Sequence[Mapping[str, Any]] | None = None) -> Summary:
+        grouped: dict[str, list[Run]] = {}
+        for run in runs:
+            grouped.setdefault(_key(run.config), []).append(run)
+        keys = [_key(c) for c in order] if order is not None else list(grouped)
+        return cls([Group(json.loads(k), tuple(sorted(grouped[k], key=lambda r: r.seed))) for k in keys
+                    if k in grouped])
+
+    def group(self, config: Mapping[str, Any]) -> Group | None:
+        return self._by_key.get(_key(config))
+
+    def where(self, **values: Any) -> list[Group]:
+        """The groups whose configuration has all of ``values``."""
+        return [g for g in self.groups if all(g.config.get(k) == v for k, v in values.items())]
+
+    def mean(self, config: Mapping[str, Any], measure: str) -> float:
+        group = self.group(config)
+        return math.nan if group is None else group.mean(measure)
+
+    def std(self, config: Mapping[str, Any], measure: str) -> float:
+        group = self.group(config)
+        return math.nan if group is None else group.std(measure)
+
+    def seeds(self, config: Mapping[str, Any]) -> int:
+        group = self.group(config)
+        return 0 if group is None else len(group.runs)
+
+    def ranked(self, measure: str, higher_is_better: bool = True) -> list[Group]:
+        """Groups best first by the mean of ``measure``; groups without it go last."""
+        def order(group: Group) -> tuple[bool, float]:
+            m = group.mean(measure)
+            return (math.isnan(m), -m if higher_is_better else m)
+
+        return sorted(self.groups, key=order)
