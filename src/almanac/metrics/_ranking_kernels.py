@@ -250,9 +250,11 @@ def bin_lower_edges(bins: int) -> np.ndarray:
     span = _U_HIGH - _U_LOW + 1
     u = _U_LOW + (np.arange(bins, dtype=np.int64) * span + bins - 1) // bins  # smallest u with bin_index == b
     low = u <= _HALF
-    bits = np.where(low, u, 2 * _HALF - u).astype(np.int32)
-    value = bits.view(np.float32).astype(np.float64)
-    edges = np.where(low, value, 1.0 - value)
+    value = np.where(low, u, 2 * _HALF - u).astype(np.int32).view(np.float32).astype(np.float64)
+    # Above ½ the bin starts at the smallest float32 p with 1 − p ≤ value: 1 − value (exact in float64) rounded up.
+    upper = (1.0 - value).astype(np.float32)
+    upper = np.where(upper < 1.0 - value, np.nextafter(upper, np.float32(2.0)), upper).astype(np.float64)
+    edges = np.where(low, value, upper)
     edges[0] = 0.0
     return edges
 
