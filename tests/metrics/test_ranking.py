@@ -152,7 +152,7 @@ def test_one_class_present_is_undefined_unless_a_fallback_is_given():
         M.auroc(s, [1, 1, 1])
     with pytest.raises(am.UndefinedMetricError, match="a positive"):
         M.average_precision(s, [0, 0, 0])
-    assert M.auroc(s, [0, 0, 0], undefined=0.5) == 0.5
+    assert M.auroc(s, [0, 0, 0], fallback=0.5) == 0.5
     assert M.average_precision(s, [1, 1, 1]) == 1.0  # no negative: every precision is 1
     with pytest.raises(am.UndefinedMetricError):
         M.roc_curve(s, [0, 0, 0])
@@ -165,9 +165,9 @@ def test_missing_class_names_the_class_and_fallback_enters_the_average():
     y[y == 2] = 1
     with pytest.raises(am.UndefinedMetricError, match="class 2"):
         M.auroc(s, y, num_classes=3)
-    per_class = M.auroc(s, y, num_classes=3, average="none", undefined=0.0)
+    per_class = M.auroc(s, y, num_classes=3, average="none", fallback=0.0)
     assert per_class[2] == 0.0
-    assert M.auroc(s, y, num_classes=3, undefined=0.0) == pytest.approx(per_class.mean(), abs=TOL)
+    assert M.auroc(s, y, num_classes=3, fallback=0.0) == pytest.approx(per_class.mean(), abs=TOL)
 
 
 @pytest.mark.parametrize(("preds", "target", "kwargs", "error"), [
@@ -180,7 +180,7 @@ def test_missing_class_names_the_class_and_fallback_enters_the_average():
     ([0.1, 0.2], [0.0, 1.0], {}, am.TargetError),
     ([0.1, 0.2], [0, 1], {"bins": 1}, am.ConfigError),
     ([0.1, 0.2], [0, 1], {"average": "mean"}, am.ConfigError),
-    ([0.1, 0.2], [0, 1], {"undefined": "x"}, am.ConfigError),
+    ([0.1, 0.2], [0, 1], {"fallback": "x"}, am.ConfigError),
 ])
 def test_errors(preds, target, kwargs, error):
     with pytest.raises(error):
@@ -201,7 +201,7 @@ def test_specs():
         assert spec.needs == "scores" and spec.range == (0.0, 1.0) and not spec.differentiable
         assert set(spec.tasks) == {"binary", "multiclass", "multilabel"}
         assert "bins" in spec.params
-    assert M.spec("auroc").higher_is_better and M.spec("auroc").params["undefined"] is None
+    assert M.spec("auroc").higher_is_better and M.spec("auroc").params["fallback"] is None
 
 
 # -- kernels -------------------------------------------------------------------------------------------------------

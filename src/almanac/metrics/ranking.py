@@ -20,7 +20,7 @@ lower edges as probabilities (or as logits, for binary and multilabel logits).
 
 Undefined values: AUROC and the ROC curve need both classes, AP and the PR curve need a positive. Otherwise they
 raise :class:`~almanac.errors.UndefinedMetricError` — or, for ``auroc`` and ``average_precision``, return the
-fallback ``undefined=`` (per class, before averaging).
+value passed as ``fallback=`` (per class, before averaging), as R² does for a constant target.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def _undefined(metric: str, column: int | None, num_pos: int, n: int) -> Undefin
     where = "" if column is None else f" of class {column}"
     has = "only negatives" if num_pos == 0 else "only positives"
     need = "both classes" if metric in ("auroc", "roc_curve") else "a positive sample"
-    fix = ("pass undefined=<fallback value> to use one, or evaluate on data with " + need
+    fix = ("pass fallback=<value> to use one, or evaluate on data with " + need
            if metric in ("auroc", "average_precision") else "evaluate on data with " + need)
     return problem(UndefinedMetricError, "target", f"to hold {need} for {metric}{where}",
                    f"{has} ({num_pos} positives in {n} samples)", fix)
@@ -137,8 +137,8 @@ class _Ranking(Metric):
         check_classification_options(params)
         if params.get("bins") is not None:
             check_number(params["bins"], "bins", low=2, high=2**24, integer=True)
-        if params.get("undefined") is not None:
-            check_number(params["undefined"], "undefined")
+        if params.get("fallback") is not None:
+            check_number(params["fallback"], "fallback")
         if params.get("average") is None and "average" in params:
             params["average"] = "none"
 
@@ -203,13 +203,13 @@ class _ScalarRanking(_Ranking):
         if "counts" in states:
             columns = self._binned_columns(states["counts"], task, average)
             counts = [(int(pos.sum()), int(neg.sum())) for pos, neg in columns]
-            values = _scalar(self._metric, lambda i: columns[i], counts, self.params["undefined"])
+            values = _scalar(self._metric, lambda i: columns[i], counts, self.params["fallback"])
         else:
             pairs = _columns(states["preds"], states["target"], task, average)
             counts = [(int(t.sum()), int(t.size - t.sum())) for _, t in pairs]
             kernel = "auroc" if self._metric == "auroc" else "ap"
             values = _scalar(self._metric, lambda i: K.tie_groups(*pairs[i], kernel)[1:], counts,
-                             self.params["undefined"])
+                             self.params["fallback"])
         support = np.array([p for p, _ in counts], dtype=np.float64)
         return torch.as_tensor(_average(values, support, task, average), dtype=torch.float64,
                                device=self._device(states))
@@ -217,7 +217,7 @@ class _ScalarRanking(_Ranking):
     def error_bound(self) -> Any:
         """Worst-case |binned − exact| of :meth:`compute` (``bins=K`` only), from the counts alone.
 
-        Averages of classes get the same average of their bounds; an undefined class (with ``undefined=``) has
+        Averages of classes get the same average of their bounds; an undefined class (with ``fallback=``) has
         bound 0.
         """
         if self.params["bins"] is None:
@@ -311,7 +311,7 @@ def auroc(
     from_logits: bool = False,
     ignore_index: int | None = None,
     bins: int | None = None,
-    undefined: float | None = None,
+    fallback: float | None = None,
 ) -> Any:
     """Area under the ROC curve, exactly as ``sklearn.metrics.roc_auc_score`` (ties count ½).
 
@@ -328,7 +328,7 @@ def auroc(
         average: "macro", "weighted", "micro" or "none" (None means "none").
         from_logits: scores are logits (multiclass: softmax is applied; binary and multilabel: ranked as they are).
         bins: None for the exact value; K for the binned estimate of a fixed-size state (see the module docstring).
-        undefined: value for a class whose AUROC is undefined (one class present); None raises
+        fallback: value for a class whose AUROC is undefined (one class present); None raises
             :class:`~almanac.errors.UndefinedMetricError`.
 
     Returns:
@@ -359,7 +359,7 @@ def average_precision(
     from_logits: bool = False,
     ignore_index: int | None = None,
     bins: int | None = None,
-    undefined: float | None = None,
+    fallback: float | None = None,
 ) -> Any:
     """Average precision, exactly as ``sklearn.metrics.average_precision_score``.
 
@@ -370,7 +370,7 @@ def average_precision(
     Args:
         preds, target, task, num_classes, num_labels, average, from_logits, ignore_index, bins: as in
             :func:`auroc`.
-        undefined: value for a class with no positive sample; None raises
+        fallback: value for a class with no positive sample; None raises
             :class:`~almanac.errors.UndefinedMetricError`. (With no negative, AP is 1.)
 
     Returns:
