@@ -20,7 +20,7 @@ from torch import Tensor
 from almanac._checks import check_choice, check_finite, check_floating, check_in_range, check_tensor
 from almanac.errors import ShapeError, problem
 
-__all__ = ["REDUCTIONS", "check_reduction", "check_weight", "reduce"]
+__all__ = ["REDUCTIONS", "check_reduction", "check_weight", "finish", "fusable", "reduce"]
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -80,3 +80,13 @@ def reduce(
         count = count.sum()
     # Nothing kept (every element ignored or weighing 0): the numerator is 0 too, so the loss is 0, not NaN.
     return total / count.clamp_min(torch.finfo(loss.dtype).tiny)
+
+
+def fusable(reduction: str, weight: Tensor | None) -> bool:
+    """True when a fused kernel may sum the loss itself: ``"mean"``/``"sum"`` with no per-sample weight."""
+    return reduction != "none" and weight is None
+
+
+def finish(total: Tensor, reduction: str, count: int) -> Tensor:
+    """The reduction of a loss a fused kernel already summed over ``count`` elements (see :func:`fusable`)."""
+    return total / max(count, 1) if reduction == "mean" else total

@@ -9,8 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_in_range, check_number
+from almanac._checks import check_choice, check_in_range, check_number
 from almanac.errors import ConfigError, ShapeError, TargetError, problem
+from almanac.losses._autograd import FocalOfLogProb, SigmoidFocal
 from almanac.losses._common import (
     check_bool,
     check_class_sequence,
@@ -23,9 +24,9 @@ from almanac.losses._common import (
     unit_target,
 )
 from almanac.losses._modules import REGISTRY, checked
-from almanac.losses._reduction import check_reduction, check_weight, reduce
+from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
 
-__all__ = ["binary_cross_entropy", "cross_entropy"]
+__all__ = ["binary_cross_entropy", "cross_entropy", "focal", "kl_div"]
 
 _CE_REFS = ("PyTorch torch.nn.CrossEntropyLoss",
             "Szegedy et al. 2016, Rethinking the Inception Architecture (label smoothing)")
@@ -181,4 +182,178 @@ def binary_cross_entropy(
     else:  # PyTorch's probability BCE has no pos_weight: weight the positive and negative terms apart
         loss = (pw * target * F.binary_cross_entropy(input, torch.ones_like(input), reduction="none")
                 + (1 - target) * F.binary_cross_entropy(input, torch.zeros_like(input), reduction="none"))
+    return reduce(loss, reduction, weight)
+
+
+_TASKS = ("binary", "multiclass", "multilabel")
+
+
+def _clamped_log(p: Tensor) -> Tensor:
+    """log p of probabilities, clamped before the log so the gradient at p = 0 is 0 and not 0 · inf."""
+    return p.clamp_min(torch.finfo(p.dtype).tiny).log()
+
+
+def _focal_params(gamma: float = 2.0, alpha: Any = None, task: str = "binary", from_logits: bool = True,
+                  ignore_index: int | None = None, reduction: str = "mean", weight: Any = None) -> None:
+    positive(gamma, "gamma", allow_zero=True)
+    check_choice(task, "task", _TASKS)
+    if task == "multiclass":
+        check_class_sequence(alpha, "alpha")
+    elif alpha is not None:
+        unit_interval(alpha, "alpha")
+    check_bool(from_logits, "from_logits")
+    if ignore_index is not None:
+        if task != "multiclass":
+            raise problem(ConfigError, "ignore_index", "to be None unless task='multiclass'", repr(ignore_index),
+                          "drop the ignored elements or give them weight 0")
+        check_number(ignore_index, "ignore_index", integer=True)
+    check_reduction(reduction)
+    del weight
+
+
+@REGISTRY.register(
+    aliases=("focal_loss", "sigmoid_focal"),
+    factory=checked(_focal_params),
+    summary="Focal loss: cross-entropy scaled by (1 - p_t)^γ, which down-weights easy examples (imbalance, detection).",
+    formula="-α_t · (1 - p_t)^γ · log p_t",
+    references=("Lin et al. 2017, Focal Loss for Dense Object Detection",),
+    expects="logits", target="binary", tasks=("binary", "multilabel", "multiclass", "segmentation"),
+    for_imbalance=True,
+)
+def focal(
+    input: Tensor,
+    target: Tensor,
+    *,
+    gamma: float = 2.0,
+    alpha: float | Sequence[float] | Tensor | None = None,
+    task: str = "binary",
+    from_logits: bool = True,
+    ignore_index: int | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
+    """Focal loss (sigmoid for binary and multi-label, softmax for multiclass).
+
+    Formula (unreduced): ``ℓ = -α_t·(1 - p_t)^γ·log p_t`` with ``p_t`` the probability of the true label. For soft
+    binary targets ``t`` the loss is the expectation over the label, ``t·ℓ(x, 1) + (1 - t)·ℓ(x, 0)``. ``γ = 0``
+    is the (α-weighted) cross-entropy exactly: binary cross-entropy, or :func:`cross_entropy` with
+    ``class_weight=alpha`` (the mean divides by the summed α of the targets, as there).
+
+    Stable at any logit: ``log p_t`` is a log-sigmoid / log-softmax and ``(1 - p_t)^γ`` comes from
+    ``σ(-z)`` or ``-expm1(log p_t)``; the gradient is written out without the ``(1 - p_t)^(γ-1)`` factor that is
+    infinite for γ < 1 at ``p_t = 1`` (the NaN of kornia #918 and optax #1267).
+
+    Args:
+        input: logits (probabilities with ``from_logits=False``): any shape ``(N, ...)`` for binary/multilabel,
+            ``(N, C, d1, ...)`` for multiclass.
+        target: binary/multilabel: labels in [0, 1] of the input's shape; multiclass: class indices ``(N, d1, ...)``.
+        gamma: focusing parameter γ ≥ 0.
+        alpha: binary/multilabel: the weight α of positives (negatives get 1 - α); multiclass: one weight per class.
+            None weighs all alike.
+        task: ``"binary"``, ``"multilabel"`` or ``"multiclass"``.
+        from_logits: False when ``input`` holds probabilities (validated).
+        ignore_index: multiclass only: a label whose positions count for nothing.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        weight: per-sample weights ``(N,)``.
+
+    >>> x = torch.tensor([3.0, -1.0, 0.5])
+    >>> round(float(focal(x, torch.tensor([1.0, 0.0, 0.0]), gamma=2.0)), 4)
+    0.1334
+
+    Reference: Lin et al. 2017, Focal Loss for Dense Object Detection.
+    """
+    _focal_params(gamma, None, task, from_logits, ignore_index, reduction)
+    gamma = float(gamma)
+    if task == "multiclass":
+        return _softmax_focal(input, target, gamma, alpha, from_logits, ignore_index, reduction, weight)
+    if alpha is not None:
+        unit_interval(alpha, "alpha")
+    float_input(input)
+    hard = True if isinstance(target, Tensor) and not target.is_floating_point() else None
+    needs_target_grad = isinstance(target, Tensor) and target.requires_grad
+    target = unit_target(input, target)
+    probability_input(input, from_logits)
+    check_weight(weight, input.shape[0])
+    a = None if alpha is None else float(alpha)
+    if from_logits and not needs_target_grad:
+        if fusable(reduction, weight):
+            return finish(SigmoidFocal.apply(input, target, gamma, a, True, hard), reduction, input.numel())
+        return reduce(SigmoidFocal.apply(input, target, gamma, a, False, hard), reduction, weight)
+    if from_logits:
+        log_p, log_q = F.logsigmoid(input), F.logsigmoid(-input)
+    else:
+        log_p, log_q = _clamped_log(input), _clamped_log(1 - input)
+    positive_part = FocalOfLogProb.apply(log_p, gamma)
+    negative_part = FocalOfLogProb.apply(log_q, gamma)
+    if a is not None:
+        positive_part, negative_part = a * positive_part, (1 - a) * negative_part
+    return reduce(torch.lerp(negative_part, positive_part, target), reduction, weight)
+
+
+def _softmax_focal(input: Tensor, target: Tensor, gamma: float, alpha: Any, from_logits: bool,
+                   ignore_index: int | None, reduction: str, weight: Tensor | None) -> Tensor:
+    float_input(input, at_least=2)
+    if alpha is not None and not isinstance(alpha, Tensor):
+        check_class_sequence(alpha, "alpha")
+    class_index_target(input, target, ignore_index)
+    probability_input(input, from_logits)
+    check_weight(weight, input.shape[0])
+    mask = None if ignore_index is None else target != ignore_index
+    index = target if mask is None else torch.where(mask, target, 0)
+    if from_logits:
+        log_p = F.log_softmax(input, dim=1).gather(1, index.unsqueeze(1)).squeeze(1)
+    else:
+        log_p = _clamped_log(input.gather(1, index.unsqueeze(1)).squeeze(1))
+    loss = FocalOfLogProb.apply(log_p, gamma)
+    denom = None
+    if alpha is not None:
+        denom = class_vector(alpha, "alpha", input.shape[1], input)[index]
+        loss = loss * denom
+    return reduce(loss, reduction, weight, mask=mask, denom=denom)
+
+
+def _kl_params(from_logits: bool = True, reduction: str = "mean", weight: Any = None) -> None:
+    check_bool(from_logits, "from_logits")
+    check_reduction(reduction)
+    del weight
+
+
+@REGISTRY.register(
+    aliases=("kl_divergence", "kullback_leibler"),
+    factory=checked(_kl_params),
+    summary="Kullback–Leibler divergence KL(target ‖ softmax(logits)): distillation and soft targets.",
+    formula="Σ_c t_c · (log t_c - log_softmax(x)_c), with 0 · log 0 = 0",
+    references=("Kullback & Leibler 1951, On Information and Sufficiency",
+                "Hinton et al. 2015, Distilling the Knowledge in a Neural Network"),
+    expects="logits", target="soft_labels", tasks=("multiclass",),
+)
+def kl_div(input: Tensor, target: Tensor, *, from_logits: bool = True, reduction: str = "mean",
+           weight: Tensor | None = None) -> Tensor:
+    """KL divergence from the predicted distribution to the target distribution, over dimension 1.
+
+    Formula (unreduced, one value per sample): ``ℓ = Σ_c t_c·(log t_c - log q_c)`` with ``q = softmax(x)`` and
+    ``0·log 0 = 0``. The mean is over samples (and spatial positions), the sum over classes — the true batch
+    mean, unlike PyTorch's ``reduction="mean"`` that also divides by the number of classes.
+
+    Args:
+        input: logits ``(N, C, d1, ...)`` (probabilities with ``from_logits=False``).
+        target: class probabilities of the same shape (rows summing to 1).
+        from_logits: False when ``input`` holds probabilities (validated).
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (shape ``(N, d1, ...)``).
+        weight: per-sample weights ``(N,)``.
+
+    >>> x = torch.tensor([[0.0, 0.0]])
+    >>> round(float(kl_div(x, torch.tensor([[1.0, 0.0]]))), 4)
+    0.6931
+
+    Reference: Kullback & Leibler 1951; Hinton et al. 2015.
+    """
+    float_input(input, at_least=2)
+    check_bool(from_logits, "from_logits")
+    check_reduction(reduction)
+    target = unit_target(input, target, "class probabilities")
+    probability_input(input, from_logits)
+    check_weight(weight, input.shape[0])
+    log_q = F.log_softmax(input, dim=1) if from_logits else _clamped_log(input)
+    loss = (torch.special.xlogy(target, target) - target * log_q).sum(1)
     return reduce(loss, reduction, weight)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac.losses._common import float_input, positive, real_target
+from almanac._checks import check_in_range, check_number
+from almanac.errors import DomainError, TargetError
+from almanac.losses._autograd import Elementwise, log_cosh_kernel, quantile_kernel
+from almanac.losses._common import check_bool, float_input, positive, real_target
 from almanac.losses._modules import REGISTRY, checked
-from almanac.losses._reduction import check_reduction, check_weight, reduce
+from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
 
-__all__ = ["huber", "mae", "mse", "smooth_l1"]
+__all__ = ["gaussian_nll", "huber", "log_cosh", "mae", "mse", "poisson_nll", "quantile", "smooth_l1"]
 
 
 def _prepare(input: Tensor, target: Tensor, reduction: str, weight: Tensor | None) -> Tensor:
@@ -157,3 +161,169 @@ def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: st
     positive(beta, "beta", allow_zero=True)
     target = _prepare(input, target, reduction, weight)
     return reduce(F.smooth_l1_loss(input, target, reduction="none", beta=float(beta)), reduction, weight)
+
+
+@REGISTRY.register(
+    aliases=("logcosh",),
+    factory=checked(_plain_params),
+    summary="Log-cosh: quadratic near zero and linear for large errors, smooth everywhere (a smooth Huber).",
+    formula="log cosh(x - y)",
+    references=("Chen et al. 2019, Log Hyperbolic Cosine Loss Improves Variational Auto-Encoder",),
+    expects="values", target="real", tasks=("regression",), robust_to_outliers=True,
+)
+def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Log-cosh loss, stable for any error.
+
+    Formula (unreduced): ``ℓ = log cosh(e)`` with ``e = x - y``, computed as ``|e| + softplus(-2|e|) - log 2``
+    (``cosh`` overflows in float32 beyond |e| ≈ 89; this form is exact at |e| = 1e3); dℓ/dx = tanh(e).
+
+    Args:
+        input: predictions ``(N, ...)``, floating point.
+        target: true values, same shape.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        weight: per-sample weights ``(N,)``.
+
+    >>> import torch
+    >>> float(log_cosh(torch.tensor([1000.0]), torch.tensor([0.0])))
+    999.3068237304688
+
+    Reference: Chen et al. 2019.
+    """
+    target = _prepare(input, target, reduction, weight)
+    summed = fusable(reduction, weight)
+    out = Elementwise.apply(input, target, log_cosh_kernel, 1, summed, True)
+    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, weight)
+
+
+def _quantile_params(q: float = 0.5, reduction: str = "mean", weight: Any = None) -> None:
+    check_number(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
+    check_reduction(reduction)
+    del weight
+
+
+@REGISTRY.register(
+    aliases=("pinball",),
+    factory=checked(_quantile_params),
+    summary="Quantile (pinball) loss: its minimiser is the q-quantile of the target; q = 0.5 is half the MAE.",
+    formula="max(q·(y - x), (q - 1)·(y - x))",
+    references=("Koenker & Bassett 1978, Regression Quantiles",),
+    expects="values", target="real", tasks=("regression",), robust_to_outliers=True,
+)
+def quantile(input: Tensor, target: Tensor, *, q: float = 0.5, reduction: str = "mean",
+             weight: Tensor | None = None) -> Tensor:
+    """Quantile (pinball) loss.
+
+    Formula (unreduced): ``ℓ = max(q·e, (q - 1)·e)`` with ``e = y - x``; at ``e = 0`` the gradient is the mean of
+    the two one-sided slopes, ``½ - q``.
+
+    Args:
+        input: predicted quantiles ``(N, ...)``, floating point.
+        target: true values, same shape.
+        q: the quantile, in (0, 1).
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        weight: per-sample weights ``(N,)``.
+
+    >>> import torch
+    >>> float(quantile(torch.tensor([0.0, 0.0]), torch.tensor([1.0, -1.0]), q=0.9))
+    0.5
+
+    Reference: Koenker & Bassett 1978.
+    """
+    _quantile_params(q, reduction)
+    target = _prepare(input, target, reduction, weight)
+    summed = fusable(reduction, weight)
+    out = Elementwise.apply(input, target, quantile_kernel(float(q)), 1, summed, True)
+    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, weight)
+
+
+def _poisson_params(log_input: bool = True, full: bool = False, eps: float = 1e-8, reduction: str = "mean",
+                    weight: Any = None) -> None:
+    check_bool(log_input, "log_input")
+    check_bool(full, "full")
+    positive(eps, "eps")
+    check_reduction(reduction)
+    del weight
+
+
+@REGISTRY.register(
+    aliases=("poisson",),
+    factory=checked(_poisson_params),
+    summary="Poisson negative log-likelihood, for count targets; the model predicts the log rate by default.",
+    formula="exp(x) - y·x (log_input) or x - y·log(x + eps); + Stirling term of log y! if full",
+    references=("PyTorch torch.nn.PoissonNLLLoss", "Nelder & Wedderburn 1972, Generalized Linear Models"),
+    expects="values", target="real", tasks=("regression",),
+)
+def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: bool = False, eps: float = 1e-8,
+                reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Poisson negative log-likelihood of counts.
+
+    Formula (unreduced): ``ℓ = exp(x) - y·x`` (``log_input=True``) or ``ℓ = x - y·log(x + eps)``; ``full`` adds
+    the Stirling approximation of ``log y!`` for ``y > 1``.
+
+    Args:
+        input: log rates (rates with ``log_input=False``, then ≥ 0) ``(N, ...)``.
+        target: non-negative counts, same shape.
+        log_input: whether ``input`` is the log of the rate.
+        full: add the Stirling term.
+        eps: added inside the log when ``log_input=False``.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        weight: per-sample weights ``(N,)``.
+
+    >>> import torch
+    >>> round(float(poisson_nll(torch.tensor([0.0]), torch.tensor([2.0]))), 4)
+    1.0
+
+    Reference: PyTorch ``PoissonNLLLoss``.
+    """
+    _poisson_params(log_input, full, eps, reduction)
+    target = _prepare(input, target, reduction, weight)
+    check_in_range(target, "target", 0.0, math.inf, TargetError, "pass non-negative counts")
+    if not log_input:
+        check_in_range(input, "input", 0.0, math.inf, DomainError, "pass non-negative rates, or log_input=True")
+    loss = F.poisson_nll_loss(input, target, log_input=log_input, full=full, eps=float(eps), reduction="none")
+    return reduce(loss, reduction, weight)
+
+
+def _gaussian_params(full: bool = False, eps: float = 1e-6, reduction: str = "mean", weight: Any = None) -> None:
+    check_bool(full, "full")
+    positive(eps, "eps")
+    check_reduction(reduction)
+    del weight
+
+
+@REGISTRY.register(
+    aliases=("gaussian", "heteroscedastic"),
+    factory=checked(_gaussian_params),
+    summary="Gaussian negative log-likelihood of a predicted mean and variance (heteroscedastic regression).",
+    formula="½(log max(var, eps) + (mean - y)² / max(var, eps)) (+ ½ log 2π if full)",
+    references=("Nix & Weigend 1994, Estimating the Mean and Variance of the Target Probability Distribution",
+                "PyTorch torch.nn.GaussianNLLLoss"),
+    expects="values", target="real", tasks=("regression",),
+)
+def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = False, eps: float = 1e-6,
+                 reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Gaussian negative log-likelihood; ``input`` is the predicted mean and ``var`` the predicted variance.
+
+    Formula (unreduced): ``ℓ = ½(log v + (x - y)²/v)`` with ``v = max(var, eps)``; ``full`` adds ``½ log 2π``.
+
+    Args:
+        input: predicted means ``(N, ...)``.
+        target: true values, same shape.
+        var: predicted variances (≥ 0), same shape — never broadcast; expand a shared variance explicitly.
+        full: add the constant term.
+        eps: lower clamp of the variance (the gradient does not flow through the clamp).
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        weight: per-sample weights ``(N,)``.
+
+    >>> import torch
+    >>> float(gaussian_nll(torch.tensor([0.0]), torch.tensor([2.0]), torch.tensor([1.0])))
+    2.0
+
+    Reference: Nix & Weigend 1994; PyTorch ``GaussianNLLLoss``.
+    """
+    _gaussian_params(full, eps, reduction)
+    target = _prepare(input, target, reduction, weight)
+    var = real_target(input, var, "var")
+    check_in_range(var, "var", 0.0, math.inf, DomainError, "pass non-negative variances (for example softplus(v))")
+    loss = F.gaussian_nll_loss(input, target, var, full=full, eps=float(eps), reduction="none")
+    return reduce(loss, reduction, weight)

@@ -1,0 +1,357 @@
+"""Fused custom autograd Functions of the composite losses, with the gradient written out.
+
+Elementwise losses have a diagonal Jacobian, so the forward pass computes the loss and its local derivative
+``dℓ/dx`` together and saves only that derivative: the backward pass is one multiplication. Large inputs are
+processed in chunks that stay in the CPU cache, so the dozen arithmetic steps of a composite loss cost about one
+pass over memory instead of a dozen. When the caller only needs the sum (``reduction="mean"``/``"sum"`` without a
+per-sample weight) the forward never writes the elementwise loss at all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.autograd.function import FunctionCtx, once_differentiable
+
+__all__ = [
+    "CHUNK",
+    "Elementwise",
+    "FocalOfLogProb",
+    "SigmoidFocal",
+    "Tversky",
+    "hinge_kernel",
+    "log_cosh_kernel",
+    "quantile_kernel",
+]
+
+CHUNK = 1 << 17  # elements per chunk: a few scratch buffers of this size fit in L2/L3
+
+
+def _chunks(n: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, n, CHUNK):
+        yield start, min(start + CHUNK, n)
+
+
+def _scratch(count: int, n: int, like: Tensor) -> list[Tensor]:
+    return [torch.empty(min(n, CHUNK), dtype=like.dtype, device=like.device) for _ in range(count)]
+
+
+def _power(base: Tensor, gamma: float, out: Tensor) -> Tensor:
+    """``base ** gamma`` into ``out``, with the cheap cases spelled out (``0 ** 0 = 1``)."""
+    if gamma == 0:
+        return out.fill_(1.0)
+    if gamma == 1:
+        return out.copy_(base)
+    if gamma == 2:
+        return torch.mul(base, base, out=out)
+    return torch.pow(base, gamma, out=out)
+
+
+def _sigmoid_focal_hard(x: Tensor, t: Tensor, gamma: float, alpha: float | None, loss: Tensor | None,
+                        deriv: Tensor) -> tuple[Tensor, Tensor]:
+    """Focal loss of 0/1 targets with the sign trick: ``z = s·x`` (``s = 2t - 1``) is the logit of the true label.
+
+    ℓ = -α_t (1 - p_t)^γ log p_t with ``log p_t = log σ(z)`` and ``1 - p_t = exp(log σ(z) - z) = σ(-z)``, both exact
+    in float32 at any logit; dℓ/dz = α_t (1 - p_t)^γ (γ p_t log p_t - (1 - p_t)) has no ``(1 - p_t)^(γ-1)`` term,
+    so it stays finite for γ < 1 too. Returns the summed loss and the sum of ``s²`` (equal to the element count
+    exactly when every target is 0 or 1).
+    """
+    n = x.numel()
+    xf, tf, df = x.reshape(-1), t.reshape(-1), deriv.view(-1)
+    lf = None if loss is None else loss.view(-1)
+    s, z, a, q, w = _scratch(5, n, x)
+    total = x.new_zeros((), dtype=torch.float64)
+    squares = x.new_zeros((), dtype=torch.float64)
+    for i, j in _chunks(n):
+        k = j - i
+        sk, zk, ak, qk, wk = s[:k], z[:k], a[:k], q[:k], w[:k]
+        dk = df[i:j]
+        torch.mul(tf[i:j], 2.0, out=sk).sub_(1.0)  # s = ±1
+        squares += torch.dot(sk, sk)
+        torch.mul(xf[i:j], sk, out=zk)  # z = logit of the true label
+        F.logsigmoid(zk, out=ak)  # log p_t, never log(sigmoid(z))
+        torch.sub(ak, zk, out=qk).exp_()  # 1 - p_t = σ(-z)
+        _power(qk, gamma, wk)
+        if alpha is not None:  # α_t = ½(1 + (2α - 1)s): α for positives, 1 - α for negatives
+            torch.mul(sk, alpha - 0.5, out=zk).add_(0.5)
+            wk.mul_(zk)
+        if lf is None:
+            total -= torch.dot(wk, ak)
+        else:
+            torch.mul(wk, ak, out=lf[i:j]).neg_()
+        torch.addcmul(ak, qk, ak, value=-1.0, out=dk)  # p_t log p_t = (1 - q) a
+        dk.mul_(gamma).sub_(qk).mul_(wk).mul_(sk)  # dℓ/dx = s · w (γ p_t log p_t - q)
+    return total, squares
+
+
+def _sigmoid_focal_soft(x: Tensor, t: Tensor, gamma: float, alpha: float | None, loss: Tensor | None,
+                        deriv: Tensor) -> Tensor:
+    """Focal loss of soft targets, the expectation over the label: ℓ = t·ℓ(x, 1) + (1 - t)·ℓ(x, 0)."""
+    n = x.numel()
+    xf, tf, df = x.reshape(-1), t.reshape(-1), deriv.view(-1)
+    lf = None if loss is None else loss.view(-1)
+    a, b, p, q, u, v = _scratch(6, n, x)
+    total = x.new_zeros((), dtype=torch.float64)
+    for i, j in _chunks(n):
+        k = j - i
+        ak, bk, pk, qk, uk, vk = a[:k], b[:k], p[:k], q[:k], u[:k], v[:k]
+        xk, tk, dk = xf[i:j], tf[i:j], df[i:j]
+        F.logsigmoid(xk, out=ak)  # log p
+        torch.sub(ak, xk, out=bk)  # log(1 - p) = log σ(-x)
+        torch.exp(ak, out=pk)
+        torch.exp(bk, out=qk)
+        _power(qk, gamma, uk)  # (1 - p)^γ
+        _power(pk, gamma, vk)  # p^γ
+        if alpha is not None:
+            uk.mul_(alpha)
+            vk.mul_(1.0 - alpha)
+        lk = torch.mul(uk, ak) if lf is None else torch.mul(uk, ak, out=lf[i:j])
+        torch.mul(vk, bk, out=dk)
+        torch.lerp(dk, lk, tk, out=lk).neg_()  # -(t·u·log p + (1 - t)·v·log(1 - p))
+        if lf is None:
+            total += lk.sum()
+        ak.mul_(pk).mul_(gamma).sub_(qk).mul_(uk)  # dℓ₁/dx = u (γ p log p - (1 - p))
+        bk.mul_(qk).mul_(-gamma).add_(pk).mul_(vk)  # dℓ₀/dx = v (p - γ (1 - p) log(1 - p))
+        torch.lerp(bk, ak, tk, out=dk)
+    return total
+
+
+class SigmoidFocal(torch.autograd.Function):
+    """Sigmoid focal loss on logits, summed (``summed=True``) or elementwise; the gradient flows to ``x`` only."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, t: Tensor, gamma: float, alpha: float | None, summed: bool,
+                hard: bool) -> Tensor:
+        deriv = torch.empty_like(x, memory_format=torch.contiguous_format)
+        loss = None if summed else torch.empty_like(x, memory_format=torch.contiguous_format)
+        total = None
+        if hard is not False:  # True: known 0/1 targets; None: float targets, verified on the way
+            total, squares = _sigmoid_focal_hard(x, t, gamma, alpha, loss, deriv)
+            if hard is None and float(squares) != t.numel():
+                total = None
+        if total is None:
+            total = _sigmoid_focal_soft(x, t, gamma, alpha, loss, deriv)
+        ctx.save_for_backward(deriv)
+        return total.to(x.dtype) if summed else loss
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        (deriv,) = ctx.saved_tensors
+        return grad * deriv, None, None, None, None, None
+
+
+class FocalOfLogProb(torch.autograd.Function):
+    """ℓ = -(1 - p)^γ · log p as a function of ``l = log p`` (elementwise), stable as ``p → 1`` for any γ ≥ 0.
+
+    ``1 - p = -expm1(l)`` keeps its digits near ``p = 1``; the derivative dℓ/dl = (1 - p)^γ (γ p l / (1 - p) - 1)
+    uses ``l / (1 - p) → -1`` where ``1 - p`` underflows to 0, so it never forms ``(1 - p)^(γ - 1)``.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, logp: Tensor, gamma: float) -> Tensor:
+        q = torch.special.expm1(logp).neg_()  # 1 - p
+        w = torch.pow(q, gamma)
+        ratio = torch.where(q > 0, logp / q, torch.full_like(q, -1.0))  # log p / (1 - p) → -1 as p → 1
+        deriv = w * (gamma * (1 - q) * ratio - 1)
+        ctx.save_for_backward(deriv)
+        return -w * logp
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        (deriv,) = ctx.saved_tensors
+        return grad * deriv, None
+
+
+Kernel = Callable[[Tensor, Tensor, Tensor, Tensor, list[Tensor]], None]
+"""``kernel(x, t, loss_out, deriv_out, scratch)`` writes ℓ and dℓ/dx of one chunk."""
+
+
+class Elementwise(torch.autograd.Function):
+    """Chunked driver of an elementwise loss ``kernel``; ``summed`` returns the sum of ℓ without storing ℓ.
+
+    ``target_grad``: the loss depends on ``x - t`` only, so dℓ/dt = -dℓ/dx (regression losses); otherwise the target
+    gets no gradient (labels).
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, t: Tensor, kernel: Kernel, scratch: int, summed: bool,
+                target_grad: bool) -> Tensor:
+        n = x.numel()
+        xf, tf = x.reshape(-1), t.reshape(-1)
+        deriv = torch.empty_like(x, memory_format=torch.contiguous_format)
+        loss = None if summed else torch.empty_like(x, memory_format=torch.contiguous_format)
+        buffers = _scratch(scratch + 1, n, x)
+        out, rest = buffers[0], buffers[1:]
+        total = x.new_zeros((), dtype=torch.float64)
+        for i, j in _chunks(n):
+            k = j - i
+            lk = out[:k] if loss is None else loss.view(-1)[i:j]
+            kernel(xf[i:j], tf[i:j], lk, deriv.view(-1)[i:j], [b[:k] for b in rest])
+            if loss is None:
+                total += lk.sum()
+        ctx.save_for_backward(deriv)
+        ctx.target_grad = target_grad
+        return total.to(x.dtype) if loss is None else loss
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        (deriv,) = ctx.saved_tensors
+        grad_x = grad * deriv
+        grad_t = -grad_x if ctx.target_grad and ctx.needs_input_grad[1] else None
+        return grad_x, grad_t, None, None, None, None
+
+
+def log_cosh_kernel(x: Tensor, t: Tensor, loss: Tensor, deriv: Tensor, scratch: list[Tensor]) -> None:
+    """log cosh(e) = |e| + softplus(-2|e|) - log 2, exact for |e| of 1e3 where cosh overflows; dℓ/dx = tanh(e)."""
+    (a,) = scratch
+    torch.sub(x, t, out=deriv)  # e
+    torch.abs(deriv, out=a)
+    torch.mul(a, -2.0, out=loss)
+    F.softplus(loss, out=loss)
+    loss.add_(a).sub_(math.log(2.0))
+    deriv.tanh_()
+
+
+def quantile_kernel(q: float) -> Kernel:
+    """Pinball loss ℓ = max(q·e, (q - 1)·e) = ½|e| + (q - ½)e with e = y - x; dℓ/dx = ½ - q - ½·sign(e)
+    (at e = 0 the mean of the two one-sided slopes)."""
+
+    def kernel(x: Tensor, t: Tensor, loss: Tensor, deriv: Tensor, scratch: list[Tensor]) -> None:
+        (e,) = scratch
+        torch.sub(t, x, out=e)
+        torch.abs(e, out=deriv)
+        torch.mul(e, q - 0.5, out=loss).add_(deriv, alpha=0.5)
+        torch.sign(e, out=deriv).mul_(-0.5).add_(0.5 - q)
+
+    return kernel
+
+
+def hinge_kernel(squared: bool, signed: bool, squares: Tensor) -> Kernel:
+    """Hinge ℓ = max(0, 1 - s·x) (squared: its square) with s = t (``signed``) or 2t - 1; dℓ/dx = -s·1[ℓ > 0]
+    (squared: -2s·max(0, 1 - s·x)). Adds Σ s² into ``squares``: with |s| ≤ 1 it equals the element count exactly
+    when every label is ±1, the caller's check of the label set at no extra pass."""
+
+    def kernel(x: Tensor, t: Tensor, loss: Tensor, deriv: Tensor, scratch: list[Tensor]) -> None:
+        (s,) = scratch
+        if signed:
+            s.copy_(t)
+        else:
+            torch.mul(t, 2.0, out=s).sub_(1.0)
+        squares.add_(torch.dot(s, s))
+        torch.mul(x, s, out=loss).neg_().add_(1.0).clamp_(min=0.0)  # max(0, 1 - s·x)
+        if squared:
+            torch.mul(loss, s, out=deriv).mul_(-2.0)
+            loss.square_()
+        else:
+            torch.sign(loss, out=deriv).mul_(s).neg_()
+
+    return kernel
+
+
+def _blocks(n: int, c: int, s: int) -> Iterator[tuple[int, int, int, int]]:
+    """Blocks ``[n0:n1, :, s0:s1]`` of an ``(N, C, S)`` tensor of about CHUNK elements, whole classes each."""
+    if c * s <= CHUNK:
+        step = max(1, CHUNK // max(c * s, 1))
+        for n0 in range(0, n, step):
+            yield n0, min(n0 + step, n), 0, s
+    else:
+        step = max(1, CHUNK // c)
+        for n0 in range(n):
+            for s0 in range(0, s, step):
+                yield n0, n0 + 1, s0, min(s0 + step, s)
+
+
+def _probabilities(x: Tensor, mode: str) -> Tensor:
+    if mode == "sigmoid":
+        return torch.sigmoid(x)
+    if mode == "softmax":
+        return torch.softmax(x, dim=1)
+    return x
+
+
+def _dense_target(target: Tensor, index: bool, c: int, like: Tensor) -> Tensor:
+    """A block of the target as a float mask ``(b, C, s)``: class-index maps become one-hot (C = 1: the 0/1 map)."""
+    if not index:
+        return target
+    if c == 1:
+        return target.unsqueeze(1).to(like.dtype)
+    classes = torch.arange(c, device=target.device).view(1, c, 1)
+    return (target.unsqueeze(1) == classes).to(like.dtype)
+
+
+class Tversky(torch.autograd.Function):
+    """Per-sample Tversky family loss on ``x (N, C, S)``, chunked; saves only its inputs.
+
+    score_nc = (I + s) / (I + α(P - I) + β(T - I) + s) with I = Σ p·t, P = Σ p, T = Σ t over kept pixels;
+    loss_n = mean_c (1 - score_nc)^γ. A class with an empty denominator (s = 0, nothing predicted, nothing true)
+    scores 1 with a zero gradient. dloss/dp = v·(g_I·t + g_P) with g_I, g_P per (sample, class); the backward
+    recomputes p block by block instead of storing it.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, target: Tensor, valid: Tensor | None, mode: str, index: bool,
+                alpha: float, beta: float, smooth: float, gamma: float) -> Tensor:
+        n, c, s = x.shape
+        acc = torch.zeros(3, n, c, dtype=torch.float64, device=x.device)
+        for n0, n1, s0, s1 in _blocks(n, c, s):
+            p = _probabilities(x[n0:n1, :, s0:s1], mode)
+            t = _dense_target(target[n0:n1, ..., s0:s1], index, c, x)
+            if valid is not None:
+                v = valid[n0:n1, ..., s0:s1]
+                v = v.unsqueeze(1) if index else v
+                p, t = p * v, t * v
+            acc[0, n0:n1] += torch.linalg.vecdot(p, t)
+            acc[1, n0:n1] += p.sum(2)
+            acc[2, n0:n1] += t.sum(2)
+        inter, pred, true = acc
+        denom = (1 - alpha - beta) * inter + alpha * pred + beta * true + smooth
+        empty = denom <= 0
+        denom = torch.where(empty, 1.0, denom)
+        score = torch.where(empty, 1.0, (inter + smooth) / denom)
+        miss = (1 - score).clamp_min(0.0)
+        if gamma == 1:
+            loss_c, dloss = miss, torch.full_like(miss, -1.0)
+        else:  # (1 - score)^γ; at a perfect score the slope is taken as 0 (for γ < 1 it is infinite)
+            loss_c = miss.pow(gamma)
+            dloss = torch.where(miss > 0, -gamma * miss.pow(gamma - 1), 0.0)
+        dloss = torch.where(empty, 0.0, dloss) / c
+        coef_i = dloss * (1 - (inter + smooth) * (1 - alpha - beta) / denom) / denom
+        coef_p = dloss * (-(inter + smooth) * alpha / denom / denom)
+        ctx.save_for_backward(x, target, valid, coef_i.to(x.dtype), coef_p.to(x.dtype))
+        ctx.mode, ctx.index = mode, index
+        return loss_c.mean(1).to(x.dtype)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        x, target, valid, coef_i, coef_p = ctx.saved_tensors
+        n, c, s = x.shape
+        grad_i, grad_p = (grad.unsqueeze(1) * coef_i).unsqueeze(2), (grad.unsqueeze(1) * coef_p).unsqueeze(2)
+        grad_x = torch.empty_like(x)
+        for n0, n1, s0, s1 in _blocks(n, c, s):
+            xb = x[n0:n1, :, s0:s1]
+            t = _dense_target(target[n0:n1, ..., s0:s1], ctx.index, c, x)
+            g = torch.addcmul(grad_p[n0:n1], grad_i[n0:n1], t)  # dL/dp = g_P + g_I·t
+            if valid is not None:
+                v = valid[n0:n1, ..., s0:s1]
+                g.mul_(v.unsqueeze(1) if ctx.index else v)
+            out = grad_x[n0:n1, :, s0:s1]
+            if ctx.mode == "sigmoid":
+                p = torch.sigmoid(xb)
+                g.mul_(p)
+                torch.mul(g, p.neg_().add_(1.0), out=out)  # g·p·(1 - p)
+            elif ctx.mode == "softmax":
+                p = torch.softmax(xb, dim=1)
+                g.sub_(torch.linalg.vecdot(p, g, dim=1).unsqueeze(1))
+                torch.mul(g, p, out=out)  # p ⊙ (g - Σ_c p_c g_c)
+            else:
+                out.copy_(g)
+        return grad_x, None, None, None, None, None, None, None, None

@@ -1,0 +1,154 @@
+"""Margin (hinge) losses on raw scores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from almanac._checks import check_choice, check_in_range, check_number
+from almanac.errors import TargetError, problem
+from almanac.losses._autograd import Elementwise, hinge_kernel
+from almanac.losses._common import class_index_target, float_input, real_target
+from almanac.losses._modules import REGISTRY, checked
+from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
+
+__all__ = ["hinge", "multiclass_hinge", "squared_hinge"]
+
+_LABELS_FIX = "pass labels in {0, 1} or in {-1, 1}"
+
+
+def _binary_hinge(input: Tensor, target: Tensor, squared: bool, reduction: str, weight: Tensor | None) -> Tensor:
+    float_input(input)
+    check_reduction(reduction)
+    target = real_target(input, target)
+    check_in_range(target, "target", -1.0, 1.0, TargetError, _LABELS_FIX)
+    check_weight(weight, input.shape[0])
+    signed = bool(target.numel()) and float(target.min()) < 0
+    squares = input.new_zeros((), dtype=torch.float64)
+    summed = fusable(reduction, weight)
+    out = Elementwise.apply(input, target, hinge_kernel(squared, signed, squares), 1, summed, False)
+    if float(squares) != target.numel():  # with |s| ≤ 1, Σ s² = N exactly when every label is ±1
+        kind = "{-1, 1}" if signed else "{0, 1}"
+        raise problem(TargetError, "target", f"to hold labels in {kind}", "other values", _LABELS_FIX)
+    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, weight)
+
+
+def _plain_params(reduction: str = "mean", weight: Any = None) -> None:
+    check_reduction(reduction)
+    del weight
+
+
+@REGISTRY.register(
+    aliases=("binary_hinge",),
+    factory=checked(_plain_params),
+    summary="Hinge loss of a binary max-margin classifier (SVM): zero once the score is beyond the margin.",
+    formula="max(0, 1 - s·x), s = ±1",
+    references=("Cortes & Vapnik 1995, Support-Vector Networks",),
+    expects="logits", target="binary", tasks=("binary",),
+)
+def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Binary hinge loss on raw scores.
+
+    Formula (unreduced): ``ℓ = max(0, 1 - s·x)`` with ``s = ±1`` the label (``{0, 1}`` labels map to ``2t - 1``).
+
+    Args:
+        input: scores ``(N, ...)``, floating point.
+        target: labels in ``{0, 1}`` or ``{-1, 1}``, same shape.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        weight: per-sample weights ``(N,)``.
+
+    >>> import torch
+    >>> float(hinge(torch.tensor([2.0, 0.5, 0.0]), torch.tensor([1.0, 1.0, 0.0])))
+    0.5
+
+    Reference: Cortes & Vapnik 1995.
+    """
+    return _binary_hinge(input, target, False, reduction, weight)
+
+
+@REGISTRY.register(
+    aliases=("l2_hinge",),
+    factory=checked(_plain_params),
+    summary="Squared hinge: a smooth hinge whose gradient grows with the margin violation.",
+    formula="max(0, 1 - s·x)², s = ±1",
+    references=("Lee & Mangasarian 2001, SSVM: A Smooth Support Vector Machine",),
+    expects="logits", target="binary", tasks=("binary",),
+)
+def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Squared binary hinge loss on raw scores.
+
+    Formula (unreduced): ``ℓ = max(0, 1 - s·x)²`` with ``s = ±1`` (``{0, 1}`` labels map to ``2t - 1``).
+
+    Args:
+        input: scores ``(N, ...)``, floating point.
+        target: labels in ``{0, 1}`` or ``{-1, 1}``, same shape.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        weight: per-sample weights ``(N,)``.
+
+    >>> import torch
+    >>> float(squared_hinge(torch.tensor([2.0, 0.5, 0.0]), torch.tensor([1.0, 1.0, 0.0])))
+    0.4166666567325592
+
+    Reference: Lee & Mangasarian 2001.
+    """
+    return _binary_hinge(input, target, True, reduction, weight)
+
+
+_KINDS = ("weston_watkins", "crammer_singer")
+
+
+def _multiclass_params(margin: float = 1.0, kind: str = "weston_watkins", reduction: str = "mean",
+                       weight: Any = None) -> None:
+    check_number(margin, "margin", low=0.0, high=float("inf"), high_open=True)
+    check_choice(kind, "kind", _KINDS)
+    check_reduction(reduction)
+    del weight
+
+
+@REGISTRY.register(
+    aliases=("multi_margin", "multiclass_svm"),
+    factory=checked(_multiclass_params),
+    summary="Multiclass hinge: the true class must beat the others by a margin (Weston–Watkins or Crammer–Singer).",
+    formula="WW: Σ_{c≠y} max(0, m - x_y + x_c);  CS: max(0, m - x_y + max_{c≠y} x_c)",
+    references=("Weston & Watkins 1999, Support Vector Machines for Multi-Class Pattern Recognition",
+                "Crammer & Singer 2001, On the Algorithmic Implementation of Multiclass Kernel-based Vector Machines"),
+    expects="logits", target="class_indices", tasks=("multiclass",),
+)
+def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind: str = "weston_watkins",
+                     reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Multiclass hinge loss on scores ``(N, C, d1, ...)`` and class indices ``(N, d1, ...)``.
+
+    Formula (unreduced): Weston–Watkins ``ℓ = Σ_{c≠y} max(0, m - x_y + x_c)`` (the papers' sum; PyTorch's
+    ``multi_margin_loss`` also divides by C); Crammer–Singer ``ℓ = max(0, m - x_y + max_{c≠y} x_c)``.
+
+    Args:
+        input: scores ``(N, C, d1, ...)``, floating point.
+        target: class indices ``(N, d1, ...)``.
+        margin: m ≥ 0.
+        kind: ``"weston_watkins"`` or ``"crammer_singer"``.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        weight: per-sample weights ``(N,)``.
+
+    >>> import torch
+    >>> x = torch.tensor([[2.0, 1.5, 0.0]])
+    >>> y = torch.tensor([0])
+    >>> float(multiclass_hinge(x, y)), float(multiclass_hinge(x, y, kind="crammer_singer"))
+    (0.5, 0.5)
+
+    Reference: Weston & Watkins 1999; Crammer & Singer 2001.
+    """
+    _multiclass_params(margin, kind, reduction)
+    float_input(input, at_least=2)
+    class_index_target(input, target, None)
+    check_weight(weight, input.shape[0])
+    index = target.unsqueeze(1)
+    true_score = input.gather(1, index)
+    if kind == "weston_watkins":
+        violations = (input - true_score + margin).clamp_min(0.0)
+        loss = violations.sum(1) - violations.gather(1, index).squeeze(1)  # drop the c = y term (= margin)
+    else:
+        others = input.scatter(1, index, float("-inf"))
+        loss = (others.amax(1) - true_score.squeeze(1) + margin).clamp_min(0.0)
+    return reduce(loss, reduction, weight)
