@@ -139,8 +139,6 @@ class _Ranking(Metric):
             check_number(params["bins"], "bins", low=2, high=2**24, integer=True)
         if params.get("fallback") is not None:
             check_number(params["fallback"], "fallback")
-        if params.get("average") is None and "average" in params:
-            params["average"] = "none"
 
     def _format(self, preds: Any, target: Any) -> Batch:
         batch = format_classification(preds, target, **self._format_options(), resolved=self._resolved)
@@ -199,7 +197,7 @@ class _Ranking(Metric):
 class _ScalarRanking(_Ranking):
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
         task, _ = resolved
-        average = self.params["average"]
+        average = self.params["average"] or "macro"  # None: the default, as scikit-learn
         if "counts" in states:
             columns = self._binned_columns(states["counts"], task, average)
             counts = [(int(pos.sum()), int(neg.sum())) for pos, neg in columns]
@@ -224,7 +222,7 @@ class _ScalarRanking(_Ranking):
             raise problem(ConfigError, "bins", "to be set for error_bound()", "bins=None (exact: the bound is 0)",
                           "build the metric with bins=K")
         states, (task, _) = self._synced_states()
-        average = self.params["average"]
+        average = self.params["average"] or "macro"  # None: the default, as scikit-learn
         columns = self._binned_columns(states["counts"], task, average)
         index = 0 if self._metric == "auroc" else 1
         bounds = np.array([K.binned_error_bounds(pos, neg)[index] if pos.sum() and neg.sum() else 0.0
@@ -307,7 +305,7 @@ def auroc(
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
-    average: str | None = "macro",
+    average: str | None = None,
     from_logits: bool = False,
     ignore_index: int | None = None,
     bins: int | None = None,
@@ -317,15 +315,15 @@ def auroc(
 
     Formula: AUROC = (1 / (P·N)) · Σ_{i ∈ pos} Σ_{j ∈ neg} ([s_i > s_j] + ½·[s_i = s_j]), equal to the trapezoidal
     area under the ROC curve. Multiclass: one-vs-rest per class (class c's scores against ``target == c``);
-    ``average`` "macro" (mean over classes), "weighted" (by positives per class), "micro" (one ranking of the
-    flattened one-hot problem) or "none" (per class). Binary ignores ``average``.
+    ``average`` "macro" (the default: mean over classes), "weighted" (by positives per class), "micro" (one
+    ranking of the flattened one-hot problem) or "none" (per class). Binary ignores ``average``.
 
     Args:
         preds: scores ``(N,)`` (binary), ``(N, C)`` (multiclass) or ``(N, L)`` (multilabel); probabilities, or
             logits with ``from_logits=True``. Any float dtype.
         target: labels ``(N,)`` in {0, 1} or [0, C), or multi-hot ``(N, L)``; integer or bool.
         task, num_classes, num_labels, ignore_index: as in every classification metric (see ``_format``).
-        average: "macro", "weighted", "micro" or "none" (None means "none").
+        average: "macro", "weighted", "micro" or "none"; None (the default) is "macro", as in scikit-learn.
         from_logits: scores are logits (multiclass: softmax is applied; binary and multilabel: ranked as they are).
         bins: None for the exact value; K for the binned estimate of a fixed-size state (see the module docstring).
         fallback: value for a class whose AUROC is undefined (one class present); None raises
@@ -355,7 +353,7 @@ def average_precision(
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
-    average: str | None = "macro",
+    average: str | None = None,
     from_logits: bool = False,
     ignore_index: int | None = None,
     bins: int | None = None,
