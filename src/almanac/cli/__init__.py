@@ -15,6 +15,7 @@ from almanac.errors import AlmanacError
 # (module, command) pairs; a command is listed here once it works.
 COMMANDS = (
     ("almanac.cli.bench", "bench"),
+    ("almanac.cli.train", "train"),
 )
 
 

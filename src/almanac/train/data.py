@@ -271,15 +271,15 @@ def load_csv(
         y = numeric if numeric is not None else np.array(columns[wanted[0]])
         if numeric is not None and not np.isfinite(numeric).all():
             raise problem(TargetError, "target", "to be finite", "NaN or inf values", "drop those rows")
-    inferred = infer_task(y)
-    task = task or inferred
+    given = task is not None
+    task = task or infer_task(y)
     if task not in ("binary", "multiclass", "multilabel", "regression"):
         raise problem(ConfigError, "--task", "to be binary, multiclass, multilabel or regression for a CSV",
                       repr(task), "pass one of these")
     if (task == "multilabel") != (y.ndim == 2):
         raise problem(ConfigError, "--task", "to match the target columns (several 0/1 columns ⇔ multilabel)",
                       f"{task} with {len(wanted)} target column(s)", "pass --task to match, or fix --target")
-    note = f"task {task} " + ("inferred from the target" if task == inferred else "given with --task")
+    note = f"task {task} " + ("given with --task" if given else "inferred from the target")
     if task == "multilabel":
         return _make(path.stem, task, x, y, classes=tuple(wanted), features=tuple(features), note=note,
                      seed=seed, val_fraction=val_fraction)

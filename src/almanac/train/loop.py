@@ -55,17 +55,13 @@ def _output_fn(output: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], T
     return activations.get(spec.name, **({"dim": 1} if "dim" in spec.params else {}))
 
 
-def _metrics(metrics: Sequence[str] | Mapping[str, Any], metric_params: Mapping[str, Any]) -> dict[str, Any]:
-    """Streaming metrics by name: given objects, or built from names with the keywords each accepts."""
-    if isinstance(metrics, Mapping):
-        return dict(metrics)
+def _metrics(metrics: Any, metric_params: Mapping[str, Any]) -> Any:
+    """A streaming metric collection from names, a mapping name → name or metric, or a collection."""
     from almanac import metrics as catalog
 
-    built = {}
-    for name in metrics:
-        spec = catalog.spec(name)
-        built[name] = catalog.get(spec.name, **{k: v for k, v in metric_params.items() if k in spec.params})
-    return built
+    if isinstance(metrics, catalog.MetricCollection):
+        return metrics
+    return catalog.collection(metrics, **metric_params) if metrics else None
 
 
 def _values(name: str, value: Any) -> dict[str, float]:
@@ -89,7 +85,7 @@ def evaluate(
     loss: Callable[[Tensor, Tensor], Tensor] | None,
     data: Any,
     *,
-    metrics: Sequence[str] | Mapping[str, Any] = (),
+    metrics: Sequence[Any] | Mapping[str, Any] | Any = (),
     metric_params: Mapping[str, Any] | None = None,
     output: str | Callable[[Tensor], Tensor] = "identity",
     batch_size: int = 256,
@@ -104,8 +100,8 @@ def evaluate(
     device = torch.device(device)
     objects = _metrics(metrics, metric_params or {})
     to_preds = _output_fn(output)
-    for m in objects.values():
-        m.reset()
+    if objects is not None:
+        objects.reset()
     was_training = model.training
     model.eval()
     total = torch.zeros(2, dtype=torch.float64, device=device)
@@ -114,15 +110,14 @@ def evaluate(
         out = model(x)
         if loss is not None:
             total += torch.stack([loss(out, y).detach().double() * len(x), torch.tensor(len(x), device=device)])
-        preds = to_preds(out)
-        for m in objects.values():
-            m.update(preds, y_metric)
+        if objects is not None:
+            objects.update(to_preds(out), y_metric)
     model.train(was_training)
     total = distributed.all_sum(total)
     result = {"loss": float(total[0] / total[1])} if loss is not None and total[1] > 0 else {}
-    for name, m in objects.items():
+    for name in objects or ():
         try:
-            result.update(_values(name, m.compute()))
+            result.update(_values(name, objects[name].compute()))
         except UndefinedMetricError:  # e.g. AUROC with one class in the data: recorded as NaN, not a crash
             result[name] = math.nan
     return result
@@ -152,38 +147,47 @@ def predict(
 
 
 class _Progress:
-    """A rich progress bar on stderr (epoch, batch, loss, main metric) on rank 0; silent elsewhere."""
+    """Progress on stderr, rank 0 only: a rich bar (epoch, batch, loss, main metric) on a terminal, one line per
+    epoch otherwise (logs, pipes)."""
 
     def __init__(self, enabled: bool, epochs: int, batches: int):
-        self.enabled = enabled
+        self.enabled, self.live, self.epochs = enabled, False, epochs
         if not enabled:
             return
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}/" + str(epochs)), BarColumn(),
-                            MofNCompleteColumn(), TextColumn("batches"), TextColumn("{task.fields[info]}"),
-                            TimeElapsedColumn(), console=Console(stderr=True), transient=False)
-        self.task = self.bar.add_task("train", total=batches, epoch=0, info="")
-        self.bar.start()
+        self.console = Console(stderr=True)
+        self.live = self.console.is_terminal
+        self.last = ""
+        if self.live:
+            self.bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}/" + str(epochs)), BarColumn(),
+                                MofNCompleteColumn(), TextColumn("batches"), TextColumn("{task.fields[info]}"),
+                                TimeElapsedColumn(), console=self.console)
+            self.task = self.bar.add_task("train", total=batches, epoch=0, info="")
+            self.bar.start()
 
     def epoch(self, epoch: int, last: str) -> None:
         """Start ``epoch``; ``last`` sums up the previous one (losses, main metric)."""
-        if self.enabled:
-            self.last = last
+        if self.enabled and epoch > 1 and not self.live:
+            self.console.print(f"epoch {epoch - 1}/{self.epochs}: {last}", highlight=False)
+        self.last = last
+        if self.live:
             self.bar.reset(self.task, epoch=epoch, info=last)
 
     def advance(self, loss: float | None = None) -> None:
-        if self.enabled:
+        if self.live:
             info = {} if loss is None else {"info": " · ".join(filter(None, (f"loss {loss:.4f}", self.last)))}
             self.bar.update(self.task, advance=1, **info)
 
-    def finish(self, last: str) -> None:
-        if self.enabled:
+    def finish(self, epoch: int, last: str) -> None:
+        if self.live:
             self.bar.update(self.task, info=last)
+        elif self.enabled and last:
+            self.console.print(f"epoch {epoch}/{self.epochs}: {last}", highlight=False)
 
     def close(self) -> None:
-        if self.enabled:
+        if self.live:
             self.bar.stop()
 
 
@@ -193,7 +197,7 @@ def fit(
     train_data: Any,
     val_data: Any = None,
     *,
-    metrics: Sequence[str] | Mapping[str, Any] = (),
+    metrics: Sequence[Any] | Mapping[str, Any] | Any = (),
     metric_params: Mapping[str, Any] | None = None,
     output: str | Callable[[Tensor], Tensor] = "identity",
     epochs: int = 10,
@@ -215,8 +219,8 @@ def fit(
         loss: ``loss(outputs, target) -> scalar``, e.g. ``am.losses.get("cross_entropy")``.
         train_data, val_data: a ``Dataset`` or a tuple ``(inputs, target)`` of tensors; a third tensor, when
             given, is the target the metrics see (class indices beside soft labels, for example).
-        metrics: metric names (built with ``am.metrics.get`` and the ``metric_params`` each accepts, e.g.
-            ``task``, ``num_classes``, ``average``) or a mapping name → streaming metric.
+        metrics: what ``am.metrics.collection`` takes (metric names and/or streaming metrics, or a mapping
+            name → either) with the shared ``metric_params`` (``task``, ``num_classes``, ...), or a collection.
         output: what turns outputs into metric inputs: ``"softmax"`` (on dim 1), ``"sigmoid"``, ``"identity"``
             or a callable.
         epochs, batch_size, lr, weight_decay: the run; the optimizer is Adam unless ``optimizer`` is given.
@@ -234,8 +238,8 @@ def fit(
     >>> import torch, almanac as am
     >>> x = torch.randn(64, 3); y = (x.sum(1) > 0).long()
     >>> model = torch.nn.Linear(3, 2)
-    >>> h = am.train.fit(model, torch.nn.CrossEntropyLoss(), (x, y), (x, y), epochs=2)  # doctest: +SKIP
-    >>> len(h), sorted(h.last)[:3]  # doctest: +SKIP
+    >>> h = am.train.fit(model, torch.nn.CrossEntropyLoss(), (x, y), (x, y), epochs=2)
+    >>> len(h), sorted(h.last)[:3]
     (2, ['epoch', 'lr', 'seconds'])
     """
     _checks.check_number(epochs, "epochs", low=1, integer=True)
@@ -246,7 +250,7 @@ def fit(
     val_set = _dataset(val_data, "val_data") if val_data is not None else None
     objects = _metrics(metrics, metric_params or {})
     to_preds = _output_fn(output)
-    if objects and val_set is None:
+    if objects is not None and val_set is None:
         raise problem(ConfigError, "val_data", "to be given when metrics are", "None", "pass val_data")
     run_path = Path(run_dir) if run_dir is not None else None
     main = distributed.is_main()
@@ -279,7 +283,7 @@ def fit(
                  if val_set is not None else None)
 
     bar = _Progress(progress and main, epochs, len(loader))
-    main_metric = next(iter(objects), None)
+    main_metric = next(iter(objects or ()), None)
     try:
         for epoch in range(start + 1, epochs + 1):
             began = time.perf_counter()
@@ -295,7 +299,7 @@ def fit(
                 optimizer.step()
                 total += torch.stack([value.detach().double() * len(x), torch.tensor(len(x), device=device)])
                 # the bar shows the running loss every few batches: one host sync there, none in between
-                bar.advance(float(total[0] / total[1]) if bar.enabled and step % 5 == 4 else None)
+                bar.advance(float(total[0] / total[1]) if bar.live and step % 5 == 4 else None)
             total = distributed.all_sum(total)
             row: dict[str, Any] = {"epoch": epoch, "train_loss": float(total[0] / total[1])}
             if val_shard is not None:
@@ -315,7 +319,7 @@ def fit(
                 })
             if on_epoch_end is not None:
                 on_epoch_end(row)
-        bar.finish(_summary(history.last, main_metric))
+        bar.finish(epochs, _summary(history.last, main_metric))
     finally:
         bar.close()
     return history
@@ -324,7 +328,7 @@ def fit(
 def _summary(row: dict[str, Any], main_metric: str | None) -> str:
     if not row:
         return ""
-    text = f"last epoch: train loss {row['train_loss']:.4f}"
+    text = f"train loss {row['train_loss']:.4f}"
     if "val_loss" in row:
         text += f", val loss {row['val_loss']:.4f}"
     if main_metric is not None and f"val_{main_metric}" in row:

@@ -1,0 +1,118 @@
+"""``almanac train``: train a model on a dataset or a CSV, with a progress bar, into ``runs/<name>/``."""
+
+from __future__ import annotations
+
+import click
+import torch
+
+from almanac import _checks
+from almanac.errors import ConfigError, problem
+
+_RESUMABLE = {"resume_dir", "epochs", "device", "threads"}
+
+
+def _csv_list(value: str | None, name: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    items = tuple(v.strip() for v in value.split(",") if v.strip())
+    if not items:
+        raise problem(ConfigError, name, "a comma-separated list", repr(value), f"pass for example {name} a,b")
+    return items
+
+
+def _hidden(value: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        widths = ()
+    if not widths or min(widths) < 1:
+        raise problem(ConfigError, "--hidden", "comma-separated positive layer widths", repr(value),
+                      "pass for example --hidden 128,64")
+    return widths
+
+
+@click.command()
+@click.option("--dataset", default=None, metavar="NAME",
+              help="digits (default), iris, wine, breast_cancer, diabetes, moons, circles, imbalanced, outliers, "
+                   "multilabel or shapes. No download.")
+@click.option("--csv", "csv_path", default=None, metavar="FILE", help="Train on a CSV file with a header row ...")
+@click.option("--target", default=None, metavar="COL", help="... predicting this column (several, comma-separated: "
+              "multilabel); the other columns are numeric features.")
+@click.option("--task", default=None, metavar="TASK",
+              help="binary, multiclass, multilabel or regression (default: inferred from the target).")
+@click.option("--model", default=None, metavar="mlp|cnn|unet", help="Model (default: mlp; unet for shapes).")
+@click.option("--hidden", default="128,64", show_default=True, help="Hidden layer widths of the MLP.")
+@click.option("--activation", default="relu", show_default=True,
+              help="Hidden activation: any name of almanac.activations, or auto.")
+@click.option("--loss", default=None, help="Any loss of almanac.losses that fits the task, or auto "
+              "(default: cross_entropy, binary_cross_entropy or mse by task).")
+@click.option("--metrics", default=None, metavar="A,B,...", help="Validation metrics, the main one first, or auto "
+              "(default: accuracy,f1,auroc,log_loss for classification; macro averages).")
+@click.option("--epochs", type=int, default=30, show_default=True)
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--lr", type=float, default=1e-3, show_default=True, help="Learning rate of Adam.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the split, the weights and the shuffling.")
+@click.option("--out", default="runs", show_default=True, help="Directory that holds the runs.")
+@click.option("--name", default=None, help="Run name (default: dataset-model-activation-loss-time).")
+@click.option("--resume", "resume_dir", default=None, metavar="RUN_DIR",
+              help="Continue a run from its last finished epoch, with its own config (--epochs may extend it).")
+@click.option("--device", default=None, metavar="cpu|cuda", help="Device (default: cpu).")
+@click.option("--threads", type=int, default=1, show_default=True,
+              help="CPU threads per process: small models train fastest on one; raise it for wide ones.")
+@click.pass_context
+def train(ctx: click.Context, dataset: str | None, csv_path: str | None, target: str | None, task: str | None,
+          model: str | None, hidden: str, activation: str, loss: str | None, metrics: str | None, epochs: int,
+          batch_size: int, lr: float, seed: int, out: str, name: str | None, resume_dir: str | None,
+          device: str | None, threads: int) -> None:
+    """Train a network and write its report, history, metrics and checkpoint to runs/<name>/.
+
+    With no options: scikit-learn's digits, an MLP with ReLU, cross-entropy, and validation accuracy, macro F1,
+    AUROC and log loss. Under torchrun the same job runs data-parallel.
+
+    Examples: almanac train | almanac train --dataset moons --activation gelu --loss focal |
+    almanac train --csv data.csv --target price | almanac train --resume runs/NAME |
+    torchrun --nproc_per_node 2 -m almanac train
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from almanac.train import distributed
+    from almanac.train.job import RunConfig, resume, run
+
+    _checks.check_number(epochs, "--epochs", low=1, integer=True)
+    _checks.check_number(batch_size, "--batch-size", low=1, integer=True)
+    _checks.check_number(lr, "--lr", low=0.0, low_open=True)
+    _checks.check_number(threads, "--threads", low=1, integer=True)
+    torch.set_num_threads(threads)
+    if resume_dir is not None:
+        given = [p for p in ctx.params if ctx.get_parameter_source(p) == click.core.ParameterSource.COMMANDLINE]
+        extra = sorted(set(given) - _RESUMABLE)
+        if extra:
+            flags = ", ".join("--" + e.replace("_", "-").replace("csv-path", "csv") for e in extra)
+            raise problem(ConfigError, "--resume", "alone (the run keeps its own config; --epochs may extend it)",
+                          f"also {flags}", "drop those options, or start a new run")
+        explicit_epochs = ctx.get_parameter_source("epochs") == click.core.ParameterSource.COMMANDLINE
+        path, history, final = resume(resume_dir, epochs=epochs if explicit_epochs else None, device=device)
+    else:
+        if csv_path is not None and dataset is not None:
+            raise problem(ConfigError, "--dataset", "or --csv, not both", f"{dataset} and {csv_path}",
+                          "drop one of them")
+        if target is not None and csv_path is None:
+            raise problem(ConfigError, "--target", "with --csv", "no --csv", "pass --csv FILE")
+        config = RunConfig(dataset=None if csv_path else (dataset or "digits"), csv=csv_path, target=target,
+                           task=task, model=model, hidden=_hidden(hidden), activation=activation, loss=loss,
+                           metrics=_csv_list(metrics, "--metrics"), epochs=epochs, batch_size=batch_size, lr=lr,
+                           seed=seed, device=device or "cpu", name=name, out=out)
+        path, history, final = run(config)
+    if distributed.is_main():
+        table = Table(title=f"validation metrics after epoch {history.last.get('epoch', 0)}")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        if "val_loss" in history.last:
+            table.add_row("loss", f"{history.last['val_loss']:.4f}")
+        for key, value in final.items():
+            table.add_row(key, f"{value:.4f}")
+        console = Console()
+        console.print(table)
+        console.print(f"run written to {path}/ (report.html, history.csv, metrics.json, config.json, checkpoint.pt)")
+    distributed.teardown()

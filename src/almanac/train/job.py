@@ -1,0 +1,318 @@
+"""One training run from a configuration: data → model with a head that fits the loss → :func:`fit` → files.
+
+:func:`prepare` resolves a :class:`RunConfig` (names, task, head, target encoding, metrics) and fails early with one
+clear :class:`~almanac.errors.AlmanacError` on a bad choice; :func:`run` trains it into ``runs/<name>/`` and
+writes ``config.json``, ``history.csv``, ``checkpoint.pt``, ``metrics.json``, ``report.html`` and the PNG plots.
+``almanac train`` is this module behind command-line options; ``resume`` continues a run from its own config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from almanac.errors import ConfigError, problem
+from almanac.train import distributed
+from almanac.train.data import Data, load, load_csv
+from almanac.train.files import atomic_write_json
+from almanac.train.history import History
+from almanac.train.loop import CHECKPOINT, fit, predict
+from almanac.train.models import Rescale, cnn, make_activation, mlp, unet
+
+__all__ = ["DEFAULT_METRICS", "Job", "RunConfig", "prepare", "resume", "run"]
+
+#: metrics when none are named, per task (the first is the main one shown while training)
+DEFAULT_METRICS = {
+    "binary": ("accuracy", "f1", "auroc", "log_loss"),
+    "multiclass": ("accuracy", "f1", "auroc", "log_loss"),
+    "multilabel": ("f1", "auroc", "average_precision"),
+    "regression": ("r2", "mae", "rmse"),
+    "segmentation": ("iou", "dice", "accuracy"),
+}
+DEFAULT_LOSS = {"binary": "binary_cross_entropy", "multiclass": "cross_entropy", "multilabel": "binary_cross_entropy",
+                "regression": "mse", "segmentation": "cross_entropy"}
+CONFIG = "config.json"
+METRICS = "metrics.json"
+
+
+@dataclass
+class RunConfig:
+    """Every choice of a run; ``config.json`` stores it resolved (``"auto"`` replaced by what was chosen)."""
+
+    dataset: str | None = "digits"
+    csv: str | None = None
+    target: str | None = None
+    task: str | None = None
+    model: str | None = None
+    hidden: tuple[int, ...] = (128, 64)
+    activation: str = "relu"
+    loss: str | None = None
+    loss_params: dict[str, Any] = field(default_factory=dict)
+    metrics: tuple[str, ...] | None = None
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 1e-3
+    seed: int = 0
+    device: str = "cpu"
+    name: str | None = None
+    out: str = "runs"
+    reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["hidden"], d["metrics"] = list(self.hidden), list(self.metrics or ())
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> RunConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        d = {k: v for k, v in d.items() if k in known}
+        d["hidden"], d["metrics"] = tuple(d.get("hidden", ())), tuple(d.get("metrics") or ()) or None
+        return cls(**d)
+
+
+@dataclass
+class Job:
+    """A prepared run: data, model, loss and metrics that fit together."""
+
+    config: RunConfig
+    data: Data
+    model: nn.Module
+    loss: nn.Module
+    metrics: Any
+    output: nn.Module
+    train_set: tuple[Tensor, ...]
+    val_set: tuple[Tensor, ...]
+    inference: str
+
+
+def _fitting_losses(task: str) -> list[str]:
+    from almanac import losses
+
+    return [n for n in losses.names() if task in losses.spec(n).tasks]
+
+
+def _resolve_auto(config: RunConfig, data: Data) -> None:
+    """Replace ``"auto"`` choices with the advisor's, recording its reasons."""
+    wants = config.loss == "auto" or config.activation == "auto" or config.metrics == ("auto",)
+    if not wants:
+        return
+    from almanac.advisor import advise
+
+    target = data.y_train
+    advice = advise(target, inputs=data.x_train, task=data.task)
+    if config.loss == "auto":
+        config.loss, config.loss_params = advice.loss, dict(advice.loss_params)
+    if config.metrics == ("auto",):
+        config.metrics = tuple(advice.metrics)
+    if config.activation == "auto":
+        # the advisor chooses the head; hidden layers take ReLU, the default that fits every head
+        config.activation = "relu"
+    config.reasons = list(advice.reasons)
+
+
+def _encode(task: str, loss_target: str, y: Tensor, num_outputs: int) -> tuple[Tensor, Tensor]:
+    """The target the loss takes and the one the metrics take, from a dataset's natural encoding."""
+    if task == "binary":
+        return (y, y) if loss_target == "class_indices" else (y.float(), y)
+    if task == "multiclass" and loss_target == "soft_labels":
+        return nn.functional.one_hot(y, num_outputs).float(), y
+    if task == "segmentation" and loss_target in ("binary", "multi_hot", "soft_labels"):
+        return nn.functional.one_hot(y, num_outputs).permute(0, 3, 1, 2).float(), y
+    return y, y
+
+
+def _inference(task: str, head_classes: bool) -> str:
+    if task in ("multiclass", "segmentation") or head_classes:
+        return "softmax"
+    return "identity" if task == "regression" else "sigmoid"
+
+
+def prepare(config: RunConfig, data: Data | None = None) -> Job:
+    """Resolve ``config`` into a :class:`Job`; raises one clear AlmanacError on a choice that does not fit."""
+    from almanac import activations, losses, metrics
+
+    if data is None:
+        if config.csv is not None:
+            if not config.target:
+                raise problem(ConfigError, "--target", "with --csv", "none", "pass --target COLUMN")
+            data = load_csv(config.csv, config.target, task=config.task, seed=config.seed)
+        else:
+            data = load(config.dataset or "digits", seed=config.seed)
+            if config.task is not None and config.task != data.task:
+                raise problem(ConfigError, "--task", f"to be {data.task} for dataset {data.name}", config.task,
+                              f"drop --task (the dataset {data.name} is {data.task})")
+    task = data.task
+    config.task = task
+    _resolve_auto(config, data)
+
+    config.activation = activations.spec(config.activation).name
+    config.loss = losses.spec(config.loss or DEFAULT_LOSS[task]).name
+    loss_spec = losses.spec(config.loss)
+    if task not in loss_spec.tasks:
+        fitting = ", ".join(_fitting_losses(task))
+        raise problem(ConfigError, "--loss", f"to fit the task {task} of {data.name}",
+                      f"{config.loss} (for {', '.join(loss_spec.tasks)})", f"pick one of: {fitting}")
+    if loss_spec.expects == "critic_scores":
+        raise problem(ConfigError, "--loss", "a loss of predictions and targets", f"{config.loss} (a GAN critic loss)",
+                      "train GANs with almanac compare gan")
+    loss_params = dict(config.loss_params)
+    if "task" in loss_spec.params and "task" not in loss_params:
+        loss_params["task"] = "multiclass" if task == "segmentation" else task
+    if loss_spec.expects == "probabilities" and "from_logits" in loss_spec.params:
+        loss_params.setdefault("from_logits", False)
+    loss = losses.get(config.loss, **loss_params)
+
+    # the head: class scores per class for class-index targets, one unit per label or value otherwise
+    head_classes = task == "binary" and loss_spec.target == "class_indices"
+    width = 2 if head_classes else data.num_outputs
+    inference = _inference(task, head_classes)
+    ends_with = inference if loss_spec.expects == "probabilities" else "identity"
+    # what turns outputs into metric inputs: nothing when the model ends with probabilities or values
+    output: nn.Module = (nn.Identity() if ends_with != "identity" or inference == "identity"
+                         else make_activation(inference, dim=1))
+    if head_classes:  # two class scores → the positive class's probability, what binary metrics take
+        output = _PositiveColumn(output)
+
+    model_name = config.model or ("unet" if task == "segmentation" else "mlp")
+    config.model = model_name
+    model = _build_model(model_name, config, data, width, ends_with)
+
+    names = config.metrics or DEFAULT_METRICS[task]
+    config.metrics = tuple(metrics.spec(n).name for n in names)
+    for n in config.metrics:
+        spec = metrics.spec(n)
+        if task not in spec.tasks:
+            raise problem(ConfigError, "--metrics", f"metrics for the task {task}",
+                          f"{n} (for {', '.join(spec.tasks)})",
+                          f"pick among: {', '.join(m for m in metrics.names() if task in metrics.spec(m).tasks)}")
+    collection = metrics.collection({n: _metric(n, task, data.num_outputs) for n in config.metrics})
+
+    y_loss_t, y_metric_t = _encode(task, loss_spec.target, data.y_train, data.num_outputs)
+    y_loss_v, y_metric_v = _encode(task, loss_spec.target, data.y_val, data.num_outputs)
+    return Job(config, data, model, loss, collection, output, (data.x_train, y_loss_t, y_metric_t),
+               (data.x_val, y_loss_v, y_metric_v), inference)
+
+
+class _PositiveColumn(nn.Module):
+    def __init__(self, probabilities: nn.Module):
+        super().__init__()
+        self.probabilities = probabilities
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.probabilities(x)[:, 1]
+
+
+def _metric(name: str, task: str, n: int) -> Any:
+    """A streaming metric for ``task``; averaged metrics are macro averages (accuracy stays micro)."""
+    from almanac import metrics
+
+    wanted: dict[str, Any] = {"task": task}
+    if task in ("multiclass", "segmentation"):
+        wanted["num_classes"] = n
+    if task == "multilabel":
+        wanted["num_labels"] = n
+    if name != "accuracy" and task != "binary":
+        wanted["average"] = "macro"
+    params = metrics.spec(name).params
+    return metrics.get(name, **{k: v for k, v in wanted.items() if k in params})
+
+
+def _build_model(name: str, config: RunConfig, data: Data, width: int, ends_with: str) -> nn.Module:
+    torch.manual_seed(config.seed)
+    squeeze = data.task in ("binary", "regression") and width == 1
+    if name == "mlp":
+        if data.task == "segmentation":
+            raise problem(ConfigError, "--model", "unet for a segmentation task", "mlp", "pass --model unet")
+        in_features = int(torch.tensor(data.input_shape).prod())
+        model: nn.Module = mlp(in_features, width, hidden=config.hidden, activation=config.activation,
+                               output=ends_with, squeeze=squeeze)
+    elif name == "cnn":
+        if not data.is_image or data.task == "segmentation":
+            raise problem(ConfigError, "--model", "mlp (or unet for masks) for this dataset", "cnn",
+                          "use --model cnn with image classification: --dataset digits")
+        model = cnn(data.input_shape[0], width, activation=config.activation, output=ends_with, squeeze=squeeze)
+    elif name == "unet":
+        if data.task != "segmentation":
+            raise problem(ConfigError, "--model", "mlp or cnn for a task that is not segmentation", "unet",
+                          "use --model unet with --dataset shapes")
+        model = unet(data.input_shape[0], width, activation=config.activation, output=ends_with)
+    else:
+        raise problem(ConfigError, "--model", "mlp, cnn or unet", repr(name), "pass one of these")
+    if data.task == "regression":  # predict in the target's units; the layers work at unit scale
+        model = nn.Sequential(model, Rescale(data.target_mean, data.target_std))
+    return model
+
+
+def _new_run_dir(config: RunConfig) -> Path:
+    out = Path(config.out)
+    if config.name:
+        path = out / config.name
+        if (path / CHECKPOINT).exists() or (path / CONFIG).exists():
+            raise problem(ConfigError, "--name", "to name a new run", f"{path} holds a run already",
+                          f"continue it with --resume {path}, or pass another --name")
+        return path
+    stem = f"{config.dataset if config.csv is None else Path(config.csv).stem}-{config.model}-{config.activation}-" \
+           f"{config.loss}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, i = out / stem, 1
+    while path.exists():
+        i += 1
+        path = out / f"{stem}-{i}"
+    return path
+
+
+def run(config: RunConfig, *, progress: bool = True, run_dir: str | os.PathLike[str] | None = None,
+        resume: bool = False) -> tuple[Path, History, dict[str, float]]:
+    """Train ``config`` into its run directory; returns the directory, the history and the final metrics."""
+    _check_device(config.device)
+    device = distributed.setup(config.device)
+    job = prepare(config)
+    path = Path(run_dir) if run_dir is not None else None
+    if path is None:
+        path = Path(distributed.broadcast_object(str(_new_run_dir(config)) if distributed.is_main() else None))
+    if distributed.is_main():
+        path.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path / CONFIG, config.to_json())
+    history = fit(job.model, job.loss, job.train_set, job.val_set, metrics=job.metrics, output=job.output,
+                  epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, device=device, seed=config.seed,
+                  run_dir=path, resume=resume, progress=progress)
+    final = {k[len("val_"):]: v for k, v in history.last.items() if k.startswith("val_") and k != "val_loss"}
+    if distributed.is_main():
+        atomic_write_json(path / METRICS, final)
+        from almanac.train.plots import write_report
+
+        preds, target = predict(job.model, job.val_set, output=job.output, device=device)
+        write_report(path, job, history, final, preds, target)
+    return path, history, final
+
+
+def _check_device(name: str) -> None:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise problem(ConfigError, "--device", "cuda to find a CUDA device", "none (a CPU-only torch or no GPU)",
+                      "pass --device cpu, or install the CUDA build of PyTorch")
+    if name not in ("cpu", "cuda"):
+        raise problem(ConfigError, "--device", "cpu or cuda", repr(name), "pass one of these")
+
+
+def resume(run_dir: str | os.PathLike[str], *, epochs: int | None = None, device: str | None = None,
+           progress: bool = True) -> tuple[Path, History, dict[str, float]]:
+    """Continue the run in ``run_dir`` from its last finished epoch, with the config it was started with
+    (``epochs`` may extend it, ``device`` move it)."""
+    path = Path(run_dir)
+    if not (path / CONFIG).is_file():
+        raise problem(ConfigError, "--resume", "a run directory holding config.json", repr(str(path)),
+                      "pass a directory under runs/ that almanac train wrote")
+    config = RunConfig.from_json(json.loads((path / CONFIG).read_text()))
+    if epochs is not None:
+        config.epochs = epochs
+    if device is not None:
+        config.device = device
+    return run(config, progress=progress, run_dir=path, resume=True)

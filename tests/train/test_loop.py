@@ -1,0 +1,84 @@
+import csv
+
+import pytest
+import torch
+
+import almanac as am
+from almanac.train import checkpoint
+from almanac.train.history import read_csv
+
+
+def _problem(n=96):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 4, generator=g)
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    return x, y
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Dropout(0.2), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+
+
+def test_fit_any_module_returns_the_history():
+    x, y = _problem()
+    h = am.train.fit(_model(), am.losses.get("cross_entropy"), (x, y), (x, y), metrics=["accuracy"],
+                     metric_params={"task": "multiclass", "num_classes": 2}, output="softmax", epochs=8, lr=1e-2)
+    assert h.column("epoch") == list(range(1, 9))
+    assert h.columns[:4] == ["epoch", "train_loss", "val_loss", "val_accuracy"]
+    assert h.last["train_loss"] < h[0]["train_loss"] and h.last["val_accuracy"] > 0.8
+
+
+def test_evaluate_and_predict_agree():
+    x, y = _problem()
+    model = _model()
+    scores = am.train.evaluate(model, torch.nn.CrossEntropyLoss(), (x, y), metrics=["accuracy"],
+                               metric_params={"task": "multiclass", "num_classes": 2}, output="softmax")
+    preds, target = am.train.predict(model, (x, y), output="softmax")
+    assert scores["accuracy"] == pytest.approx(float((preds.argmax(1) == target).float().mean()))
+    assert model.training  # evaluate restores the mode it found
+    with torch.no_grad():
+        expected = float(torch.nn.functional.cross_entropy(model.eval()(x), y))
+    assert scores["loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_run_dir_files_and_resume_equals_an_uninterrupted_run(tmp_path):
+    x, y = _problem()
+    kwargs = dict(epochs=5, batch_size=16, lr=1e-2, seed=7, output="identity")
+    straight = _model()
+    am.train.fit(straight, torch.nn.CrossEntropyLoss(), (x, y), (x, y), run_dir=tmp_path / "a", **kwargs)
+
+    first = _model()
+    am.train.fit(first, torch.nn.CrossEntropyLoss(), (x, y), (x, y), run_dir=tmp_path / "b", **{**kwargs, "epochs": 2})
+    state = checkpoint.load(tmp_path / "b" / "checkpoint.pt")
+    assert state["epoch"] == 2 and set(state) >= {"model", "optimizer", "rng", "history"}
+    # a crash after the history row of epoch 3 but before its checkpoint: the resume must drop that row
+    with (tmp_path / "b" / "history.csv").open("a") as f:
+        f.write("3,0.1,0.1,0.001,0.0\n4,0.2")
+    resumed = _model(seed=99)  # weights come from the checkpoint, not from this init
+    h = am.train.fit(resumed, torch.nn.CrossEntropyLoss(), (x, y), (x, y), run_dir=tmp_path / "b", resume=True,
+                     **kwargs)
+    assert h.column("epoch") == [1, 2, 3, 4, 5]
+    assert read_csv(tmp_path / "b" / "history.csv").column("epoch") == [1, 2, 3, 4, 5]
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(a, b)  # same shuffles, same dropout masks, same optimizer state
+    a_rows = list(csv.reader((tmp_path / "a" / "history.csv").open()))
+    b_rows = list(csv.reader((tmp_path / "b" / "history.csv").open()))
+    assert [r[:3] for r in a_rows] == [r[:3] for r in b_rows]  # identical losses per epoch
+
+
+def test_an_existing_run_is_not_overwritten(tmp_path):
+    x, y = _problem(32)
+    am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y), epochs=1, run_dir=tmp_path)
+    with pytest.raises(am.ConfigError, match="resume it"):
+        am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y), epochs=1, run_dir=tmp_path)
+
+
+def test_bad_arguments():
+    x, y = _problem(32)
+    with pytest.raises(am.ConfigError, match="epochs"):
+        am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y), epochs=0)
+    with pytest.raises(am.ShapeError, match="same length"):
+        am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y[:5]))
+    with pytest.raises(am.ConfigError, match="val_data"):
+        am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y), metrics=["accuracy"])
