@@ -25,7 +25,7 @@ Results have the kind of the last ``update``'s inputs (tensors in → tensor; Nu
 NumPy array for per-class values and curves). A metric that has seen no sample raises
 :class:`~almanac.errors.UndefinedMetricError` from ``compute``.
 
-``state_dict()`` holds tensors only (states, plus ``_task`` and ``_num_classes`` codes for the resolution), so it
+``state_dict()`` holds tensors only (states, plus ``_task``, ``_num_classes`` and ``_kind`` codes), so it
 loads with ``torch.load(..., weights_only=True)``; an empty dict means "no data yet". Metrics pickle.
 
 Writing a metric (see classification.py for real ones)::
@@ -61,6 +61,7 @@ from almanac.registry import TASKS, MetricSpec
 __all__ = ["Metric", "MetricCollection"]
 
 REDUCTIONS = ("sum", "cat", "min", "max")
+KINDS = ("tensor", "tensor64", "numpy")
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -233,6 +234,7 @@ class Metric:
         out = {k: v.clone() for k, v in self._local_states().items()}
         out["_task"] = torch.tensor(TASKS.index(task))
         out["_num_classes"] = torch.tensor(n)
+        out["_kind"] = torch.tensor(KINDS.index(self._kind))
         return out
 
     def load_state_dict(self, state_dict: Mapping[str, Tensor]) -> None:
@@ -243,6 +245,7 @@ class Metric:
         d = dict(state_dict)
         try:
             resolved = (TASKS[int(d.pop("_task"))], int(d.pop("_num_classes")))
+            kind = KINDS[int(d.pop("_kind"))]
         except (KeyError, IndexError):
             raise problem(ConfigError, "state_dict", "to come from Metric.state_dict()", f"keys {sorted(state_dict)}",
                           "pass the dict a metric's state_dict() returned") from None
@@ -255,6 +258,7 @@ class Metric:
                           "load a state_dict of the same metric with the same parameters")
         for k, v in d.items():
             self._states[k] = [v.clone()] if self._reduce[k] == "cat" else v.clone()
+        self._kind = kind
 
     def to(self, device: torch.device | str) -> Metric:
         """Move the states to ``device`` (in place; returns self)."""
