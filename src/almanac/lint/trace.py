@@ -209,7 +209,11 @@ class _Recorder(TorchFunctionMode):
             range=value_range if value_range is not None else RANGES.get(kind),
         )
         if self.measure and first_out is not None:
-            self.measure_op(op, inputs, first_out)
+            self.quiet += 1  # hooks run inside the mode: the measurements must not be recorded as ops
+            try:
+                self.measure_op(op, inputs, first_out)
+            finally:
+                self.quiet -= 1
         self.ops.append(op)
         self.mark(output, op.index)
         return op
@@ -282,8 +286,10 @@ def _hooks(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
                         dim %= max(inputs[0].ndim, 1)
                     op = recorder.record(kind, inputs, output, dim=dim, module=mod, value_range=value_range)
                     if recorder.measure and kind in ("sigmoid", "tanh") and inputs and inputs[0].is_floating_point():
+                        recorder.quiet += 1
                         with torch.no_grad():
                             op.facts["saturated_fraction"] = float((inputs[0].abs() > 5).float().mean())
+                        recorder.quiet -= 1
                 recorder.stack.pop()
             elif atomic is None and recorder.stack and recorder.stack[-1][1] is mod:
                 recorder.stack.pop()

@@ -107,8 +107,10 @@ def softmax_over_batch(ctx: Context) -> Iterator[Finding]:
                       "pass dim=1 (the class dimension), for example nn.Softmax(dim=1)", op.where)
 
 
-def _feeds_a_layer(trace: Trace, op: Op) -> bool:
-    return any(c.kind in _STACKED for c in trace.consumers(op.index))
+def _hidden(trace: Trace, op: Op) -> bool:
+    """Feeds further ops, none of them a product (``x * sigmoid(g)`` is a gate, not a hidden activation)."""
+    consumers = [c.kind for c in trace.consumers(op.index)]
+    return bool(consumers) and not any(k in ("mul", "__mul__", "__rmul__", "mul_") for k in consumers)
 
 
 def deep_saturating_stack(ctx: Context) -> Iterator[Finding]:
@@ -120,7 +122,7 @@ def deep_saturating_stack(ctx: Context) -> Iterator[Finding]:
         if op.kind not in ("sigmoid", "tanh"):
             continue
         before = ctx.trace.producer(op.parent)
-        if before is not None and (before.kind in _STACKED or before.kind in NORMS) and _feeds_a_layer(ctx.trace, op):
+        if before is not None and (before.kind in _STACKED or before.kind in NORMS) and _hidden(ctx.trace, op):
             hidden.append(op)
     if len(hidden) >= 5:
         kinds = sorted({op.kind for op in hidden})

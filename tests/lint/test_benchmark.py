@@ -1,0 +1,67 @@
+"""The checker's benchmark: every faulty setup is caught by its rule, no correct setup gets an error or a warning."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+import torch
+
+import almanac as am
+from almanac.lint import RULES
+
+from .setups import SETUPS, Setup
+
+
+def _run(s: Setup) -> am.lint.Report:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        case = s.build()
+    model = case.pop("model")
+    return am.lint.check(model, case.pop("loss", None), **case)
+
+
+@pytest.mark.parametrize("s", [s for s in SETUPS if s.faulty], ids=lambda s: f"{s.rule}-{s.name}")
+def test_faulty_setup_is_caught(s: Setup) -> None:
+    report = _run(s)
+    assert s.rule in report.codes, str(report)
+
+
+@pytest.mark.parametrize("s", [s for s in SETUPS if not s.faulty], ids=lambda s: f"{s.rule}-{s.name}")
+def test_correct_setup_is_clean(s: Setup) -> None:
+    report = _run(s)
+    assert not report.findings, str(report)
+
+
+def test_every_rule_has_three_faulty_and_two_correct_setups() -> None:
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for s in SETUPS:
+        counts[s.rule][0 if s.faulty else 1] += 1
+    assert sorted(counts) == sorted(RULES)
+    assert all(f >= 3 and c >= 2 for f, c in counts.values()), dict(counts)
+
+
+def test_detection_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    """Detection rate and false alarms per rule, printed as a table."""
+    caught: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    alarms: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for s in SETUPS:
+        report = _run(s)
+        if s.faulty:
+            caught[s.rule][0] += s.rule in report.codes
+            caught[s.rule][1] += 1
+        else:
+            alarms[s.rule][0] += bool(report.findings)
+            alarms[s.rule][1] += 1
+    lines = [f"{'rule':6} {'detected':>9} {'false alarms':>13}"]
+    for code in sorted(RULES):
+        lines.append(f"{code:6} {caught[code][0]:>4}/{caught[code][1]:<4} {alarms[code][0]:>7}/{alarms[code][1]:<5}")
+    total_caught = sum(c[0] for c in caught.values())
+    total_faulty = sum(c[1] for c in caught.values())
+    total_alarms = sum(a[0] for a in alarms.values())
+    total_correct = sum(a[1] for a in alarms.values())
+    lines.append(f"all    {total_caught:>4}/{total_faulty:<4} {total_alarms:>7}/{total_correct:<5}")
+    with capsys.disabled():
+        print("\nalmanac check benchmark: detection per rule (faulty setups caught) and false alarms "
+              "(correct setups with any finding)\n" + "\n".join(lines))
+    assert total_caught == total_faulty and total_alarms == 0
