@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from almanac.train.data import Data, load, load_csv
 from almanac.train.files import atomic_write_json
 from almanac.train.history import History
 from almanac.train.loop import CHECKPOINT, fit, predict
-from almanac.train.models import Rescale, cnn, make_activation, mlp, unet
+from almanac.train.models import MeanVariance, Rescale, cnn, make_activation, mlp, unet
 
 __all__ = ["DEFAULT_METRICS", "Job", "RunConfig", "prepare", "resume", "run"]
 
@@ -35,7 +37,7 @@ DEFAULT_METRICS = {
     "multiclass": ("accuracy", "f1", "auroc", "log_loss"),
     "multilabel": ("f1", "auroc", "average_precision"),
     "regression": ("r2", "mae", "rmse"),
-    "segmentation": ("iou", "dice", "accuracy"),
+    "segmentation": ("iou", "dice"),
 }
 DEFAULT_LOSS = {"binary": "binary_cross_entropy", "multiclass": "cross_entropy", "multilabel": "binary_cross_entropy",
                 "regression": "mse", "segmentation": "cross_entropy"}
@@ -119,21 +121,83 @@ def _resolve_auto(config: RunConfig, data: Data) -> None:
     config.reasons = list(advice.reasons)
 
 
-def _encode(task: str, loss_target: str, y: Tensor, num_outputs: int) -> tuple[Tensor, Tensor]:
-    """The target the loss takes and the one the metrics take, from a dataset's natural encoding."""
+class _Select(nn.Module):
+    """``inner(x)[:, index]``: one column of a head, what metrics of one score or value take."""
+
+    def __init__(self, inner: nn.Module, index: int):
+        super().__init__()
+        self.inner, self.index = inner, index
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.inner(x)[:, self.index]
+
+
+class _Exp(nn.Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return x.exp()
+
+
+class _MeanVarianceLoss(nn.Module):
+    """``loss(mean, target, var)`` from a ``(N, 2)`` head of means and variances (Gaussian NLL)."""
+
+    def __init__(self, loss: nn.Module):
+        super().__init__()
+        self.loss = loss
+
+    def forward(self, out: Tensor, target: Tensor) -> Tensor:
+        return self.loss(out[:, 0], target, out[:, 1])
+
+
+@dataclass
+class _Head:
+    """How the model ends for a task and a loss, and how targets and outputs are encoded around it."""
+
+    width: int
+    squeeze: bool
+    ends_with: str  # the activation the model's forward ends with ("identity" for logits and values)
+    output: nn.Module  # outputs → what the metrics take (probabilities or values)
+    inference: str  # "softmax", "sigmoid", "identity" or "exp": what turns outputs into predictions
+    encode: Callable[[Tensor], tuple[Tensor, Tensor]]  # natural target → (loss target, metric target)
+    regression: str = ""  # "rescale", "log_rate" or "mean_variance" for regression heads
+    loss_adapter: Callable[[nn.Module], nn.Module] | None = None
+
+
+def _head(task: str, loss: str, target: str, expects: str, data: Data) -> _Head:
+    n = data.num_outputs
+    probabilities = expects == "probabilities"  # the model ends with the activation; metrics take it as is
+    if task == "regression":
+        if loss == "gaussian_nll":
+            return _Head(2, False, "identity", _Select(nn.Identity(), 0), "identity", lambda y: (y, y),
+                         "mean_variance", _MeanVarianceLoss)
+        if loss == "poisson_nll":
+            if float(data.y_train.min()) < 0:
+                raise problem(ConfigError, "--loss", "non-negative count targets for poisson_nll",
+                              f"min {float(data.y_train.min()):g}", "pick mse, huber or another regression loss")
+            return _Head(1, True, "identity", _Exp(), "exp", lambda y: (y, y), "log_rate")
+        return _Head(1, True, "identity", nn.Identity(), "identity", lambda y: (y, y), "rescale")
+    inference = "softmax" if task in ("multiclass", "segmentation") else "sigmoid"
+    if task == "binary" and target == "class_indices":  # two class scores; metrics take the positive one
+        inference = "softmax"
+    ends_with = inference if probabilities else "identity"
+    to_probs = nn.Identity() if probabilities else make_activation(inference, dim=1)
     if task == "binary":
-        return (y, y) if loss_target == "class_indices" else (y.float(), y)
-    if task == "multiclass" and loss_target == "soft_labels":
-        return nn.functional.one_hot(y, num_outputs).float(), y
-    if task == "segmentation" and loss_target in ("binary", "multi_hot", "soft_labels"):
-        return nn.functional.one_hot(y, num_outputs).permute(0, 3, 1, 2).float(), y
-    return y, y
+        if target == "class_indices":
+            return _Head(2, False, ends_with, _Select(to_probs, 1), inference, lambda y: (y, y))
+        if target == "mask":  # region losses want a channel dimension: (N, 1) scores and masks
+            return _Head(1, False, ends_with, _Select(to_probs, 0), inference, lambda y: (y.float()[:, None], y))
+        return _Head(1, True, ends_with, to_probs, inference, lambda y: (y.float(), y))
+    if task == "multilabel":
+        return _Head(n, False, ends_with, to_probs, inference, lambda y: (y.float(), y.long()))
+    if target == "soft_labels":  # one-hot probabilities for the loss, class indices for the metrics
+        return _Head(n, False, ends_with, to_probs, inference, lambda y: (_one_hot(y, n), y))
+    if task == "segmentation" and target in ("binary", "multi_hot"):
+        return _Head(n, False, ends_with, to_probs, inference, lambda y: (_one_hot(y, n), y))
+    return _Head(n, False, ends_with, to_probs, inference, lambda y: (y, y))
 
 
-def _inference(task: str, head_classes: bool) -> str:
-    if task in ("multiclass", "segmentation") or head_classes:
-        return "softmax"
-    return "identity" if task == "regression" else "sigmoid"
+def _one_hot(y: Tensor, n: int) -> Tensor:
+    """``(N, ...)`` class indices → ``(N, n, ...)`` one-hot floats (classes on dim 1, as scores are)."""
+    return nn.functional.one_hot(y, n).movedim(-1, 1).float()
 
 
 def prepare(config: RunConfig, data: Data | None = None) -> Job:
@@ -171,20 +235,16 @@ def prepare(config: RunConfig, data: Data | None = None) -> Job:
         loss_params.setdefault("from_logits", False)
     loss = losses.get(config.loss, **loss_params)
 
-    # the head: class scores per class for class-index targets, one unit per label or value otherwise
-    head_classes = task == "binary" and loss_spec.target == "class_indices"
-    width = 2 if head_classes else data.num_outputs
-    inference = _inference(task, head_classes)
-    ends_with = inference if loss_spec.expects == "probabilities" else "identity"
-    # what turns outputs into metric inputs: nothing when the model ends with probabilities or values
-    output: nn.Module = (nn.Identity() if ends_with != "identity" or inference == "identity"
-                         else make_activation(inference, dim=1))
-    if head_classes:  # two class scores → the positive class's probability, what binary metrics take
-        output = _PositiveColumn(output)
+    # a loss told task="multiclass" on masks takes class-index maps whatever its default target is
+    target = "class_indices" if task == "segmentation" and "task" in loss_spec.params else loss_spec.target
+    head = _head(task, config.loss, target, loss_spec.expects, data)
+    if head.loss_adapter is not None:
+        loss = head.loss_adapter(loss)
+    output = head.output
 
     model_name = config.model or ("unet" if task == "segmentation" else "mlp")
     config.model = model_name
-    model = _build_model(model_name, config, data, width, ends_with)
+    model = _build_model(model_name, config, data, head)
 
     names = config.metrics or DEFAULT_METRICS[task]
     config.metrics = tuple(metrics.spec(n).name for n in names)
@@ -196,19 +256,10 @@ def prepare(config: RunConfig, data: Data | None = None) -> Job:
                           f"pick among: {', '.join(m for m in metrics.names() if task in metrics.spec(m).tasks)}")
     collection = metrics.collection({n: _metric(n, task, data.num_outputs) for n in config.metrics})
 
-    y_loss_t, y_metric_t = _encode(task, loss_spec.target, data.y_train, data.num_outputs)
-    y_loss_v, y_metric_v = _encode(task, loss_spec.target, data.y_val, data.num_outputs)
+    y_loss_t, y_metric_t = head.encode(data.y_train)
+    y_loss_v, y_metric_v = head.encode(data.y_val)
     return Job(config, data, model, loss, collection, output, (data.x_train, y_loss_t, y_metric_t),
-               (data.x_val, y_loss_v, y_metric_v), inference)
-
-
-class _PositiveColumn(nn.Module):
-    def __init__(self, probabilities: nn.Module):
-        super().__init__()
-        self.probabilities = probabilities
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.probabilities(x)[:, 1]
+               (data.x_val, y_loss_v, y_metric_v), head.inference)
 
 
 def _metric(name: str, task: str, n: int) -> Any:
@@ -226,9 +277,9 @@ def _metric(name: str, task: str, n: int) -> Any:
     return metrics.get(name, **{k: v for k, v in wanted.items() if k in params})
 
 
-def _build_model(name: str, config: RunConfig, data: Data, width: int, ends_with: str) -> nn.Module:
+def _build_model(name: str, config: RunConfig, data: Data, head: _Head) -> nn.Module:
     torch.manual_seed(config.seed)
-    squeeze = data.task in ("binary", "regression") and width == 1
+    width, squeeze, ends_with = head.width, head.squeeze, head.ends_with
     if name == "mlp":
         if data.task == "segmentation":
             raise problem(ConfigError, "--model", "unet for a segmentation task", "mlp", "pass --model unet")
@@ -247,8 +298,13 @@ def _build_model(name: str, config: RunConfig, data: Data, width: int, ends_with
         model = unet(data.input_shape[0], width, activation=config.activation, output=ends_with)
     else:
         raise problem(ConfigError, "--model", "mlp, cnn or unet", repr(name), "pass one of these")
-    if data.task == "regression":  # predict in the target's units; the layers work at unit scale
+    # regression heads predict in the target's units; the layers before them work at unit scale
+    if head.regression == "rescale":
         model = nn.Sequential(model, Rescale(data.target_mean, data.target_std))
+    elif head.regression == "log_rate":
+        model = nn.Sequential(model, Rescale(math.log(max(data.target_mean, 1e-6)), 1.0))
+    elif head.regression == "mean_variance":
+        model = nn.Sequential(model, MeanVariance(data.target_mean, data.target_std))
     return model
 
 

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from almanac import _checks
 
-__all__ = ["Rescale", "Squeeze", "UNet", "cnn", "make_activation", "mlp", "unet"]
+__all__ = ["MeanVariance", "Rescale", "Squeeze", "UNet", "cnn", "make_activation", "mlp", "unet"]
 
 
 def make_activation(name: str, *, dim: int | None = None, **params: Any) -> nn.Module:
@@ -50,6 +50,19 @@ class Squeeze(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x.squeeze(-1)
+
+
+class MeanVariance(nn.Module):
+    """``(N, 2)`` raw outputs → ``(N, 2)`` means and variances in the target's units, for a Gaussian NLL:
+    ``mean = x₀ · std + mu``, ``var = softplus(x₁) · std²`` (positive by construction)."""
+
+    def __init__(self, mean: float, std: float):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(float(mean)))
+        self.register_buffer("std", torch.tensor(float(std)))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.stack([x[:, 0] * self.std + self.mean, nn.functional.softplus(x[:, 1]) * self.std**2], dim=1)
 
 
 class Rescale(nn.Module):

@@ -1,0 +1,87 @@
+"""Every loss and metric of the catalogs is selectable; the head fits the task and the loss."""
+
+import functools
+
+import pytest
+import torch
+
+import almanac as am
+from almanac.train.data import load
+from almanac.train.job import RunConfig, prepare
+from almanac.train.loop import fit
+
+DATASET = {"binary": "moons", "multiclass": "iris", "multilabel": "multilabel", "regression": "diabetes",
+           "segmentation": "shapes"}
+
+
+@functools.cache
+def _data(name):
+    return load(name)
+
+
+def _tiny(job, n=24):
+    return tuple(t[:n] for t in job.train_set), tuple(t[:n] for t in job.val_set)
+
+
+def _cases():
+    for name in am.losses.names():
+        for task in am.losses.spec(name).tasks:
+            if task in DATASET:
+                yield name, task
+
+
+@pytest.mark.parametrize(("loss", "task"), list(_cases()))
+def test_every_loss_trains_on_a_task_it_fits(loss, task):
+    config = RunConfig(dataset=DATASET[task], loss=loss, hidden=(8,), epochs=1)
+    job = prepare(config, _data(config.dataset))
+    train, val = _tiny(job)
+    h = fit(job.model, job.loss, train, val, metrics=job.metrics, output=job.output, epochs=1, batch_size=12)
+    assert torch.isfinite(torch.tensor(h.last["train_loss"]))
+    metric_columns = [c for c in h.columns if c.startswith("val_") and c != "val_loss"]
+    assert len(metric_columns) == len(config.metrics)
+
+
+@pytest.mark.parametrize("metric", am.metrics.names())
+def test_every_metric_is_selectable_for_its_tasks(metric):
+    for task in am.metrics.spec(metric).tasks:
+        if task not in DATASET:
+            continue
+        job = prepare(RunConfig(dataset=DATASET[task], metrics=(metric,), hidden=(8,)), _data(DATASET[task]))
+        _, val = _tiny(job)
+        job.metrics.update(job.output(job.model(val[0])).detach(), val[2])
+        assert job.metrics.compute().keys() == {metric}
+
+
+def test_heads_fit_the_loss():
+    ce = prepare(RunConfig(dataset="iris"))
+    assert ce.model(ce.val_set[0]).shape == (30, 3) and ce.inference == "softmax"  # logits, softmax at inference
+    bce = prepare(RunConfig(dataset="breast_cancer"))
+    out = bce.model(bce.val_set[0])
+    assert out.shape == bce.val_set[1].shape and bce.val_set[1].dtype == torch.float32  # (N,) logits, float targets
+    assert ((bce.output(out) >= 0) & (bce.output(out) <= 1)).all()
+    reg = prepare(RunConfig(dataset="diabetes"))
+    assert abs(float(reg.model(reg.train_set[0]).detach().mean()) - reg.data.target_mean) < 0.5 * reg.data.target_std
+    kl = prepare(RunConfig(dataset="iris", loss="kl_div"))
+    assert kl.train_set[1].shape == (120, 3) and kl.train_set[2].shape == (120,)  # soft labels; indices for metrics
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    (RunConfig(dataset="digits", loss="mse"), "expected `--loss` to fit the task multiclass of digits, got mse"),
+    (RunConfig(dataset="diabetes", loss="cross_entropy"), "pick one of: .*huber"),
+    (RunConfig(dataset="moons", loss="wasserstein"), "to fit the task binary"),
+    (RunConfig(dataset="digits", metrics=("r2",)), "metrics for the task multiclass, got r2"),
+    (RunConfig(dataset="digits", model="unet"), "--model"),
+    (RunConfig(dataset="moons", model="cnn"), "--model"),
+    (RunConfig(dataset="shapes", model="mlp"), "unet for a segmentation task"),
+    (RunConfig(dataset="digits", task="regression"), "drop --task"),
+])
+def test_choices_that_do_not_fit_raise_one_clear_error(config, message):
+    with pytest.raises(am.ConfigError, match=message):
+        prepare(config)
+
+
+@pytest.mark.parametrize("field", ["activation", "loss", "metrics"])
+def test_unknown_names_list_the_closest(field):
+    value = {"activation": "rellu", "loss": "crossentropy", "metrics": ("acuracy",)}[field]
+    with pytest.raises(am.UnknownNameError, match="did you mean"):
+        prepare(RunConfig(dataset="iris", **{field: value}))
