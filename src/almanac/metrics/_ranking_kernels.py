@@ -33,6 +33,8 @@ __all__ = [
     "bin_index",
     "bin_lower_edges",
     "binned_error_bounds",
+    "exact_auroc",
+    "exact_average_precision",
     "order_keys",
     "pr_curve_from_groups",
     "roc_curve_from_groups",
@@ -40,6 +42,7 @@ __all__ = [
     "tie_groups",
 ]
 
+_BUCKET_MIN_SIZE = 4096  # below it the bucket pass costs more than it saves
 _MAX_LOG_BUCKETS = 22  # at most 4M buckets: the counts of one bincount stay below 64 MiB
 _SIGN32, _MAG32 = np.int32(-(2**31)), np.int32(2**31 - 1)
 _MAG64 = np.int64(2**63 - 1)
@@ -75,27 +78,88 @@ def scores_from_keys(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 # -- exact tie groups ----------------------------------------------------------------------------------------------
-def _sorted_groups(keys: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _packed(scores: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """``(sorted key·2 + target, offset)``: one sort carries scores and labels (negatives first among ties).
+
+    Keys are shifted by ``offset`` when needed to fit 62 bits; None when they cannot (float64 scores spanning
+    more than 2^62 keys, i.e. large magnitudes of both signs).
+    """
+    keys = order_keys(scores)
+    offset = 0
+    if scores.dtype == np.float64:  # float32 and integer keys always fit
+        lo, hi = int(keys.min()), int(keys.max())
+        if hi - lo >= 2**62:
+            return None
+        if max(-lo, hi) >= 2**62:
+            keys = keys - lo
+            offset = lo
+    packed = np.left_shift(keys, 1, out=keys if keys is not scores else None)
+    packed |= target
+    packed.sort()
+    return packed, offset
+
+
+def _sorted_groups(scores: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct keys (increasing) with the positive and negative counts of each, by sorting."""
-    kmin = int(keys.min())
-    if int(keys.max()) - kmin < 2**62:  # key and label fit one int64: one sort carries both
-        packed = np.sort(((keys - kmin) << 1) | target)
-        skeys, labels = packed >> 1, packed & 1
-        offset = kmin
-    else:  # keys spanning almost all of int64 (float64 scores of both signs): sort the two classes apart
+    packed = _packed(scores, target)
+    if packed is None:  # sort the two classes apart, then merge their distinct keys
+        keys = order_keys(scores)
         return _merged_groups(np.sort(keys[target == 1]), np.sort(keys[target == 0]))
+    packed, offset = packed
+    skeys = packed >> 1
     ends = np.flatnonzero(skeys[1:] != skeys[:-1])
-    ends = np.append(ends, skeys.size - 1)
-    pos_through = np.cumsum(labels)[ends]
-    pos = np.diff(pos_through, prepend=0)
-    neg = np.diff(ends + 1 - pos_through, prepend=0)
+    ends = np.concatenate((ends, [skeys.size - 1]))
+    pos = np.cumsum(packed & 1)[ends]
+    neg = ends + 1 - pos
+    pos[1:] -= pos[:-1].copy()
+    neg[1:] -= neg[:-1].copy()
     return skeys[ends] + offset, pos, neg
+
+
+def exact_auroc(scores: np.ndarray, target: np.ndarray) -> float:
+    """AUROC of one binary problem with both classes present (ties count ½)."""
+    if scores.size >= _BUCKET_MIN_SIZE:
+        return auroc_from_groups(*tie_groups(scores, target, "auroc")[1:])
+    packed = _packed(scores, target)
+    if packed is None:
+        return auroc_from_groups(*tie_groups(scores, target)[1:])
+    packed = packed[0]
+    # Sorted with negatives first among ties, a positive at position i has i − (positives before it) negatives
+    # scored below or tied with it. Tied pairs count ½, so subtract half of Σ pos_g·neg_g over groups holding both:
+    # those start where a negative is followed by a positive of the same key (packed values 2k, 2k + 1).
+    positions = (packed & 1).nonzero()[0]
+    num_pos = positions.size
+    twice_pairs = 2 * int(positions.sum()) - num_pos * (num_pos - 1)
+    step = (packed[1:] - packed[:-1] == 1).nonzero()[0]
+    mixed = packed[step[(packed[step] & 1) == 0]]  # the value 2k of each mixed tie group
+    if mixed.size:
+        neg_tied = np.searchsorted(packed, mixed + 1) - np.searchsorted(packed, mixed)
+        pos_tied = np.searchsorted(packed, mixed + 2) - np.searchsorted(packed, mixed + 1)
+        twice_pairs -= int(np.dot(neg_tied, pos_tied))
+    return twice_pairs / (2.0 * num_pos * (scores.size - num_pos))
+
+
+def exact_average_precision(scores: np.ndarray, target: np.ndarray) -> float:
+    """Average precision of one binary problem with a positive present."""
+    if scores.size >= _BUCKET_MIN_SIZE:
+        return average_precision_from_groups(*tie_groups(scores, target, "ap")[1:])
+    packed = _packed(scores, target)
+    if packed is None:
+        return average_precision_from_groups(*tie_groups(scores, target)[1:])
+    packed = packed[0]
+    # Each positive (value 2k + 1) reads the precision of its tie group k: the positives at or above it are those
+    # from its first tied positive on, the samples at or above it those from the group's first value 2k on.
+    positive_values = packed[packed & 1 == 1]
+    num_pos = positive_values.size
+    at_or_above = num_pos - np.searchsorted(positive_values, positive_values)
+    predicted = packed.size - np.searchsorted(packed, positive_values - 1)
+    return float(np.sum(at_or_above / predicted)) / num_pos
 
 
 def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if sorted_keys.size == 0:
         return sorted_keys, sorted_keys
-    ends = np.append(np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]), sorted_keys.size - 1)
+    ends = np.concatenate((np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]), [sorted_keys.size - 1]))
     return sorted_keys[ends], np.diff(ends + 1, prepend=0)
 
 
@@ -135,8 +199,8 @@ def tie_groups(
     that metric cannot tell them apart, and ``group_keys`` is None; without it every group is one distinct score.
     """
     n = scores.size
-    if metric is None or n < 4096:
-        return _sorted_groups(order_keys(scores), target)
+    if metric is None or n < _BUCKET_MIN_SIZE:
+        return _sorted_groups(scores, target)
     num_pos = int(target.sum())
     num_buckets = min(1 << _MAX_LOG_BUCKETS, 2 * n)
     # Refined buckets are those holding a positive (AP) or the rarer class (AUROC), with about 1 + n/num_buckets
@@ -144,17 +208,17 @@ def tie_groups(
     flagged = num_pos if metric == "ap" else min(num_pos, n - num_pos)
     lo, hi = float(scores.min()), float(scores.max())
     if flagged * (1.0 + n / num_buckets) > 0.4 * n or not math.isfinite(hi - lo):
-        return _sorted_groups(order_keys(scores), target)
+        return _sorted_groups(scores, target)
     scale = (num_buckets - 1) / (hi - lo) if hi > lo else 0.0
     bucket = _grid_bucket(scores, lo, scale)
     counts = np.bincount((bucket << 1) | target, minlength=2 * num_buckets).reshape(num_buckets, 2)
     neg, pos = counts[:, 0], counts[:, 1]
     refine = REFINE[metric](pos, neg)
     if int((pos + neg)[refine].sum()) > n // 2:
-        return _sorted_groups(order_keys(scores), target)
+        return _sorted_groups(scores, target)
     picked = refine[bucket]
     if picked.any():
-        sub_keys, sub_pos, sub_neg = _sorted_groups(order_keys(scores[picked]), target[picked])
+        sub_keys, sub_pos, sub_neg = _sorted_groups(scores[picked], target[picked])
         sub_bucket = _grid_bucket(scores_from_keys(sub_keys, scores.dtype), lo, scale)
     else:
         sub_pos = sub_neg = sub_bucket = np.zeros(0, np.int64)

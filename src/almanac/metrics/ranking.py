@@ -100,20 +100,17 @@ def _check_defined(metric: str, column: int | None, num_pos: int, num_neg: int) 
         raise _undefined(metric, column, num_pos, num_pos + num_neg)
 
 
-def _scalar(metric: str, groups_of: Any, counts: list[tuple[int, int]], undefined: float | None) -> np.ndarray:
-    """Per-class values; ``groups_of(i)`` gives the (pos, neg) groups of class i in increasing score order."""
+def _scalar(metric: str, value_of: Any, counts: list[tuple[int, int]], fallback: float | None) -> np.ndarray:
+    """Per-class values; ``value_of(i)`` computes class i's value once it is known to be defined."""
     values = np.empty(len(counts))
     single = len(counts) == 1
     for i, (num_pos, num_neg) in enumerate(counts):
-        try:
-            _check_defined(metric, None if single else i, num_pos, num_neg)
-        except UndefinedMetricError:
-            if undefined is None:
-                raise
-            values[i] = undefined
-            continue
-        pos, neg = groups_of(i)
-        values[i] = K.auroc_from_groups(pos, neg) if metric == "auroc" else K.average_precision_from_groups(pos, neg)
+        if num_pos == 0 or (num_neg == 0 and metric == "auroc"):
+            if fallback is None:
+                raise _undefined(metric, None if single else i, num_pos, num_pos + num_neg)
+            values[i] = fallback
+        else:
+            values[i] = value_of(i)
     return values
 
 
@@ -201,16 +198,16 @@ class _ScalarRanking(_Ranking):
         if "counts" in states:
             columns = self._binned_columns(states["counts"], task, average)
             counts = [(int(pos.sum()), int(neg.sum())) for pos, neg in columns]
-            values = _scalar(self._metric, lambda i: columns[i], counts, self.params["fallback"])
+            from_groups = K.auroc_from_groups if self._metric == "auroc" else K.average_precision_from_groups
+            values = _scalar(self._metric, lambda i: from_groups(*columns[i]), counts, self.params["fallback"])
         else:
             pairs = _columns(states["preds"], states["target"], task, average)
-            counts = [(int(t.sum()), int(t.size - t.sum())) for _, t in pairs]
-            kernel = "auroc" if self._metric == "auroc" else "ap"
-            values = _scalar(self._metric, lambda i: K.tie_groups(*pairs[i], kernel)[1:], counts,
-                             self.params["fallback"])
+            counts = [(num_pos, t.size - num_pos) for num_pos, t in ((int(t.sum()), t) for _, t in pairs)]
+            exact = K.exact_auroc if self._metric == "auroc" else K.exact_average_precision
+            values = _scalar(self._metric, lambda i: exact(*pairs[i]), counts, self.params["fallback"])
         support = np.array([p for p, _ in counts], dtype=np.float64)
-        return torch.as_tensor(_average(values, support, task, average), dtype=torch.float64,
-                               device=self._device(states))
+        return torch.tensor(_average(values, support, task, average), dtype=torch.float64,
+                            device=self._device(states))
 
     def error_bound(self) -> Any:
         """Worst-case |binned − exact| of :meth:`compute` (``bins=K`` only), from the counts alone.
