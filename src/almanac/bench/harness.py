@@ -22,11 +22,13 @@ __all__ = ["Case", "Contender", "Row", "fwd_bwd", "run", "saved_bytes"]
 @dataclass(frozen=True)
 class Contender:
     """One implementation of a case. ``fn()`` does the measured work once; ``memory`` says whether to measure
-    the bytes autograd saves while it runs."""
+    the bytes autograd saves while it runs; ``target``, for a peer, replaces the case's target on its row
+    (e.g. "" for a peer shown for information only)."""
 
     label: str
     fn: Callable[[], Any]
     memory: bool = True
+    target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Case:
     shape: str
     contenders: Sequence[Contender]
     target: str = ""  # the target the issue sets, printed beside the ratio, e.g. "≤ 1.1× torch"
+    notes: tuple[str, ...] = ()  # printed under the table, e.g. why a peer was left out
 
 
 @dataclass
@@ -121,5 +124,6 @@ def run(
         peers = case.contenders[1:]
         for peer, peer_time, peer_saved in zip(peers, times[1:], saved[1:]):
             rows.append(Row(case.name, case.shape, peer.label, times[0] * 1e3, peer_time * 1e3,
-                            times[0] / peer_time, saved[0], peer_saved, case.target))
+                            times[0] / peer_time, saved[0], peer_saved,
+                            case.target if peer.target is None else peer.target))
     return rows

@@ -60,4 +60,10 @@ def bench(suite: str, as_json: bool, only: str | None, scale: float, rounds: int
         for r in rows:
             click.echo(json.dumps(r.__dict__))
     else:
-        Console().print(_table(suite, rows))
+        out = Console()
+        if not out.is_terminal:  # a pipe or a file: no terminal width to fit, so never wrap the cells
+            out = Console(width=240)
+        out.print(_table(suite, rows))
+        for case in cases:
+            for note in case.notes:
+                out.print(f"{case.name}: {note}")
