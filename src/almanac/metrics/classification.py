@@ -473,6 +473,9 @@ class BalancedAccuracy(_StatScores):
         recall_c = (tp / support)[support > 0]  # classes absent from the target are left out, as scikit-learn
         score = recall_c.mean()
         if self.params["adjusted"]:
+            if recall_c.numel() < 2:
+                raise UndefinedMetricError("adjusted balanced accuracy is undefined with a single class in the "
+                                           "target (chance level is 1) — pass adjusted=False or more classes")
             chance = 1.0 / recall_c.numel()
             score = (score - chance) / (1 - chance)
         return score
