@@ -16,6 +16,8 @@ from almanac.errors import AlmanacError
 COMMANDS = (
     ("almanac.cli.bench", "bench"),
     ("almanac.cli.train", "train"),
+    ("almanac.cli.check", "check"),
+    ("almanac.cli.advise", "advise"),
 )
 
 

@@ -114,7 +114,9 @@ def _continuous_for_classification(ctx: Context) -> bool:
     if not facts.continuous:
         return False
     if loss.class_indices:
-        return ctx.output_shape is None or tuple(target.shape[1:]) != ctx.output_shape[1:]
+        if ctx.output_shape is not None and tuple(target.shape) == ctx.output_shape:  # class probabilities?
+            return facts.low < -_EPS or facts.high > 1 + _EPS
+        return True
     if loss.binary_targets:
         return facts.low < -_EPS or facts.high > 1 + _EPS
     if loss.target == "signs":
@@ -157,7 +159,7 @@ def target_format(ctx: Context) -> Iterator[Finding]:
 def _class_index_format(ctx: Context) -> tuple[str, str] | None:
     loss, facts, target, out, classes = ctx.loss, ctx.target_facts, ctx.target, ctx.output_shape, ctx.classes
     assert loss is not None and facts is not None and target is not None
-    if out is not None and tuple(target.shape) == out and target.is_floating_point():
+    if out is not None and tuple(target.shape) == out and target.is_floating_point() and (classes or 2) > 1:
         return None  # class probabilities of the output's shape
     if out is not None and target.ndim == len(out) and target.ndim >= 2 and target.shape[1] == 1 and out[1] != 1:
         return (f"target of shape {_shape(tuple(target.shape))} against scores {_shape(out)}: {loss.name} needs "
