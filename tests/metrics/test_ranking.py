@@ -328,13 +328,15 @@ def test_binned_multiclass_and_logits():
     assert abs(m.compute().item() - M.auroc(s, y, average="weighted")) <= m.error_bound().item() + 1e-6
 
 
-def test_binned_curves_have_bin_edges_as_thresholds():
-    s, t = _data("random", 1000, 0.5, seed=9)
+def test_binned_curves_are_exact_points_at_the_bin_edges():
+    s, t = _data("random", 1000, 0.5, seed=9, dtype=np.float32)
     fpr, tpr, thr = M.roc_curve(s, t, bins=16, drop_intermediate=False)
     assert thr[0] == np.inf and set(thr[1:]) <= set(K.bin_lower_edges(16))
-    assert fpr[-1] == tpr[-1] == 1.0
+    np.testing.assert_array_equal(tpr[1:], [(s[t == 1] >= x).mean() for x in thr[1:]])
+    np.testing.assert_array_equal(fpr[1:], [(s[t == 0] >= x).mean() for x in thr[1:]])
     p, r, thr = M.pr_curve(s, t, bins=16)
-    assert r[0] == 1.0 and p[-1] == 1.0 and r[-1] == 0.0
+    np.testing.assert_array_equal(r[:-1], [(s[t == 1] >= x).mean() for x in thr])
+    np.testing.assert_allclose(p[:-1], [t[s >= x].mean() for x in thr], rtol=1e-15)
 
 
 def test_collection_shares_the_batch():

@@ -16,7 +16,8 @@ addition). Bin edges are fixed: equal-width in the bits of ``p`` below ½ and of
 value treats each bin as one tie group; ``error_bound()`` of the streaming metric gives the worst-case
 |binned − exact| from the counts alone (AUROC: ½·Σ_b pos_b·neg_b / (P·N); AP: see
 :func:`~almanac.metrics._ranking_kernels.binned_error_bounds`). With ``bins``, curve thresholds are the bins'
-lower edges as probabilities (or as logits, for binary and multilabel logits).
+lower edges as probabilities (or as logits, for binary and multilabel logits): binned curves are points of the
+exact curve, at those thresholds only (up to the float32 rounding of float64 scores), so they carry no error bound.
 
 Undefined values: AUROC and the ROC curve need both classes, AP and the PR curve need a positive. Otherwise they
 raise :class:`~almanac.errors.UndefinedMetricError` — or, for ``auroc`` and ``average_precision``, return the
@@ -95,22 +96,25 @@ def _undefined(metric: str, column: int | None, num_pos: int, n: int) -> Undefin
                    f"{has} ({num_pos} positives in {n} samples)", fix)
 
 
+def _defined(metric: str, num_pos: int, num_neg: int) -> bool:
+    return num_pos > 0 and (num_neg > 0 or metric not in ("auroc", "roc_curve"))
+
+
 def _check_defined(metric: str, column: int | None, num_pos: int, num_neg: int) -> None:
-    if num_pos == 0 or (num_neg == 0 and metric in ("auroc", "roc_curve")):
+    if not _defined(metric, num_pos, num_neg):
         raise _undefined(metric, column, num_pos, num_pos + num_neg)
 
 
 def _scalar(metric: str, value_of: Any, counts: list[tuple[int, int]], fallback: float | None) -> np.ndarray:
     """Per-class values; ``value_of(i)`` computes class i's value once it is known to be defined."""
     values = np.empty(len(counts))
-    single = len(counts) == 1
     for i, (num_pos, num_neg) in enumerate(counts):
-        if num_pos == 0 or (num_neg == 0 and metric == "auroc"):
-            if fallback is None:
-                raise _undefined(metric, None if single else i, num_pos, num_pos + num_neg)
-            values[i] = fallback
-        else:
+        if _defined(metric, num_pos, num_neg):
             values[i] = value_of(i)
+        elif fallback is None:
+            raise _undefined(metric, None if len(counts) == 1 else i, num_pos, num_pos + num_neg)
+        else:
+            values[i] = fallback
     return values
 
 
@@ -133,7 +137,7 @@ class _Ranking(Metric):
     def _check_params(self, params: dict[str, Any]) -> None:
         check_classification_options(params)
         if params.get("bins") is not None:
-            check_number(params["bins"], "bins", low=2, high=2**24, integer=True)
+            check_number(params["bins"], "bins", low=2, high=2**20, integer=True)
         if params.get("fallback") is not None:
             check_number(params["fallback"], "fallback")
 
