@@ -1,0 +1,179 @@
+"""``almanac train``: the default run, bad input, SIGKILL + resume, and a data-parallel run under torchrun."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from almanac.cli import main
+from almanac.train import checkpoint
+from almanac.train.history import read_csv
+from almanac.train.job import RunConfig, prepare
+from almanac.train.loop import evaluate
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def _run(args, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", *args])
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+@pytest.mark.slow
+def test_default_run_reaches_095_and_writes_the_run_dir(tmp_path, capsys):
+    code, out, _ = _run(["--out", str(tmp_path)], capsys)  # the defaults of `almanac train`
+    assert code == 0
+    (run,) = tmp_path.iterdir()
+    assert run.name.startswith("digits-mlp-relu-cross_entropy-")
+    names = {p.name for p in run.iterdir()}
+    assert names == {"report.html", "history.csv", "metrics.json", "config.json", "checkpoint.pt", "loss.png",
+                     "metrics.png", "confusion_matrix.png", "roc.png", "pr.png"}
+    final = json.loads((run / "metrics.json").read_text())
+    assert set(final) == {"accuracy", "f1", "auroc", "log_loss"} and final["accuracy"] >= 0.95
+    history = read_csv(run / "history.csv")
+    assert history.column("epoch") == list(range(1, 31))
+    assert history.last["val_accuracy"] == pytest.approx(final["accuracy"])
+    page = (run / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 5 and "<img src=\"http" not in page
+    assert json.loads((run / "config.json").read_text())["loss"] == "cross_entropy"
+    assert "accuracy" in out and str(run) in out.replace("\n", "")
+
+
+def _write_csv(path, rows, header):
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_csv_regression_run(tmp_path, capsys):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(120, 3, generator=g)
+    y = 3 * x[:, 0] - x[:, 1] + 10
+    csv = _write_csv(tmp_path / "houses.csv", [f"{a:.4f},{b:.4f},{c:.4f},{t:.4f}" for (a, b, c), t in
+                                               zip(x.tolist(), y.tolist())], "rooms,age,area,price")
+    code, _, _ = _run(["--csv", str(csv), "--target", "price", "--epochs", "3", "--out", str(tmp_path),
+                         "--name", "h", "--loss", "huber"], capsys)
+    assert code == 0
+    run = tmp_path / "h"
+    assert {"predicted_vs_true.png", "residuals.png"} <= {p.name for p in run.iterdir()}
+    assert set(json.loads((run / "metrics.json").read_text())) == {"r2", "mae", "rmse"}
+    assert json.loads((run / "config.json").read_text())["task"] == "regression"
+
+
+@pytest.fixture
+def bad_csvs(tmp_path):
+    good = _write_csv(tmp_path / "good.csv", [f"{i},{i % 3},{i % 2}" for i in range(30)], "a,b,y")
+    text = _write_csv(tmp_path / "text.csv", [f"{i},red,{i % 2}" for i in range(30)], "a,colour,y")
+    return {"good": str(good), "text": str(text), "missing": str(tmp_path / "nope.csv")}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--csv", "{missing}", "--target", "y"], "expected `--csv` to name an existing CSV file"),
+    (["--csv", "{good}", "--target", "price"], "expected `--target` to name columns of good.csv (a, b, y)"),
+    (["--csv", "{text}", "--target", "y"], "non-numeric columns colour"),
+    (["--activation", "rellu"], "unknown activation 'rellu' — did you mean 'relu'"),
+    (["--loss", "mse"], "expected `--loss` to fit the task multiclass of digits, got mse"),
+    (["--metrics", "accuracy,rsquared"], "unknown metric 'rsquared'"),
+    (["--dataset", "mnist"], "expected `--dataset` to be one of"),
+    (["--device", "cuda"], "expected `--device` cuda to find a CUDA device"),
+    (["--epochs", "0"], "expected `--epochs` to be in [1, inf]"),
+    (["--resume", "{missing}"], "expected `--resume` a run directory"),
+])
+def test_bad_input_exits_2_with_one_line(args, message, bad_csvs, capsys, tmp_path):
+    if args == ["--device", "cuda"] and torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    args = [a.format(**bad_csvs) for a in args]
+    code, _, err = _run([*args, "--out", str(tmp_path / "runs"), "--epochs", "1"] if "--epochs" not in args
+                          and "--resume" not in args else args, capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err
+    assert "Traceback" not in err and not (tmp_path / "runs").exists()
+
+
+def test_debug_shows_the_traceback():
+    with pytest.raises(Exception, match="did you mean 'relu'"):
+        main(["--debug", "train", "--activation", "rellu"])
+
+
+def test_resume_takes_the_config_from_the_run(tmp_path, capsys):
+    code, *_ = _run(["--dataset", "iris", "--epochs", "2", "--hidden", "8", "--out", str(tmp_path), "--name", "r"],
+                    capsys)
+    assert code == 0
+    code, _, err = _run(["--resume", str(tmp_path / "r"), "--lr", "0.1"], capsys)
+    assert code == 2 and "also --lr" in err
+    code, *_ = _run(["--resume", str(tmp_path / "r"), "--epochs", "4"], capsys)
+    assert code == 0
+    assert read_csv(tmp_path / "r" / "history.csv").column("epoch") == [1, 2, 3, 4]
+    code, _, err = _run(["--dataset", "iris", "--out", str(tmp_path), "--name", "r"], capsys)
+    assert code == 2 and "--resume" in err
+
+
+def _rows(path):
+    try:
+        return max(0, len(path.read_text().splitlines()) - 1)
+    except FileNotFoundError:
+        return 0
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path, capsys):
+    run = tmp_path / "k"
+    epochs = 25
+    cmd = [sys.executable, "-m", "almanac", "train", "--dataset", "moons", "--epochs", str(epochs), "--hidden", "16",
+           "--batch-size", "8", "--metrics", "accuracy", "--out", str(tmp_path), "--name", "k"]
+    for kill_after in (3, 8):  # kill, resume and kill again, then resume to the end
+        proc = subprocess.Popen(cmd if kill_after == 3 else [sys.executable, "-m", "almanac", "train", "--resume",
+                                                             str(run)],
+                                env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while _rows(run / "history.csv") < kill_after and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert proc.poll() is None, "the run ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        seen = _rows(run / "history.csv")
+        assert checkpoint.load(run / "checkpoint.pt")["epoch"] >= seen - 1  # at most the epoch in progress is lost
+        assert seen < epochs
+    code, *_ = _run(["--resume", str(run)], capsys)
+    assert code == 0
+    history = read_csv(run / "history.csv")
+    assert history.column("epoch") == list(range(1, epochs + 1))  # none lost, none duplicated
+    assert checkpoint.load(run / "checkpoint.pt")["epoch"] == epochs
+    assert (run / "report.html").exists() and json.loads((run / "metrics.json").read_text())["accuracy"] > 0.8
+    assert not [p for p in run.iterdir() if p.name.startswith(".")]  # no temporary files left behind
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_data_parallel(tmp_path):
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+           "--master_port", str(_free_port()), "-m", "almanac", "train", "--dataset", "moons", "--epochs", "3",
+           "--hidden", "16", "--lr", "0.01", "--out", str(tmp_path), "--name", "ddp"]
+    result = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "ddp"
+    assert {"report.html", "history.csv", "metrics.json", "config.json", "checkpoint.pt"} <= {
+        p.name for p in run.iterdir()}
+    assert [p.name for p in tmp_path.iterdir()] == ["ddp"]  # rank 1 wrote nothing of its own
+    assert read_csv(run / "history.csv").column("epoch") == [1, 2, 3]
+    assert result.stdout.count("validation metrics") == 1  # only rank 0 prints
+    # the metrics combined across the two ranks equal the metrics of the final model on the whole validation split
+    config = RunConfig.from_json(json.loads((run / "config.json").read_text()))
+    job = prepare(config)
+    job.model.load_state_dict(checkpoint.load(run / "checkpoint.pt")["model"])
+    whole = evaluate(job.model, job.loss, job.val_set, metrics=job.metrics, output=job.output)
+    final = json.loads((run / "metrics.json").read_text())
+    assert final == pytest.approx({k: v for k, v in whole.items() if k != "loss"}, rel=1e-5)
