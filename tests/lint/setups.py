@@ -47,8 +47,9 @@ def features(n: int = 64, d: int = 10, seed: int = 0) -> torch.Tensor:
     return torch.randn(n, d, generator=_gen(seed))
 
 
-def labels(n: int = 64, k: int = 3, seed: int = 1) -> torch.Tensor:
-    return torch.arange(n) % k if k else torch.zeros(n, dtype=torch.long)
+def labels(n: int = 64, k: int = 3) -> torch.Tensor:
+    """(N,) class indices, every class present."""
+    return torch.arange(n) % k
 
 
 def binary(n: int = 64, pos: float = 0.5, seed: int = 2) -> torch.Tensor:

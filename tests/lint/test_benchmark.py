@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cache
 
 import pytest
 import torch
@@ -13,7 +14,9 @@ from almanac.lint import RULES
 from .setups import SETUPS, Setup
 
 
+@cache
 def _run(s: Setup) -> am.lint.Report:
+    """Each setup is checked once; the per-setup tests and the summary share the report."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         case = s.build()

@@ -87,19 +87,17 @@ def regression_on_labels(ctx: Context) -> Iterator[Finding]:
     loss = ctx.loss
     if loss is None or loss.family != "regression" or loss.target == "count" or not _class_like(ctx):
         return
-    facts = ctx.target_facts
-    assert facts is not None  # _class_like checked it
+    classes = len(ctx.target_facts.distinct) if ctx.target_facts is not None else 0
     yield finding("AL008", f"{loss.name} is a regression loss, but the targets are class labels "
-                           f"({len(facts.distinct)} classes): it treats class 2 as twice class 1",
+                           f"({classes} classes): it treats class 2 as twice class 1",
                   "output one score per class and use CrossEntropyLoss (or BCEWithLogitsLoss for two classes)",
                   "loss")
 
 
 def classification_on_values(ctx: Context) -> Iterator[Finding]:
     """AL009: a classification loss on continuous targets."""
-    if _continuous_for_classification(ctx):
-        loss, facts = ctx.loss, ctx.target_facts
-        assert loss is not None and facts is not None
+    loss, facts = ctx.loss, ctx.target_facts
+    if loss is not None and facts is not None and _continuous_for_classification(ctx):
         yield finding("AL009", f"{loss.name} is a classification loss, but the targets are continuous values "
                                f"in [{facts.low:g}, {facts.high:g}]",
                       "use a regression loss (MSELoss, HuberLoss, am.losses 'huber') on a raw output", "loss")
@@ -158,7 +156,8 @@ def target_format(ctx: Context) -> Iterator[Finding]:
 
 def _class_index_format(ctx: Context) -> tuple[str, str] | None:
     loss, facts, target, out, classes = ctx.loss, ctx.target_facts, ctx.target, ctx.output_shape, ctx.classes
-    assert loss is not None and facts is not None and target is not None
+    if loss is None or facts is None or target is None:
+        return None
     if out is not None and tuple(target.shape) == out and target.is_floating_point() and (classes or 2) > 1:
         return None  # class probabilities of the output's shape
     if out is not None and target.ndim == len(out) and target.ndim >= 2 and target.shape[1] == 1 and out[1] != 1:
