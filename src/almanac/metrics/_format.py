@@ -195,14 +195,22 @@ def _check_scores(preds: Tensor, from_logits: bool) -> None:
                       "pass probabilities, or pass from_logits=True if these are logits")
 
 
-def _check_labels(x: Tensor, name: str, high: int, task: str, fix: str) -> None:
+def _check_labels(x: Tensor, name: str, high: int, task: str) -> None:
     if x.numel() == 0:
         return
-    lo, hi = _minmax(x)
-    if lo < 0 or hi >= high:
-        want = "labels in {0, 1}" if high == 2 and task != "multiclass" else f"class indices in [0, {high})"
-        got = f"min {int(lo)}" if lo < 0 else f"max {int(hi)}"
-        raise problem(TargetError, name, f"to hold {want}", got, fix)
+    lo, hi = (int(v) for v in _minmax(x))
+    if lo >= 0 and hi < high:
+        return
+    if task == "multiclass":
+        want = f"class indices in [0, {high})"
+        fix = "fix the labels, or leave them out with ignore_index=" if lo < 0 else (
+            f"pass num_classes={hi + 1} or fix the labels")
+    else:
+        want = "labels in {0, 1}"
+        fix = ("pass labels in {0, 1}, or scores as floats" if name == "preds" else
+               f"pass a multi-hot `{name}` of 0s and 1s" if task == "multilabel" else
+               f"pass task='multiclass' (num_classes={hi + 1}) if `{name}` holds more classes, or map it to {{0, 1}}")
+    raise problem(TargetError, name, f"to hold {want}", f"min {lo}" if lo < 0 else f"max {hi}", fix)
 
 
 def _ambiguous(preds: Tensor, target: Tensor, why: str) -> ConfigError:
@@ -217,7 +225,7 @@ def _infer_task(preds: Tensor, target: Tensor, num_classes: int | None, num_labe
     if num_labels is not None:
         return "multilabel", num_labels
     if preds.ndim == target.ndim + 1:
-        return "multiclass", preds.shape[1]
+        return "multiclass", num_classes or preds.shape[1]
     if preds.shape != target.shape:
         raise problem(ShapeError, "target", f"to have the shape of `preds` {tuple(preds.shape)} (or one dimension "
                       "less, for (N, C, ...) scores)", f"{tuple(target.shape)}",
@@ -241,15 +249,6 @@ def _infer_task(preds: Tensor, target: Tensor, num_classes: int | None, num_labe
     if preds.ndim == 2 and hi <= 1:
         return "multilabel", preds.shape[1]
     raise _ambiguous(preds, target, f"{preds.ndim}-D labels up to {int(hi)}")
-
-
-def _fix_for(task: str, name: str) -> str:
-    if task == "binary":
-        return (f"pass task='multiclass' with num_classes= if `{name}` holds more classes, or map it to {{0, 1}}"
-                if name != "preds" else "pass labels in {0, 1}, or probabilities as floats")
-    if task == "multilabel":
-        return f"pass a multi-hot `{name}` of 0s and 1s"
-    return "pass num_classes= large enough for every label, or fix the labels"
 
 
 # -- classification -----------------------------------------------------------------------------------------------
@@ -348,7 +347,7 @@ def format_classification(
     if n is None:  # multiclass labels with no num_classes: read it from the labels
         hi = max(_minmax(preds)[1] if preds.numel() else 0, _minmax(target)[1] if target.numel() else 0)
         n = max(int(hi) + 1, 2)
-    _check_labels(target, "target", n, task, _fix_for(task, "target"))
+    _check_labels(target, "target", n, task)
     if is_scores:
         if preds.numel():
             _check_scores(preds, from_logits)
@@ -356,7 +355,7 @@ def format_classification(
         if needs != "labels":
             raise problem(TargetError, "preds", "to hold probabilities or scores (floats)",
                           f"integer labels ({preds.dtype})", "pass the model's probabilities, not hard labels")
-        _check_labels(preds, "preds", n, task, _fix_for(task, "preds"))
+        _check_labels(preds, "preds", n, task)
 
     if is_scores:
         if needs == "labels":
