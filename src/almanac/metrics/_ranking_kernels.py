@@ -99,8 +99,8 @@ def _packed(scores: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, int] | 
     return packed, offset
 
 
-def _sorted_groups(scores: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct keys (increasing) with the positive and negative counts of each, by sorting."""
+def tie_groups(scores: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Groups of tied scores in increasing order, by sorting: ``(keys, pos, neg)`` (distinct keys, int64 counts)."""
     packed = _packed(scores, target)
     if packed is None:  # sort the two classes apart, then merge their distinct keys
         keys = order_keys(scores)
@@ -118,8 +118,9 @@ def _sorted_groups(scores: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, 
 
 def exact_auroc(scores: np.ndarray, target: np.ndarray) -> float:
     """AUROC of one binary problem with both classes present (ties count ½)."""
-    if scores.size >= _BUCKET_MIN_SIZE:
-        return auroc_from_groups(*tie_groups(scores, target, "auroc")[1:])
+    groups = _bucket_groups(scores, target, "auroc")
+    if groups is not None:
+        return auroc_from_groups(*groups)
     packed = _packed(scores, target)
     if packed is None:
         return auroc_from_groups(*tie_groups(scores, target)[1:])
@@ -141,8 +142,9 @@ def exact_auroc(scores: np.ndarray, target: np.ndarray) -> float:
 
 def exact_average_precision(scores: np.ndarray, target: np.ndarray) -> float:
     """Average precision of one binary problem with a positive present."""
-    if scores.size >= _BUCKET_MIN_SIZE:
-        return average_precision_from_groups(*tie_groups(scores, target, "ap")[1:])
+    groups = _bucket_groups(scores, target, "ap")
+    if groups is not None:
+        return average_precision_from_groups(*groups)
     packed = _packed(scores, target)
     if packed is None:
         return average_precision_from_groups(*tie_groups(scores, target)[1:])
@@ -190,17 +192,12 @@ def _refine_ap(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
 REFINE: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {"auroc": _refine_auroc, "ap": _refine_ap}
 
 
-def tie_groups(
-    scores: np.ndarray, target: np.ndarray, metric: str | None = None
-) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """Groups of tied scores in increasing order: ``(group_keys, pos, neg)`` (int64 counts).
-
-    With ``metric`` ("auroc" or "ap") the bucket kernel may return groups that merge several distinct scores when
-    that metric cannot tell them apart, and ``group_keys`` is None; without it every group is one distinct score.
-    """
+def _bucket_groups(scores: np.ndarray, target: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(pos, neg)`` of groups in increasing score order, for ``metric`` ("auroc" or "ap") only: a group may
+    merge distinct scores that metric cannot tell apart. None when the bucket pass would not pay."""
     n = scores.size
-    if metric is None or n < _BUCKET_MIN_SIZE:
-        return _sorted_groups(scores, target)
+    if n < _BUCKET_MIN_SIZE:
+        return None
     num_pos = int(target.sum())
     num_buckets = min(1 << _MAX_LOG_BUCKETS, 2 * n)
     # Refined buckets are those holding a positive (AP) or the rarer class (AUROC), with about 1 + n/num_buckets
@@ -208,17 +205,17 @@ def tie_groups(
     flagged = num_pos if metric == "ap" else min(num_pos, n - num_pos)
     lo, hi = float(scores.min()), float(scores.max())
     if flagged * (1.0 + n / num_buckets) > 0.4 * n or not math.isfinite(hi - lo):
-        return _sorted_groups(scores, target)
+        return None
     scale = (num_buckets - 1) / (hi - lo) if hi > lo else 0.0
     bucket = _grid_bucket(scores, lo, scale)
     counts = np.bincount((bucket << 1) | target, minlength=2 * num_buckets).reshape(num_buckets, 2)
     neg, pos = counts[:, 0], counts[:, 1]
     refine = REFINE[metric](pos, neg)
     if int((pos + neg)[refine].sum()) > n // 2:
-        return _sorted_groups(scores, target)
+        return None
     picked = refine[bucket]
     if picked.any():
-        sub_keys, sub_pos, sub_neg = _sorted_groups(scores[picked], target[picked])
+        sub_keys, sub_pos, sub_neg = tie_groups(scores[picked], target[picked])
         sub_bucket = _grid_bucket(scores_from_keys(sub_keys, scores.dtype), lo, scale)
     else:
         sub_pos = sub_neg = sub_bucket = np.zeros(0, np.int64)
@@ -235,7 +232,7 @@ def tie_groups(
     at = start[sub_bucket] + np.arange(sub_bucket.size) - first_sub[sub_bucket]
     out_pos[at] = sub_pos
     out_neg[at] = sub_neg
-    return None, out_pos, out_neg
+    return out_pos, out_neg
 
 
 def _grid_bucket(scores: np.ndarray, lo: float, scale: float) -> np.ndarray:
