@@ -85,3 +85,15 @@ def test_unknown_names_list_the_closest(field):
     value = {"activation": "rellu", "loss": "crossentropy", "metrics": ("acuracy",)}[field]
     with pytest.raises(am.UnknownNameError, match="did you mean"):
         prepare(RunConfig(dataset="iris", **{field: value}))
+
+
+def test_auto_choices_come_from_the_advisor():
+    config = RunConfig(dataset="imbalanced", activation="auto", loss="auto", metrics=("auto",))
+    job = prepare(config, _data("imbalanced"))
+    advice = am.advise(job.data.y_train, task="binary")
+    assert config.loss == advice.loss and config.loss_params == dict(advice.loss_params)
+    assert config.metrics == advice.metrics and config.activation == "relu"
+    assert any(r.startswith("loss: ") for r in config.reasons)
+    seg = RunConfig(dataset="shapes", loss="auto", metrics=("auto",))
+    prepare(seg, _data("shapes"))
+    assert all("segmentation" in am.metrics.spec(m).tasks for m in seg.metrics)

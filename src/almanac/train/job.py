@@ -103,22 +103,27 @@ def _fitting_losses(task: str) -> list[str]:
 
 
 def _resolve_auto(config: RunConfig, data: Data) -> None:
-    """Replace ``"auto"`` choices with the advisor's, recording its reasons."""
-    wants = config.loss == "auto" or config.activation == "auto" or config.metrics == ("auto",)
-    if not wants:
-        return
+    """Replace ``"auto"`` choices with the advisor's (``am.advise`` on the training targets), with its reasons."""
+    from almanac import metrics
     from almanac.advisor import advise
 
-    target = data.y_train
-    advice = advise(target, inputs=data.x_train, task=data.task)
+    auto = [f for f in ("activation", "loss", "metrics") if getattr(config, f) in ("auto", ("auto",))]
+    if not auto:
+        return
+    advice = advise(data.y_train, inputs=data.x_train, task=data.task)
+    config.reasons = [f"{key.replace('_', ' ')}: {text}" for key, text in advice.reasons.items()]
     if config.loss == "auto":
         config.loss, config.loss_params = advice.loss, dict(advice.loss_params)
     if config.metrics == ("auto",):
-        config.metrics = tuple(advice.metrics)
+        fitting = tuple(m for m in advice.metrics if data.task in metrics.spec(m).tasks)
+        config.metrics = fitting or DEFAULT_METRICS[data.task]
+        if set(fitting) != set(advice.metrics):
+            skipped = ", ".join(m for m in advice.metrics if m not in fitting)
+            config.reasons.append(f"metrics: {skipped} left out, not defined for {data.task} in almanac.metrics")
     if config.activation == "auto":
-        # the advisor chooses the head; hidden layers take ReLU, the default that fits every head
         config.activation = "relu"
-    config.reasons = list(advice.reasons)
+        config.reasons.append("hidden activation: the advisor chooses the head; ReLU is the default hidden activation"
+                              " and fits every head")
 
 
 class _Select(nn.Module):
