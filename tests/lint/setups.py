@@ -129,6 +129,12 @@ def almanac_softmax_module_then_almanac_cross_entropy_object():
                 inputs=features(), target=labels())
 
 
+@setup("AL001", True)
+def softmax_head_then_custom_smoothed_cross_entropy():
+    return dict(model=mlp(10, 32, 3, nn.Softmax(dim=-1)),
+                loss=lambda out, y: F.cross_entropy(out, y, label_smoothing=0.1), inputs=features(), target=labels())
+
+
 @setup("AL001", False)
 def mlp_logits_cross_entropy():
     return dict(model=mlp(10, 32, 3), loss=nn.CrossEntropyLoss(), inputs=features(), target=labels())
@@ -162,6 +168,25 @@ def multilabel_cnn_sigmoid_then_multilabel_soft_margin():
                 target=multi_hot(16))
 
 
+class WeightedBCE(nn.Module):
+    def __init__(self, pos_weight: float):
+        super().__init__()
+        self.register_buffer("pos_weight", torch.tensor(pos_weight))
+
+    def forward(self, scores, target):
+        return F.binary_cross_entropy_with_logits(scores.view(-1), target.view(-1), pos_weight=self.pos_weight)
+
+
+@setup("AL002", True)
+def sigmoid_head_then_custom_weighted_bce_module():
+    return dict(model=Net(out=1, head=torch.sigmoid), loss=WeightedBCE(3.0), inputs=features(), target=binary())
+
+
+@setup("AL002", False)
+def logits_then_custom_weighted_bce_module():
+    return dict(model=Net(out=1), loss=WeightedBCE(3.0), inputs=features(), target=binary())
+
+
 @setup("AL002", False)
 def sigmoid_then_bce_loss():
     return dict(model=mlp(10, 32, 1, nn.Sigmoid()), loss=nn.BCELoss(), inputs=features(), target=binary())
@@ -191,6 +216,15 @@ def softmax_not_log_softmax_into_f_nll_loss():
 @setup("AL003", True)
 def logits_into_almanac_bce_from_probabilities():
     return dict(model=SmallCNN(1), loss=am.losses.get("binary_cross_entropy", from_logits=False))
+
+
+def nll(scores, target):
+    return F.nll_loss(scores, target, reduction="mean")
+
+
+@setup("AL003", True)
+def logits_into_a_function_that_calls_nll_loss():
+    return dict(model=SmallCNN(10), loss=nll, inputs=images(), target=labels(16, 10))
 
 
 @setup("AL003", False)
@@ -304,6 +338,22 @@ def cnn_flatten_straight_into_two_linears():
 @setup("AL006", False)
 def mlp_with_relus():
     return dict(model=mlp(10, 32, 3), loss=nn.CrossEntropyLoss(), inputs=features(), target=labels())
+
+
+class AutoEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 3))
+        self.decoder = nn.Sequential(nn.Linear(3, 32), nn.ReLU(), nn.Linear(32, 10))
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+@setup("AL006", False)
+def autoencoder_with_linear_code():
+    x = features()
+    return dict(model=AutoEncoder(), loss=nn.MSELoss(), inputs=x, target=x.clone())
 
 
 @setup("AL006", False)
@@ -858,6 +908,27 @@ def lstm_classifier():
                 inputs=torch.randint(0, 100, (16, 9), generator=_gen(10)), target=labels(16, 2))
 
 
+class ElmanRNN(nn.Module):
+    """One tanh cell unrolled over the time steps: one layer, not a deep stack."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.Linear(8 + 16, 16)
+        self.out = nn.Linear(16, 3)
+
+    def forward(self, x):  # (N, T, 8)
+        h = x.new_zeros(x.shape[0], 16)
+        for t in range(x.shape[1]):
+            h = torch.tanh(self.cell(torch.cat([x[:, t], h], dim=1)))
+        return self.out(h)
+
+
+@setup("AL019", False)
+def unrolled_tanh_rnn_cell():
+    return dict(model=ElmanRNN(), loss=nn.CrossEntropyLoss(), inputs=torch.randn(6, 10, 8, generator=_gen(11)),
+                target=labels(6))
+
+
 @setup("AL019", False)
 def deep_relu_mlp():
     layers: list[nn.Module] = [nn.Linear(10, 32), nn.ReLU()]
@@ -891,6 +962,12 @@ def sigmoid_head_with_cross_entropy():
 @setup("AL020", True)
 def softmax_head_with_almanac_bce():
     return dict(model=mlp(10, 32, 5, nn.Softmax(dim=1)), loss="binary_cross_entropy")
+
+
+@setup("AL020", True)
+def relu_head_then_custom_cross_entropy_with_penalty():
+    return dict(model=Net(head=F.relu), loss=lambda out, y: F.cross_entropy(out, y) + 1e-4 * out.pow(2).sum(),
+                inputs=features(), target=labels())
 
 
 @setup("AL020", False)

@@ -86,6 +86,23 @@ def test_loss_names_resolve_through_almanac_and_torch() -> None:
 def test_custom_loss_callable_is_not_judged_statically() -> None:
     model = nn.Sequential(nn.Linear(5, 3), nn.Softmax(dim=1))
     assert am.lint.check(model, lambda out, y: (out - y).abs().mean()).findings == []
+    assert am.lint.check(model, lambda out, y: F.cross_entropy(out, y)).findings == []
+
+
+def test_custom_loss_is_identified_on_the_sample_batch_only_when_it_takes_the_output_directly() -> None:
+    model = nn.Sequential(nn.Linear(5, 3), nn.Softmax(dim=1))
+    x, y = torch.randn(8, 5), torch.arange(8) % 3
+    assert am.lint.check(model, lambda out, t: F.cross_entropy(out, t), inputs=x, target=y).codes == ["AL001"]
+    transformed = am.lint.check(model, lambda out, t: F.nll_loss(torch.log(out), t), inputs=x, target=y)
+    assert transformed.findings == []
+    mixed = am.lint.check(model, lambda out, t: F.cross_entropy(out, t) + F.mse_loss(out, out.detach()),
+                          inputs=x, target=y)
+    assert mixed.findings == []
+
+
+def test_loss_class_is_accepted_for_its_object() -> None:
+    model = nn.Sequential(nn.Linear(5, 3), nn.Softmax(dim=1))
+    assert am.lint.check(model, nn.CrossEntropyLoss).codes == ["AL001"]
 
 
 def test_model_without_a_readable_input_size_gets_no_static_findings() -> None:

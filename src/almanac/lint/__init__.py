@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from almanac._checks import check_choice, to_tensor
 from almanac.errors import ConfigError, ShapeError, problem
 from almanac.lint.context import new_context
-from almanac.lint.losses import LossKind, classify_loss
+from almanac.lint.losses import LossKind, classify_loss, identify_by_call
 from almanac.lint.report import Finding, Report
 from almanac.lint.rules import ALL_RULES, RULES, Rule
 from almanac.lint.trace import Trace, preserved, trace_model
@@ -105,6 +105,8 @@ def check(
     with preserved(model):
         trace = _trace(model, x)
         output = trace.output_value if trace is not None else None
+        if output is not None and y is not None and kind is not None:
+            kind = identify_by_call(kind, output, y)
         if output is not None and x is not None and y is not None and kind is not None and kind.fn is not None:
             loss_value, loss_error, grads = _gradients(model, kind, output, y)
         ctx = new_context(model=model, loss=kind, trace=trace, inputs=x, target=y, metrics=list(metrics or ()),

@@ -4,7 +4,7 @@ PyTorch's losses are known by class or function; almanac's by name (``Loss.name`
 parameters (``from_logits``, ``task``). Anything else is a custom callable of unknown kind: rules that need the
 loss's kind stay silent on it.
 
->>> from torch import nn
+>>> from torch import Tensor, nn
 >>> kind = classify_loss(nn.BCEWithLogitsLoss())
 >>> kind.expects, kind.applies, kind.target
 ('logits', 'sigmoid', 'binary')
@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor, nn
 
 from almanac.errors import ConfigError, problem
 
-__all__ = ["LossKind", "classify_loss"]
+__all__ = ["LossKind", "classify_loss", "identify_by_call"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,8 @@ def classify_loss(loss: Any) -> LossKind | None:
     """
     if loss is None:
         return None
+    if isinstance(loss, type) and issubclass(loss, nn.Module):  # the class given for the object: build it
+        loss = loss()
     if isinstance(loss, str):
         torch_class = getattr(nn, loss.strip(), None)
         if isinstance(torch_class, type) and issubclass(torch_class, nn.modules.loss._Loss):
@@ -171,3 +173,34 @@ def classify_loss(loss: Any) -> LossKind | None:
         return LossKind(getattr(loss, "__name__", type(loss).__name__), "unknown", None, "unknown", "unknown", loss)
     raise problem(ConfigError, "loss", "to be a loss module, a loss function or a loss name",
                   type(loss).__name__, "pass nn.CrossEntropyLoss(), F.cross_entropy or 'cross_entropy'")
+
+
+_BY_OP_NAME = {fn.__name__: facts for fn, facts in _TORCH_FUNCTIONS.items()}
+
+
+def identify_by_call(kind: LossKind, output: Tensor, target: Tensor) -> LossKind:
+    """A custom loss callable that hands the model's output straight to one PyTorch loss takes that loss's kind.
+
+    ``lambda out, y: F.cross_entropy(out, y) + 0.1 * penalty`` is a cross-entropy: the call is traced on the sample
+    batch and the PyTorch losses whose first input is the output itself (through reshapes) are read. Anything
+    else (no such loss, several different ones, the output transformed first) keeps the kind "unknown".
+    """
+    from almanac.lint.trace import Trace, record_call
+
+    if kind.known or kind.fn is None:
+        return kind
+    ops = record_call(kind.fn, output, target)
+    if ops is None:
+        return kind
+    trace = Trace(ops, None, int(output.shape[0]) if output.ndim else 1)
+    found = set()
+    for op in ops:
+        if op.kind in _BY_OP_NAME:
+            source = op.parent
+            found.add(op.kind if source == -1 or (source is not None and trace.producer(source) is None) else "")
+    if len(found) != 1 or "" in found:
+        return kind
+    name = found.pop()
+    expects, applies, target_kind, family = _BY_OP_NAME[name]
+    return LossKind(f"{kind.name} (F.{name})", expects, applies, target_kind, family, kind.fn, -100,
+                    torch_native=True)

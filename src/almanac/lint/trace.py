@@ -18,6 +18,7 @@ overwrite them.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ import torch
 from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["AFFINE", "NEUTRAL", "RANGES", "Op", "Trace", "dry_inputs", "preserved", "trace_model"]
+__all__ = ["AFFINE", "NEUTRAL", "RANGES", "Op", "Trace", "dry_inputs", "preserved", "record_call", "trace_model"]
 
 #: Ops that keep the values of their first input (shape, dtype and regularisation ops): walked through.
 NEUTRAL = frozenset({
@@ -372,3 +373,16 @@ def trace_model(model: nn.Module, inputs: Tensor | None = None, *, batch: int = 
         return Trace(recorder.ops, index, int(x.shape[0]) if x.ndim else 1,
                      output if isinstance(output, Tensor) else None)
     return None
+
+
+def record_call(fn: Any, output: Tensor, target: Tensor) -> list[Op] | None:
+    """The ops of ``fn(output, target)`` with ``output`` as the input (index -1); None when the call fails."""
+    recorder = _Recorder(False)
+    recorder.mark(output, -1)
+    try:
+        with warnings.catch_warnings(), recorder:
+            warnings.simplefilter("ignore")
+            fn(output, target)
+    except Exception:  # the loss rejects this batch: the caller keeps the loss's kind unknown
+        return None
+    return recorder.ops

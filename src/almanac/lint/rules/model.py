@@ -72,6 +72,19 @@ def _is_depthwise(op: Op) -> bool:
     return isinstance(op.module, nn.modules.conv._ConvNd) and op.module.groups > 1
 
 
+def _width(shape: tuple[int, ...] | None, op: Op) -> int | None:
+    if not shape:
+        return None
+    return shape[1] if op.kind == "conv" and len(shape) > 1 else shape[-1]
+
+
+def _bottleneck(before: Op, op: Op) -> bool:
+    """A narrower middle (``a → r → b`` with ``r < min(a, b)``) is a deliberate low-rank factorisation (an
+    autoencoder's code, a LoRA-style adapter), not a forgotten activation."""
+    a, r, b = _width(before.in_shape, before), _width(before.out_shape, before), _width(op.out_shape, op)
+    return a is not None and r is not None and b is not None and r < min(a, b)
+
+
 def stacked_linear(ctx: Context) -> Iterator[Finding]:
     """AL006: a linear/conv layer fed directly by another one (through reshapes and dropout only)."""
     if ctx.trace is None:
@@ -82,7 +95,7 @@ def stacked_linear(ctx: Context) -> Iterator[Finding]:
             continue
         before = ctx.trace.producer(op.parent)
         if (before is None or before.kind not in _STACKED or _is_depthwise(before) or before.module is op.module
-                or before.index in reported):
+                or before.index in reported or _bottleneck(before, op)):
             continue
         reported.add(before.index)
         yield finding("AL006", f"layers `{before.where or 'forward'}` and `{op.where or 'forward'}` are stacked with "
@@ -113,6 +126,16 @@ def _hidden(trace: Trace, op: Op) -> bool:
     return bool(consumers) and not any(k in ("mul", "__mul__", "__rmul__", "mul_") for k in consumers)
 
 
+def _layer_key(ctx: Context, op: Op) -> int:
+    """The layer that feeds ``op``: its module when it is a layer of its own, else the op."""
+    before = ctx.trace.producer(op.parent) if ctx.trace is not None else None
+    if before is None:
+        return op.index
+    module = before.module
+    return id(module) if module is not None and module is not ctx.model and not list(module.children()) \
+        else before.index
+
+
 def deep_saturating_stack(ctx: Context) -> Iterator[Finding]:
     """AL019: at least 5 hidden layers with sigmoid/tanh activations."""
     if ctx.trace is None:
@@ -124,7 +147,8 @@ def deep_saturating_stack(ctx: Context) -> Iterator[Finding]:
         before = ctx.trace.producer(op.parent)
         if before is not None and (before.kind in _STACKED or before.kind in NORMS) and _hidden(ctx.trace, op):
             hidden.append(op)
-    if len(hidden) >= 5:
+    layers = {_layer_key(ctx, op) for op in hidden}
+    if len(layers) >= 5:  # distinct layers: an RNN cell unrolled over time is one layer
         kinds = sorted({op.kind for op in hidden})
         yield finding("AL019", f"{len(hidden)} hidden layers use {' / '.join(kinds)}: gradients shrink by up to "
                                "4× per sigmoid layer and vanish in deep stacks",
