@@ -109,6 +109,8 @@ def test_resume_takes_the_config_from_the_run(tmp_path, capsys):
     assert code == 0
     code, _, err = _run(["--resume", str(tmp_path / "r"), "--lr", "0.1"], capsys)
     assert code == 2 and "also --lr" in err
+    code, _, err = _run(["--resume", str(tmp_path / "r"), "--epochs", "1"], capsys)
+    assert code == 2 and "at least the 2 epochs the run has finished" in err
     code, *_ = _run(["--resume", str(tmp_path / "r"), "--epochs", "4"], capsys)
     assert code == 0
     assert read_csv(tmp_path / "r" / "history.csv").column("epoch") == [1, 2, 3, 4]

@@ -82,3 +82,19 @@ def test_bad_arguments():
         am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y[:5]))
     with pytest.raises(am.ConfigError, match="val_data"):
         am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y), metrics=["accuracy"])
+
+
+def test_a_diverging_run_stops_with_a_clear_error_and_keeps_the_last_checkpoint(tmp_path):
+    x, y = _problem(32)
+    calls = []
+
+    def explodes_in_epoch_2(out, target):
+        calls.append(1)
+        scale = float("inf") if len(calls) > 2 else 1.0
+        return torch.nn.functional.cross_entropy(out, target) * scale
+
+    with pytest.raises(am.DomainError, match=r"expected `training loss` to stay finite \(epoch 2\)"):
+        am.train.fit(_model(), explodes_in_epoch_2, (x, y), epochs=3, batch_size=16, run_dir=tmp_path)
+    assert checkpoint.load(tmp_path / "checkpoint.pt")["epoch"] == 1
+    with pytest.raises(am.ConfigError, match="run_dir"):
+        am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y), resume=True)

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
 
 from almanac import _checks
-from almanac.errors import ConfigError, ShapeError, UndefinedMetricError, problem
+from almanac.errors import ConfigError, DomainError, ShapeError, UndefinedMetricError, problem
 from almanac.train import checkpoint, distributed
 from almanac.train.history import History
 
@@ -104,16 +104,17 @@ def evaluate(
         objects.reset()
     was_training = model.training
     model.eval()
-    total = torch.zeros(2, dtype=torch.float64, device=device)
+    loss_sum, seen = torch.zeros((), dtype=torch.float64, device=device), 0
     for batch in DataLoader(dataset, batch_size=batch_size):
         x, y, y_metric = _batch(batch, device)
         out = model(x)
+        seen += len(x)
         if loss is not None:
-            total += torch.stack([loss(out, y).detach().double() * len(x), torch.tensor(len(x), device=device)])
+            loss_sum += loss(out, y).detach().double() * len(x)
         if objects is not None:
             objects.update(to_preds(out), y_metric)
     model.train(was_training)
-    total = distributed.all_sum(total)
+    total = distributed.all_sum(torch.stack([loss_sum, torch.tensor(float(seen), dtype=torch.float64, device=device)]))
     result = {"loss": float(total[0] / total[1])} if loss is not None and total[1] > 0 else {}
     for name in objects or ():
         try:
@@ -253,6 +254,8 @@ def fit(
     if objects is not None and val_set is None:
         raise problem(ConfigError, "val_data", "to be given when metrics are", "None", "pass val_data")
     run_path = Path(run_dir) if run_dir is not None else None
+    if resume and run_path is None:
+        raise problem(ConfigError, "run_dir", "to be given with resume=True", "None", "pass the run directory")
     main = distributed.is_main()
 
     torch.manual_seed(seed)
@@ -270,6 +273,9 @@ def fit(
             optimizer.load_state_dict(state["optimizer"])
             history, start = History(state["history"]), int(state["epoch"])
             checkpoint.set_rng_state(state["rng"])
+            if start > epochs:
+                raise problem(ConfigError, "epochs", f"at least the {start} epochs the run has finished",
+                              str(epochs), f"pass epochs={start} or more")
         if main:
             history.write(run_path / HISTORY)  # the checkpoint's rows: drops a row written after it, if any
 
@@ -290,18 +296,24 @@ def fit(
             sampler.set_epoch(epoch)
             net.train()
             bar.epoch(epoch, _summary(history.last, main_metric))
-            total = torch.zeros(2, dtype=torch.float64, device=device)
+            loss_sum, seen = torch.zeros((), dtype=torch.float64, device=device), 0
             for step, batch in enumerate(loader):
                 x, y, _ = _batch(batch, device)
                 optimizer.zero_grad(set_to_none=True)
                 value = loss(net(x), y)
                 value.backward()
                 optimizer.step()
-                total += torch.stack([value.detach().double() * len(x), torch.tensor(len(x), device=device)])
+                loss_sum += value.detach().double() * len(x)
+                seen += len(x)
                 # the bar shows the running loss every few batches: one host sync there, none in between
-                bar.advance(float(total[0] / total[1]) if bar.live and step % 5 == 4 else None)
-            total = distributed.all_sum(total)
+                bar.advance(float(loss_sum) / seen if bar.live and step % 5 == 4 else None)
+            total = distributed.all_sum(torch.stack([loss_sum, torch.tensor(float(seen), dtype=torch.float64,
+                                                                            device=device)]))
             row: dict[str, Any] = {"epoch": epoch, "train_loss": float(total[0] / total[1])}
+            if not math.isfinite(row["train_loss"]):
+                raise problem(DomainError, "training loss", f"to stay finite (epoch {epoch})",
+                              str(row["train_loss"]), "lower the learning rate, or pick another activation or loss; "
+                              "the checkpoint of the last finite epoch is kept")
             if val_shard is not None:
                 scores = evaluate(model, loss, val_shard, metrics=objects, output=to_preds, device=device)
                 row["val_loss"] = scores.pop("loss", math.nan)
