@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
+from almanac.errors import TargetError, problem
+
 __all__ = [
     "CHUNK",
     "Elementwise",
@@ -52,41 +54,51 @@ def _power(base: Tensor, gamma: float, out: Tensor) -> Tensor:
     return torch.pow(base, gamma, out=out)
 
 
-def _sigmoid_focal_hard(x: Tensor, t: Tensor, gamma: float, alpha: float | None, loss: Tensor | None,
-                        deriv: Tensor) -> tuple[Tensor, Tensor]:
-    """Focal loss of 0/1 targets with the sign trick: ``z = s·x`` (``s = 2t - 1``) is the logit of the true label.
+def _softplus_threshold(dtype: torch.dtype) -> float:
+    """Where ``softplus(u) = u`` holds to the dtype's precision (e^-20 < float32 eps, e^-40 < float64 eps)."""
+    return 40.0 if dtype == torch.float64 else 20.0
 
-    ℓ = -α_t (1 - p_t)^γ log p_t with ``log p_t = log σ(z)`` and ``1 - p_t = exp(log σ(z) - z) = σ(-z)``, both exact
-    in float32 at any logit; dℓ/dz = α_t (1 - p_t)^γ (γ p_t log p_t - (1 - p_t)) has no ``(1 - p_t)^(γ-1)`` term,
-    so it stays finite for γ < 1 too. Returns the summed loss and the sum of ``s²`` (equal to the element count
-    exactly when every target is 0 or 1).
+
+def _sigmoid_focal_hard(x: Tensor, t: Tensor, gamma: float, alpha: float | None, loss: Tensor | None,
+                        deriv: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Focal loss of 0/1 targets with the sign trick: with ``s = 2t - 1`` and ``u = -s·x`` (minus the logit of the
+    true label), ``-log p_t = softplus(u)`` and ``1 - p_t = exp(u - softplus(u)) = σ(u)``, both exact at any logit.
+
+    ℓ = α_t (1 - p_t)^γ softplus(u) and dℓ/dx = -s·α_t (1 - p_t)^γ (γ p_t softplus(u) + (1 - p_t)): no
+    ``(1 - p_t)^(γ-1)`` factor, so it stays finite for γ < 1 too. Returns the summed loss, Σ (1 - 2t)² (equal to
+    the element count exactly when every target in [0, 1] is 0 or 1) and the (min, max) of the targets.
     """
     n = x.numel()
     xf, tf, df = x.reshape(-1), t.reshape(-1), deriv.view(-1)
     lf = None if loss is None else loss.view(-1)
-    s, z, a, q, w = _scratch(5, n, x)
-    total = x.new_zeros((), dtype=torch.float64)
-    squares = x.new_zeros((), dtype=torch.float64)
+    ns, u, sp, q, w = _scratch(5, n, x)
+    total, squares = x.new_zeros((), dtype=torch.float64), x.new_zeros((), dtype=torch.float64)
+    bounds = torch.tensor([math.inf, -math.inf], dtype=x.dtype, device=x.device)
+    threshold = _softplus_threshold(x.dtype)
     for i, j in _chunks(n):
         k = j - i
-        sk, zk, ak, qk, wk = s[:k], z[:k], a[:k], q[:k], w[:k]
-        dk = df[i:j]
-        torch.mul(tf[i:j], 2.0, out=sk).sub_(1.0)  # s = ±1
-        squares += torch.dot(sk, sk)
-        torch.mul(xf[i:j], sk, out=zk)  # z = logit of the true label
-        F.logsigmoid(zk, out=ak)  # log p_t, never log(sigmoid(z))
-        torch.sub(ak, zk, out=qk).exp_()  # 1 - p_t = σ(-z)
+        nk, uk, spk, qk, wk = ns[:k], u[:k], sp[:k], q[:k], w[:k]
+        tk, dk = tf[i:j], df[i:j]
+        lo, hi = torch.aminmax(tk)
+        torch.minimum(bounds[0], lo, out=bounds[0])
+        torch.maximum(bounds[1], hi, out=bounds[1])
+        torch.mul(tk, -2.0, out=nk).add_(1.0)  # -s = 1 - 2t
+        squares += torch.dot(nk, nk)
+        torch.mul(xf[i:j], nk, out=uk)  # u = -(logit of the true label)
+        F.softplus(uk, 1.0, threshold, out=spk)  # -log p_t, never log(sigmoid(.))
+        torch.sub(uk, spk, out=qk).exp_()  # 1 - p_t = σ(u)
         _power(qk, gamma, wk)
-        if alpha is not None:  # α_t = ½(1 + (2α - 1)s): α for positives, 1 - α for negatives
-            torch.mul(sk, alpha - 0.5, out=zk).add_(0.5)
-            wk.mul_(zk)
+        if alpha is not None:  # α_t: α for positives, 1 - α for negatives
+            torch.mul(tk, 2.0 * alpha - 1.0, out=uk).add_(1.0 - alpha)
+            wk.mul_(uk)
         if lf is None:
-            total -= torch.dot(wk, ak)
+            total += torch.dot(wk, spk)
         else:
-            torch.mul(wk, ak, out=lf[i:j]).neg_()
-        torch.addcmul(ak, qk, ak, value=-1.0, out=dk)  # p_t log p_t = (1 - q) a
-        dk.mul_(gamma).sub_(qk).mul_(wk).mul_(sk)  # dℓ/dx = s · w (γ p_t log p_t - q)
-    return total, squares
+            torch.mul(wk, spk, out=lf[i:j])
+        torch.addcmul(spk, qk, spk, value=-1.0, out=spk)  # p_t·softplus(u)
+        torch.add(qk, spk, alpha=gamma, out=spk)  # (1 - p_t) + γ p_t softplus(u)
+        torch.mul(spk, wk, out=dk).mul_(nk)
+    return total, squares, bounds
 
 
 def _sigmoid_focal_soft(x: Tensor, t: Tensor, gamma: float, alpha: float | None, loss: Tensor | None,
@@ -122,19 +134,21 @@ def _sigmoid_focal_soft(x: Tensor, t: Tensor, gamma: float, alpha: float | None,
 
 
 class SigmoidFocal(torch.autograd.Function):
-    """Sigmoid focal loss on logits, summed (``summed=True``) or elementwise; the gradient flows to ``x`` only."""
+    """Sigmoid focal loss on logits, summed (``summed=True``) or elementwise; the gradient flows to ``x`` only.
+
+    The targets are validated on the way (range [0, 1], in the same pass), so the caller need not read them first.
+    """
 
     @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor, t: Tensor, gamma: float, alpha: float | None, summed: bool,
-                hard: bool) -> Tensor:
+    def forward(ctx: FunctionCtx, x: Tensor, t: Tensor, gamma: float, alpha: float | None, summed: bool) -> Tensor:
         deriv = torch.empty_like(x, memory_format=torch.contiguous_format)
         loss = None if summed else torch.empty_like(x, memory_format=torch.contiguous_format)
-        total = None
-        if hard is not False:  # True: known 0/1 targets; None: float targets, verified on the way
-            total, squares = _sigmoid_focal_hard(x, t, gamma, alpha, loss, deriv)
-            if hard is None and float(squares) != t.numel():
-                total = None
-        if total is None:
+        total, squares, bounds = _sigmoid_focal_hard(x, t, gamma, alpha, loss, deriv)
+        lo, hi = bounds.tolist()
+        if not (lo >= 0.0 and hi <= 1.0):  # NaN fails too
+            raise problem(TargetError, "target", "to lie in [0, 1]", f"min {lo:g}, max {hi:g}",
+                          "pass 0/1 labels or probabilities; map {-1, 1} labels with (t + 1) / 2")
+        if float(squares) != t.numel():  # soft targets: the expectation over the label
             total = _sigmoid_focal_soft(x, t, gamma, alpha, loss, deriv)
         ctx.save_for_backward(deriv)
         return total.to(x.dtype) if summed else loss
@@ -143,7 +157,7 @@ class SigmoidFocal(torch.autograd.Function):
     @once_differentiable
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         (deriv,) = ctx.saved_tensors
-        return grad * deriv, None, None, None, None, None
+        return grad * deriv, None, None, None, None
 
 
 class FocalOfLogProb(torch.autograd.Function):

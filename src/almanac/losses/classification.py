@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_choice, check_in_range, check_number
+from almanac._checks import check_choice, check_in_range, check_number, check_same_shape, check_tensor
 from almanac.errors import ConfigError, ShapeError, TargetError, problem
 from almanac.losses._autograd import FocalOfLogProb, SigmoidFocal
 from almanac.losses._common import (
@@ -269,16 +269,19 @@ def focal(
     if alpha is not None:
         unit_interval(alpha, "alpha")
     float_input(input)
-    hard = True if isinstance(target, Tensor) and not target.is_floating_point() else None
-    needs_target_grad = isinstance(target, Tensor) and target.requires_grad
-    target = unit_target(input, target)
-    probability_input(input, from_logits)
     check_weight(weight, input.shape[0])
     a = None if alpha is None else float(alpha)
-    if from_logits and not needs_target_grad:
+    check_tensor(target, "target")
+    if from_logits and not target.requires_grad:
+        check_same_shape(input, target)
+        if target.dtype != input.dtype:
+            target = target.to(input.dtype)
+        # SigmoidFocal checks the target range in its own pass over the data
         if fusable(reduction, weight):
-            return finish(SigmoidFocal.apply(input, target, gamma, a, True, hard), reduction, input.numel())
-        return reduce(SigmoidFocal.apply(input, target, gamma, a, False, hard), reduction, weight)
+            return finish(SigmoidFocal.apply(input, target, gamma, a, True), reduction, input.numel())
+        return reduce(SigmoidFocal.apply(input, target, gamma, a, False), reduction, weight)
+    target = unit_target(input, target)
+    probability_input(input, from_logits)
     if from_logits:
         log_p, log_q = F.logsigmoid(input), F.logsigmoid(-input)
     else:
