@@ -591,6 +591,25 @@ def log_loss_on_regression_task():
                 metrics=["log_loss"], task="regression")
 
 
+@setup("AL012", True)
+def r2_on_class_labels():
+    return dict(model=SmallCNN(10), loss=nn.CrossEntropyLoss(), inputs=images(), target=labels(16, 10),
+                metrics=["accuracy", "r2"])
+
+
+@setup("AL012", False)
+def rmse_mae_r2_on_regression():
+    return dict(model=Net(out=1), loss=nn.HuberLoss(), inputs=features(), target=values(),
+                metrics=["rmse", "mae", "r2"])
+
+
+@setup("AL012", False)
+def iou_and_dice_on_segmentation_masks():
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 3, 1))
+    return dict(model=model, loss=nn.CrossEntropyLoss(), inputs=images(4, size=16),
+                target=torch.randint(0, 3, (4, 16, 16), generator=_gen(12)), metrics=["iou", "dice"])
+
+
 @setup("AL012", False)
 def accuracy_and_f1_on_multiclass():
     return dict(model=mlp(10, 32, 3), loss=nn.CrossEntropyLoss(), inputs=features(), target=labels(),
