@@ -66,3 +66,21 @@ def test_gated_units_along_any_dim_match_the_composite(dim: int):
         g = torch.randn_like(y)
         torch.testing.assert_close(torch.autograd.grad(y, x, g)[0],
                                    torch.autograd.grad(composite, x, g, retain_graph=True)[0])
+
+
+def test_silu_beta_tensor_keeps_the_dtype_of_the_input():
+    x = torch.randn(4, 3, dtype=torch.bfloat16, requires_grad=True)
+    beta = torch.full((3,), 1.5, requires_grad=True)  # float32, per feature
+    y = act.silu(x, beta=beta)
+    assert y.dtype == torch.bfloat16
+    y.sum().backward()
+    assert x.grad.dtype == torch.bfloat16 and beta.grad.dtype == torch.float32 and beta.grad.shape == (3,)
+
+
+@pytest.mark.parametrize("name", SPARSE)
+@pytest.mark.parametrize("shape", [(100,), (3, 2, 100)])
+def test_threshold_search_widens_for_some_rows_of_any_rank(name: str, shape: tuple[int, ...]):
+    function, reference = SPARSE[name]
+    x = np.random.default_rng(0).standard_normal(shape) * 0.01  # almost equal: long supports
+    x.reshape(-1, 100)[0] *= 1000  # one row with a short one
+    np.testing.assert_allclose(function(torch.from_numpy(x)).numpy(), reference(x), atol=1e-12)

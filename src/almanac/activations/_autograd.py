@@ -30,6 +30,11 @@ def _silu_grad(grad: Tensor, u: Tensor) -> Tensor:
     return grad * s * (1 + u * (1 - s))
 
 
+def _like(beta: float | Tensor, x: Tensor) -> float | Tensor:
+    """β in the dtype of x, so a float32 β never promotes a half-precision x."""
+    return beta.to(x.dtype) if isinstance(beta, Tensor) else beta
+
+
 class SiLUBeta(Function):
     """x · sigmoid(βx) for β ≠ 1 (a float, or a tensor broadcastable to x that may require grad).
 
@@ -45,13 +50,13 @@ class SiLUBeta(Function):
         else:
             ctx.save_for_backward(x)
         ctx.beta = beta if not isinstance(beta, Tensor) else None
-        return (x * beta).sigmoid_().mul_(x)
+        return (x * _like(beta, x)).sigmoid_().mul_(x)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, *rest = ctx.saved_tensors
         beta = rest[0] if rest else ctx.beta
-        u = x * beta
+        u = x * _like(beta, x)
         grad_beta = None
         if rest and ctx.needs_input_grad[1]:
             s = torch.sigmoid(u)
@@ -112,8 +117,8 @@ class GatedUnit(Function):
 # max(t, 0)² for entmax15 (on x = z / 2). τ comes from the values sorted in decreasing order: for the k largest,
 # the candidate τ_k is the one that makes them sum to 1, and the support is the longest prefix whose smallest
 # value still exceeds its τ_k (the test is true on a prefix and false after). Only the top of the sort matters,
-# so the kernels sort the K largest values with ``topk`` (K = 16, then ×8) and take the full sort only when
-# the support may be longer than K: exact, and far cheaper than a full sort when the support is small.
+# so the kernels sort the K largest values with ``topk`` (K = 16, then ×8 for the rows whose support may be
+# longer, up to the full sort): exact, and far cheaper than a full sort when the support is small.
 
 _FIRST_K = 16
 
@@ -133,25 +138,28 @@ def _candidates(kind: str, top: Tensor) -> tuple[Tensor, Tensor]:
     return tau, tau < top
 
 
-def _threshold(kind: str, x: Tensor) -> tuple[Tensor, Tensor]:
+def _threshold(kind: str, x: Tensor, k: int = 0) -> tuple[Tensor, Tensor]:
     """(τ, max) of every row of ``x`` along the last dim, each of shape (..., 1).
 
     τ is relative to the row's max (and for entmax15 on the halved scale), so the caller forms x − max first:
-    large logits (±1e4 in float32) then keep their precision near the top, where the support lies.
+    large logits (±1e4 in float32) then keep their precision near the top, where the support lies. Rows whose
+    support may be longer than the k values sorted are searched again, alone, with 8k.
     """
     n = x.shape[-1]
-    k = min(n, _FIRST_K)
-    while True:
-        top = torch.topk(x, k, dim=-1, sorted=True).values if k < n else torch.sort(x, dim=-1, descending=True)[0]
-        top_max = top[..., :1]
-        top = top - top_max
-        if kind == "entmax15":
-            top = top / 2
-        tau, in_support = _candidates(kind, top)
-        size = in_support.sum(-1, keepdim=True)
-        if k == n or bool((size < k).all()):
-            return tau.gather(-1, (size - 1).clamp_(min=0)), top_max
-        k = min(n, k * 8)
+    k = min(n, k or _FIRST_K)
+    top = torch.topk(x, k, dim=-1, sorted=True).values if k < n else torch.sort(x, dim=-1, descending=True)[0]
+    top_max = top[..., :1]
+    top = top - top_max
+    if kind == "entmax15":
+        top = top / 2
+    tau, in_support = _candidates(kind, top)
+    size = in_support.sum(-1, keepdim=True)
+    tau = tau.gather(-1, (size - 1).clamp_(min=0))
+    if k < n:
+        unsure = (size == k).squeeze(-1)
+        if bool(unsure.any()):
+            tau[unsure], top_max[unsure] = _threshold(kind, x[unsure], k * 8)
+    return tau, top_max
 
 
 def _last(x: Tensor, dim: int) -> Tensor:
