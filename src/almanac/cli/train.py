@@ -69,9 +69,14 @@ def train(ctx: click.Context, dataset: str | None, csv_path: str | None, target:
     With no options: scikit-learn's digits, an MLP with ReLU, cross-entropy, and validation accuracy, macro F1,
     AUROC and log loss. Under torchrun the same job runs data-parallel.
 
-    Examples: almanac train | almanac train --dataset moons --activation gelu --loss focal |
-    almanac train --csv data.csv --target price | almanac train --resume runs/NAME |
-    torchrun --nproc_per_node 2 -m almanac train
+    \b
+    Examples:
+      almanac train
+      almanac train --dataset moons --activation gelu --loss focal
+      almanac train --csv data.csv --target price
+      almanac train --dataset imbalanced --loss auto --metrics auto
+      almanac train --resume runs/NAME
+      torchrun --nproc_per_node 2 -m almanac train
     """
     from rich.console import Console
     from rich.table import Table
