@@ -191,3 +191,11 @@ def test_empty_input_gives_empty_output():
     for case in CASES:
         x = torch.zeros(0, 4)
         assert _call(case, x).shape[0] == 0
+
+
+def test_silu_beta_that_would_broadcast_the_input_is_a_shape_error():
+    with pytest.raises(ShapeError, match="expected `beta`"):
+        act.silu(torch.zeros(2, 3), beta=torch.ones(2, 2, 3))
+    with pytest.raises(ShapeError, match="expected `beta`"):
+        act.silu(torch.zeros(2, 3), beta=torch.ones(2))
+    assert act.silu(torch.zeros(2, 3), beta=torch.ones(3)).shape == (2, 3)

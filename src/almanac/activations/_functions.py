@@ -118,6 +118,12 @@ def _check_dim(x: Tensor, function: str, dim: int, *, halves: bool = False) -> N
                       size, "make that dimension even, e.g. double the width of the layer before")
 
 
+def _broadcasts_to(t: Tensor, x: Tensor) -> bool:
+    if t.ndim > x.ndim:
+        return False
+    return all(a in (1, b) for a, b in zip(reversed(t.shape), reversed(x.shape)))
+
+
 # -- object form -------------------------------------------------------------------------------------------------
 
 def _module(name: str, **params: Any) -> Activation:
@@ -378,6 +384,9 @@ def silu(x: Tensor, *, beta: float | Tensor = 1.0) -> Tensor:
     Reference: Elfwing et al. 2018; Ramachandran et al. 2017.
     """
     _check(x, "silu", beta=beta)
+    if isinstance(beta, Tensor) and not _broadcasts_to(beta, x):
+        raise problem(ShapeError, "beta", f"to broadcast to the input's shape {tuple(x.shape)}",
+                      f"shape {tuple(beta.shape)}", "pass one β (a 0-d tensor) or one per trailing feature")
     if not isinstance(beta, Tensor) and beta == 1.0:
         return F.silu(x)
     return SiLUBeta.apply(x, beta)
