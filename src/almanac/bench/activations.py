@@ -75,7 +75,7 @@ def _prelu_case(x: Tensor, shape: str) -> Case:
     ], NATIVE_TARGET)
 
 
-# name → (our call, peer label, peer call). Our calls go through the public function, validation included.
+# name → (our call, peer call). Our calls go through the public function, validation included.
 _NATIVE: dict[str, tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor]]] = {
     "relu": (act.relu, torch.relu),
     "leaky_relu": (act.leaky_relu, F.leaky_relu),
