@@ -777,6 +777,28 @@ def naive_log_loss_on_relu_output():
                 target=binary())
 
 
+class MaskedAttention(nn.Module):
+    """Self-attention written by hand, future positions masked with -inf before the softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv = nn.Linear(8, 48)
+        self.out = nn.Linear(16, 3)
+
+    def forward(self, x):  # (N, T, 8)
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        scores = q @ k.transpose(1, 2) / 4.0
+        causal = torch.ones(x.shape[1], x.shape[1], dtype=torch.bool).tril()
+        weights = torch.softmax(scores.masked_fill(~causal, float("-inf")), dim=-1)
+        return self.out((weights @ v).mean(dim=1))
+
+
+@setup("AL016", False)
+def causal_attention_masked_with_minus_inf():
+    return dict(model=MaskedAttention(), loss=nn.CrossEntropyLoss(), inputs=torch.randn(6, 5, 8, generator=_gen(13)),
+                target=labels(6))
+
+
 @setup("AL016", False)
 def stable_custom_log_loss():
     return dict(model=Net(out=1), loss=lambda z, y: -(y * F.logsigmoid(z) + (1 - y) * F.logsigmoid(-z)).mean(),

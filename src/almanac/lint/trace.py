@@ -73,7 +73,7 @@ class Op:
 
     ``parents`` holds, for each tensor input in argument order, the index of the op that produced it
     (``-1`` for the model's input, ``None`` for parameters and constants). ``facts`` holds what the dynamic rules
-    measured on this op's values: ``nonfinite``, ``dead_fraction`` (ReLU), ``saturated_fraction`` (sigmoid/tanh).
+    measured on this op's values: ``nan``, ``inf``, ``dead_fraction`` (ReLU), ``saturated_fraction`` (sigmoid/tanh).
     """
 
     index: int
@@ -222,7 +222,8 @@ class _Recorder(TorchFunctionMode):
     def measure_op(self, op: Op, inputs: list[Tensor], out: Tensor) -> None:
         with torch.no_grad():
             if out.is_floating_point():
-                op.facts["nonfinite"] = not bool(torch.isfinite(out).all())
+                op.facts["nan"] = bool(torch.isnan(out).any())
+                op.facts["inf"] = bool(torch.isinf(out).any())
             if op.kind == "relu" and out.ndim >= 2 and out.shape[0] > 1:
                 unit = _unit_dim(self.ops[op.parent] if op.parent is not None and op.parent >= 0 else None, out.ndim)
                 active = (out > 0).movedim(unit, -1).reshape(-1, out.shape[unit]).any(dim=0)

@@ -104,8 +104,10 @@ def non_finite(ctx: Context) -> Iterator[Finding]:
         yield finding("AL016", "the sample targets hold NaN or inf", "impute or drop those rows", "data")
         return
     if ctx.trace is not None:
+        # NaN anywhere is a bug; inf only when it reaches the output (-inf is the usual attention mask)
+        output_bad = not _finite(ctx.trace.output_value)
         for op in ctx.trace.ops:
-            if op.facts.get("nonfinite"):
+            if op.facts.get("nan") or (output_bad and op.facts.get("inf")):
                 yield finding("AL016", f"{describe(op)} produces NaN or inf on the sample batch",
                               "guard it: clamp before log/sqrt/division, or use a numerically stable form "
                               "(log_softmax, logsigmoid, BCEWithLogitsLoss)", op.where)
