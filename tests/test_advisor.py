@@ -68,6 +68,8 @@ def test_outliers_get_huber_with_delta_from_the_spread() -> None:
 def test_string_labels_and_forced_task() -> None:
     advice = am.advise(["cat", "dog", "dog", "cat", "bird"])
     assert advice.task == "multiclass" and advice.facts["classes"] == ["bird", "cat", "dog"]
+    assert "0..2" in advice.reasons["labels"]
+    assert "labels" not in am.advise([0, 1, 2, 1]).reasons
     assert am.advise(np.arange(100) % 7, task="regression").task == "regression"
 
 

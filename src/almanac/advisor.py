@@ -294,6 +294,7 @@ def advise(target: Any, *, inputs: Any = None, task: str | None = None) -> Advic
     inferred = _infer(y)
     chosen = task or inferred
     facts: dict[str, Any] = {"samples": int(y.shape[0]), "inferred_task": inferred}
+    reasons_extra: dict[str, str] = {}
     if chosen in ("binary", "multiclass"):
         labels = y.argmax(axis=1) if y.ndim == 2 else y
         facts.update(_class_facts(labels))
@@ -301,6 +302,9 @@ def advise(target: Any, *, inputs: Any = None, task: str | None = None) -> Advic
         advice = _binary(facts) if chosen == "binary" and n_classes <= 2 else _multiclass(facts)
         chosen = "binary" if chosen == "binary" and n_classes <= 2 else "multiclass"
         why = f"{n_classes} classes, the rarest is {facts['minority_fraction']:.1%} of {facts['samples']} samples"
+        if facts["classes"] != list(range(n_classes)):
+            reasons_extra = {"labels": f"map the labels {facts['classes'][:6]} to class indices 0..{n_classes - 1} "
+                                       "in this order"}
     elif chosen == "multilabel":
         if y.ndim != 2:
             raise problem(ShapeError, "target", "to be 0/1 label columns (N, L) for a multilabel task",
@@ -323,7 +327,7 @@ def advise(target: Any, *, inputs: Any = None, task: str | None = None) -> Advic
         why = f"values in [{lo:g}, {hi:g}], {facts['samples']} samples"
         if chosen == "regression" and facts["outlier_fraction"]:
             why += f", {facts['outlier_fraction']:.1%} outliers"
-    reasons = dict(advice["reasons"])
+    reasons = {**advice["reasons"], **reasons_extra}
     reasons["task"] = (why if task is None else f"given; {why}")
     if inputs is not None:
         reasons.update(_input_reason(inputs, facts))

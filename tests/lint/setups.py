@@ -739,6 +739,14 @@ def tanh_mlp_default_init():
 
 
 @setup("AL015", False)
+def confident_sigmoid_output_of_a_trained_classifier():
+    model = mlp(10, 32, 1, nn.Sigmoid())
+    with torch.no_grad():
+        model[4].weight.mul_(100.0)  # large logits, as after training: saturation of the output is confidence
+    return dict(model=model, loss=nn.BCELoss(), inputs=features(), target=binary())
+
+
+@setup("AL015", False)
 def sigmoid_output_with_bce():
     return dict(model=mlp(10, 32, 1, nn.Sigmoid()), loss=nn.BCELoss(), inputs=features(), target=binary())
 

@@ -326,27 +326,34 @@ def preserved(model: nn.Module) -> Iterator[None]:
                 module.training = modes.get(name, module.training)
 
 
+_FIRST_LAYERS = (nn.Linear, nn.Bilinear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Embedding, nn.RNNBase)
+
+
+def _candidates(module: nn.Module, batch: int, generator: torch.Generator, dtype: torch.dtype) -> Iterator[Tensor]:
+    if isinstance(module, nn.Linear):
+        yield torch.randn(batch, module.in_features, generator=generator, dtype=dtype)
+    elif isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        spatial = module.weight.ndim - 2
+        for size in (32, 28, 64, 16, 8, 224, 100, 128):
+            yield torch.randn(batch, module.in_channels, *([size] * spatial), generator=generator, dtype=dtype)
+    elif isinstance(module, nn.Embedding):
+        yield torch.randint(0, module.num_embeddings, (batch, 5), generator=generator)
+    elif isinstance(module, nn.RNNBase):
+        shape = (batch, 5, module.input_size) if module.batch_first else (5, batch, module.input_size)
+        yield torch.randn(*shape, generator=generator, dtype=dtype)
+
+
 def dry_inputs(model: nn.Module, batch: int) -> Iterator[Tensor]:
-    """Candidate random inputs whose size is read from the model's first layer (several spatial sizes for convs)."""
+    """Candidate random inputs whose size is read from the model's first layer (several spatial sizes for convs),
+    in that layer's floating dtype and on its device. A first layer of another kind (``nn.Bilinear``) gives none."""
     generator = torch.Generator().manual_seed(0)
     for module in model.modules():
-        weight = getattr(module, "weight", None)
-        dtype = weight.dtype if isinstance(weight, Tensor) and weight.is_floating_point() else torch.float32
-        if isinstance(module, nn.Linear):
-            yield torch.randn(batch, module.in_features, generator=generator, dtype=dtype)
-        elif isinstance(module, nn.Bilinear):
-            return
-        elif isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
-            spatial = module.weight.ndim - 2
-            for size in (32, 28, 64, 16, 8, 224, 100, 128):
-                yield torch.randn(batch, module.in_channels, *([size] * spatial), generator=generator, dtype=dtype)
-        elif isinstance(module, nn.Embedding):
-            yield torch.randint(0, module.num_embeddings, (batch, 5), generator=generator)
-        elif isinstance(module, nn.RNNBase):
-            shape = (batch, 5, module.input_size) if module.batch_first else (5, batch, module.input_size)
-            yield torch.randn(*shape, generator=generator, dtype=dtype)
-        else:
+        if not isinstance(module, _FIRST_LAYERS):
             continue
+        weight = next(module.parameters(), None)
+        dtype = weight.dtype if weight is not None and weight.is_floating_point() else torch.float32
+        for x in _candidates(module, batch, generator, dtype):
+            yield x if weight is None else x.to(weight.device)
         return
 
 

@@ -57,9 +57,10 @@ def saturation(ctx: Context) -> Iterator[Finding]:
     """AL015: most sigmoid/tanh pre-activations beyond ±5, or a first-layer gradient 1000× smaller than the last."""
     if ctx.trace is None or not ctx.dynamic:
         return
+    head = ctx.head.op if ctx.head is not None else None
     for op in ctx.trace.ops:
         saturated = op.facts.get("saturated_fraction")
-        if saturated is not None and saturated > 0.5:
+        if saturated is not None and saturated > 0.5 and op is not head:  # a confident output is no fault
             yield finding("AL015", f"{saturated:.0%} of the pre-activations of {describe(op)} are beyond ±5: the "
                                    "unit is saturated and its gradient is near 0",
                           "normalise the inputs, use a smaller initialisation, or add normalisation before it",
