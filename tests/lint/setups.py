@@ -848,6 +848,11 @@ def implicit_softmax_dim_on_sequence_output():
     return dict(model=Tagger(), inputs=torch.randn(6, 12, 8, generator=_gen(8)))
 
 
+@setup("AL017", True)
+def softmax_over_a_flat_score_per_sample():
+    return dict(model=nn.Sequential(nn.Linear(10, 16), nn.ReLU(), nn.Linear(16, 1), nn.Flatten(0), nn.Softmax(dim=0)))
+
+
 @setup("AL017", False)
 def softmax_layer_over_classes():
     return dict(model=mlp(10, 32, 3, nn.Softmax(dim=1)), inputs=features())

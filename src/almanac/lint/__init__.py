@@ -93,6 +93,7 @@ def check(
     if not isinstance(model, nn.Module):
         raise problem(ConfigError, "model", "to be a torch.nn.Module", type(model).__name__,
                       "pass the model object (an nn.Module), not its class or output")
+    model = getattr(model, "_orig_mod", model)  # torch.compile's wrapper: check the module it compiles
     if task is not None:
         check_choice(task, "task", TASKS)
     x = to_tensor(inputs, "inputs") if inputs is not None else None

@@ -269,6 +269,8 @@ def _atomic_kind(module: nn.Module) -> tuple[str, tuple[float, float] | None, in
 def _hooks(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
     handles = []
     for path, module in model.named_modules():
+        if isinstance(module, torch.jit.ScriptModule):  # compiled code takes no hooks; its ops are still seen
+            continue
         atomic = _atomic_kind(module)
 
         def pre(mod: nn.Module, args: Any, path: str = path, atomic: Any = atomic) -> None:

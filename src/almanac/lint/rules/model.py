@@ -111,10 +111,10 @@ def softmax_over_batch(ctx: Context) -> Iterator[Finding]:
         return
     path = trace.on_output_path()
     for op in trace.ops:
-        if op.kind not in _SOFTMAXES or op.dim != 0 or not op.in_shape or len(op.in_shape) < 2:
+        if op.kind not in _SOFTMAXES or op.dim != 0 or not op.in_shape or op.in_shape[0] != trace.batch:
             continue
-        if op.in_shape[0] != trace.batch or (op.index not in path and trace.batch in op.in_shape[1:]):
-            continue
+        if op.index not in path and (len(op.in_shape) < 2 or trace.batch in op.in_shape[1:]):
+            continue  # off the output path, dim 0 is the batch only when no other dimension has its size
         yield finding("AL017", f"{describe(op)} over dim=0, the batch dimension: each sample's output depends on "
                                "the rest of the batch",
                       "pass dim=1 (the class dimension), for example nn.Softmax(dim=1)", op.where)
