@@ -62,7 +62,7 @@ def _softplus_threshold(dtype: torch.dtype) -> float:
 def _sigmoid_focal_hard(x: Tensor, t: Tensor, gamma: float, alpha: float | None, loss: Tensor | None,
                         deriv: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Focal loss of 0/1 targets with the sign trick: with ``s = 2t - 1`` and ``u = -s·x`` (minus the logit of the
-    true label), ``-log p_t = softplus(u)`` and ``1 - p_t = exp(u - softplus(u)) = σ(u)``, both exact at any logit.
+    true label), ``-log p_t = softplus(u)`` and ``1 - p_t = σ(u)``, both exact at any logit.
 
     ℓ = α_t (1 - p_t)^γ softplus(u) and dℓ/dx = -s·α_t (1 - p_t)^γ (γ p_t softplus(u) + (1 - p_t)): no
     ``(1 - p_t)^(γ-1)`` factor, so it stays finite for γ < 1 too. Returns the summed loss, Σ (1 - 2t)² (equal to
@@ -74,6 +74,8 @@ def _sigmoid_focal_hard(x: Tensor, t: Tensor, gamma: float, alpha: float | None,
     ns, u, sp, q, w = _scratch(5, n, x)
     total, squares = x.new_zeros((), dtype=torch.float64), x.new_zeros((), dtype=torch.float64)
     bounds = torch.tensor([math.inf, -math.inf], dtype=x.dtype, device=x.device)
+    one = x.new_ones(())
+    half = one / 2
     threshold = _softplus_threshold(x.dtype)
     for i, j in _chunks(n):
         k = j - i
@@ -82,14 +84,14 @@ def _sigmoid_focal_hard(x: Tensor, t: Tensor, gamma: float, alpha: float | None,
         lo, hi = torch.aminmax(tk)
         torch.minimum(bounds[0], lo, out=bounds[0])
         torch.maximum(bounds[1], hi, out=bounds[1])
-        torch.mul(tk, -2.0, out=nk).add_(1.0)  # -s = 1 - 2t
+        torch.add(one, tk, alpha=-2.0, out=nk)  # -s = 1 - 2t
         squares += torch.dot(nk, nk)
         torch.mul(xf[i:j], nk, out=uk)  # u = -(logit of the true label)
-        F.softplus(uk, 1.0, threshold, out=spk)  # -log p_t, never log(sigmoid(.))
-        torch.sub(uk, spk, out=qk).exp_()  # 1 - p_t = σ(u)
+        torch.sigmoid(uk, out=qk)  # 1 - p_t = σ(u)
+        F.softplus(uk, 1.0, threshold, out=spk)  # -log p_t = softplus(u), never log(sigmoid(.))
         _power(qk, gamma, wk)
-        if alpha is not None:  # α_t: α for positives, 1 - α for negatives
-            torch.mul(tk, 2.0 * alpha - 1.0, out=uk).add_(1.0 - alpha)
+        if alpha is not None:  # α_t = ½ + (½ - α)(1 - 2t): α for positives, 1 - α for negatives
+            torch.add(half, nk, alpha=0.5 - alpha, out=uk)
             wk.mul_(uk)
         if lf is None:
             total += torch.dot(wk, spk)
@@ -224,13 +226,11 @@ class Elementwise(torch.autograd.Function):
 
 
 def log_cosh_kernel(x: Tensor, t: Tensor, loss: Tensor, deriv: Tensor, scratch: list[Tensor]) -> None:
-    """log cosh(e) = |e| + softplus(-2|e|) - log 2, exact for |e| of 1e3 where cosh overflows; dℓ/dx = tanh(e)."""
-    (a,) = scratch
+    """log cosh(e) = e + softplus(-2e) - log 2: exact for |e| of 1e3 where cosh overflows; dℓ/dx = tanh(e)."""
+    del scratch
     torch.sub(x, t, out=deriv)  # e
-    torch.abs(deriv, out=a)
-    torch.mul(a, -2.0, out=loss)
-    F.softplus(loss, out=loss)
-    loss.add_(a).sub_(math.log(2.0))
+    torch.mul(deriv, -2.0, out=loss)
+    F.softplus(loss, 1.0, _softplus_threshold(x.dtype), out=loss).add_(deriv).sub_(math.log(2.0))
     deriv.tanh_()
 
 

@@ -101,6 +101,8 @@ def cross_entropy(
         class_index_target(input, target, ignore_index)
     cw = None if class_weight is None else class_vector(class_weight, "class_weight", num_classes, input)
     check_weight(weight, input.shape[0], "pass one weight per sample; per-class weights go in class_weight=")
+    if weight is None and ignore_index is None:  # PyTorch's fused reduction follows the same rule as reduce()
+        return F.cross_entropy(input, target, weight=cw, label_smoothing=label_smoothing, reduction=reduction)
     loss = F.cross_entropy(input, target, weight=cw, ignore_index=-100 if ignore_index is None else ignore_index,
                            label_smoothing=label_smoothing, reduction="none")
     mask = None if soft or ignore_index is None else target != ignore_index

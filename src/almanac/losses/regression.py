@@ -174,7 +174,7 @@ def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: st
 def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Log-cosh loss, stable for any error.
 
-    Formula (unreduced): ``ℓ = log cosh(e)`` with ``e = x - y``, computed as ``|e| + softplus(-2|e|) - log 2``
+    Formula (unreduced): ``ℓ = log cosh(e)`` with ``e = x - y``, computed as ``e + softplus(-2e) - log 2``
     (``cosh`` overflows in float32 beyond |e| ≈ 89; this form is exact at |e| = 1e3); dℓ/dx = tanh(e).
 
     Args:
@@ -191,7 +191,7 @@ def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: 
     """
     target = _prepare(input, target, reduction, weight)
     summed = fusable(reduction, weight)
-    out = Elementwise.apply(input, target, log_cosh_kernel, 1, summed, True)
+    out = Elementwise.apply(input, target, log_cosh_kernel, 0, summed, True)
     return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, weight)
 
 
