@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from almanac.lab.explain import Explanation, explain, families
+from almanac.lab.describe import Explanation, explain, families
 from almanac.lab.report import write_report
 from almanac.lab.runner import sweep
 from almanac.lab.scenario import Curve, Measure, Scenario

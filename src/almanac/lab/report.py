@@ -30,7 +30,10 @@ def _pyplot() -> Any:
 
 
 def _cell(mean: float, std: float) -> str:
-    return "—" if math.isnan(mean) else f"{mean:.4g} ± {std:.2g}"
+    if math.isnan(mean):
+        return "—"
+    digits = 3 if abs(mean) < 100 else 1
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def ranked_rows(scenario: Scenario, summary: Summary) -> tuple[list[str], list[list[Any]]]:

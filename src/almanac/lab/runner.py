@@ -6,7 +6,6 @@ at most the runs in flight, and re-running the same command skips what is done.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -38,9 +37,13 @@ def tasks(scenario: Scenario, seeds: int, quick: bool) -> list[Task]:
             for config in scenario.configs(quick) for seed in range(seeds)]
 
 
-def execute(scenario: Scenario, task: Task, quick: bool, store_path: str, threads: int) -> str:
-    """Train one task and write its row. Runs in a worker process (or in this one when ``jobs == 1``)."""
-    torch.set_num_threads(threads)
+def execute(scenario: Scenario, task: Task, quick: bool, store_path: str) -> str:
+    """Train one task and write its row. Runs in a worker process (or in this one when ``jobs == 1``).
+
+    One torch thread per run: the lab's models are small, and on a busy machine several threads per process
+    spin against each other (a 30× slowdown measured on 2 shared cores); parallelism comes from ``--jobs``.
+    """
+    torch.set_num_threads(1)
     torch.manual_seed(task.seed)
     start = time.perf_counter()
     result = scenario.run(task.config, task.seed, quick)
@@ -71,18 +74,16 @@ def sweep(
     report = progress or (lambda *_: None)
     finished = len(todo) - len(pending)
     report(finished, len(todo), "")
-    cores = os.cpu_count() or 1
     if jobs == 1 or len(pending) <= 1:
         for task in pending:
-            execute(scenario, task, quick, str(store.path), max(1, cores))
+            execute(scenario, task, quick, str(store.path))
             finished += 1
             report(finished, len(todo), scenario.label(task.config))
     else:
-        threads = max(1, cores // jobs)
         # spawn, not fork: forking a process whose torch thread pools are running can deadlock.
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
             running: dict[Future[str], Task] = {
-                pool.submit(execute, scenario, task, quick, str(store.path), threads): task for task in pending
+                pool.submit(execute, scenario, task, quick, str(store.path)): task for task in pending
             }
             try:
                 while running:

@@ -206,14 +206,14 @@ def run_multilabel(config: Mapping[str, Any], seed: int, quick: bool) -> dict[st
     torch.manual_seed(seed)
     model = mlp(x.shape[1], labels, hidden=(64, 64))
     if config["head"] == "softmax_ce":
-        train = (x, y / y.sum(1, keepdim=True), y)
+        train = (x, y / y.sum(1, keepdim=True), y.long())
         loss, output = losses.cross_entropy, _softmax_as_labels(labels)
     else:
-        train = (x, y)
+        train = (x, y, y.long())
         loss, output = losses.binary_cross_entropy, "sigmoid"
     metrics = {"macro_f1": _metric("f1", task="multilabel", num_labels=labels, average="macro"),
                "macro_ap": _metric("average_precision", task="multilabel", num_labels=labels, average="macro")}
-    return _train(model, loss, train, (data.x_val, data.y_val, data.y_val), metrics=metrics, output=output,
+    return _train(model, loss, train, (data.x_val, data.y_val, data.y_val.long()), metrics=metrics, output=output,
                   epochs=8 if quick else 30, seed=seed)
 
 

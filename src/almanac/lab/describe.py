@@ -86,7 +86,8 @@ def lookup(name: str) -> list[Spec]:
     """
     family, _, bare = name.rpartition(":")
     if family:
-        family = normalize_name(family).removesuffix("s")
+        family = normalize_name(family)
+        family = family if family in FAMILIES else family.removesuffix("s")  # "losses:mse" works too
         if family not in FAMILIES:
             raise problem(ConfigError, "family prefix", f"to be one of {', '.join(FAMILIES)}", repr(family),
                           f"write for example loss:{bare}")
@@ -113,10 +114,11 @@ def _yes(flag: bool) -> str:
 
 
 def _interval(lo: float, hi: float) -> str:
+    """``[0, ∞)``: closed brackets at finite ends, open at infinite ones."""
     def show(v: float) -> str:
         return "∞" if v == math.inf else "-∞" if v == -math.inf else f"{v:g}"
 
-    return f"[{show(lo)}, {show(hi)}]"
+    return f"{'(' if lo == -math.inf else '['}{show(lo)}, {show(hi)}{')' if hi == math.inf else ']'}"
 
 
 def _describe(spec: Spec) -> list[str]:
@@ -161,7 +163,7 @@ def _metric_advice(spec: MetricSpec) -> tuple[list[str], list[str]]:
     if spec.needs in ("scores", "probabilities"):
         use.append("it reads scores, so it judges every threshold at once")
         avoid.append("reporting it alone when a decision at one threshold is what ships")
-    elif spec.needs == "labels" and set(spec.tasks) & {"binary", "multiclass", "multilabel"}:
+    elif spec.needs == "labels" and set(spec.tasks) & {"binary", "multiclass", "multilabel"} and not avoid:
         avoid.append("comparing models without fixing the threshold: it judges hard decisions")
     if not spec.differentiable:
         avoid.append("as a training loss: it has no useful gradient")
@@ -221,7 +223,7 @@ def _loss_curve(probe: _Probe, function: Callable[..., Any]) -> tuple[list[float
         z = v.clone().requires_grad_(True)
         loss = function(*probe.args(z))
         (grad,) = torch.autograd.grad(loss, z)
-        values.append(float(loss))
+        values.append(float(loss.detach()))
         grads.append(float(grad))
     return values, grads
 
@@ -332,8 +334,9 @@ def families() -> str:
          f"inside the model, on every unit: {len(where_placed('hidden'))} fit hidden layers, "
          f"{len(where_placed('output'))} the output layer ({_examples(where_placed('output'), 3)})",
          "after the output, in training only: compares prediction and target; takes "
-         + ", ".join(f"{v} {k}" for k, v in expects.most_common()),
-         "after training, on held-out predictions; needs " + ", ".join(f"{v} {k}" for k, v in needs.most_common())),
+         + ", ".join(f"{k.replace('_', ' ')} ({v})" for k, v in expects.most_common()),
+         "after training, on held-out predictions; needs "
+         + ", ".join(f"{k} ({v})" for k, v in needs.most_common())),
         ("role",
          "makes stacked layers non-linear; at the output, maps scores to a range",
          "the number gradient descent minimises; its gradient trains the weights",
@@ -343,7 +346,8 @@ def families() -> str:
          f"({_examples(bounded, 3)})",
          "one number per element or sample, reduced to a scalar (reduction='mean'|'sum'|'none')",
          f"one number per dataset (streaming over batches); higher is better for {higher} of {len(metric)}"),
-        ("examples", _examples([s.name for s in act], 6), tasks_of(loss), tasks_of(metric)),
+        ("examples", f"hidden: {_examples(where_placed('hidden'), 4)}; output: {_examples(where_placed('output'), 3)}",
+         tasks_of(loss), tasks_of(metric)),
         ("differentiable",
          f"yes, almost everywhere: {len(smooth)} smooth, {len(kinked)} with kinks ({_examples(kinked, 3)})",
          f"yes, all {len(loss)}: training needs the gradient",

@@ -1,0 +1,83 @@
+"""Summaries, findings written from the numbers, and the report files."""
+
+import math
+
+from lab_fakes import FAKE
+
+from almanac.lab import findings
+from almanac.lab.report import ranked_rows, write_report
+from almanac.lab.store import Run
+from almanac.lab.summary import Summary
+
+
+def _runs(scenario, table):
+    """Runs from {config value: [final dict per seed]} on the scenario's first axis."""
+    axis = next(iter(scenario.axes)) if hasattr(scenario, "axes") else scenario
+    return [Run(f"{value}-{seed}", "s", {axis: value}, seed, False, {"final": final, "curves": {}})
+            for value, finals in table.items() for seed, final in enumerate(finals)]
+
+
+def test_summary_mean_std_and_curves():
+    runs = [Run(str(s), "s", {"loss": "a"}, s, False, {"final": {"m": v}, "curves": {"m": [0.0, v, v]}})
+            for s, v in enumerate([1.0, 3.0])]
+    group = Summary.from_runs(runs).groups[0]
+    assert group.mean("m") == 2.0 and math.isclose(group.std("m"), math.sqrt(2))
+    x, mean, std = group.curve("m")
+    assert list(x) == [1, 2, 3] and list(mean) == [0, 2, 2] and math.isclose(std[1], math.sqrt(2))
+    assert math.isnan(group.mean("missing"))
+
+
+def test_ranked_table_follows_the_primary_measure():
+    runs = [Run(f"{loss}{s}", "fake", {"loss": loss}, s, False, FAKE.run({"loss": loss}, s, False))
+            for loss in ("bad", "good") for s in range(2)]
+    columns, rows = ranked_rows(FAKE, Summary.from_runs(runs))
+    assert columns == ["rank", "configuration", "score", "cost", "seeds"]
+    assert [r[1] for r in rows] == ["good", "bad"] and rows[0][2] == "0.905 ± 0.007"
+
+
+def _imbalance(acc, bal):
+    base = {"f1": 0.5, "average_precision": 0.6, "majority_accuracy": 0.97}
+    return {loss: [{**base, "accuracy": a + d, "balanced_accuracy": b + d} for d in (-0.002, 0.002)]
+            for loss, a, b in zip(("cross_entropy", "weighted", "focal"), acc, bal)}
+
+
+def test_imbalance_finding_quotes_the_numbers_and_says_when_the_effect_shows():
+    shows = findings.imbalance_finding(Summary.from_runs(_runs("loss", _imbalance((0.975, 0.93, 0.97),
+                                                                                   (0.55, 0.85, 0.7)))))
+    text = " ".join(shows)
+    assert "Expected effect shows" in text and "ranks cross_entropy first" in text and "weighted first" in text
+    assert "accuracy 0.975 ± 0.003" in text and "0.970" in text  # measured values and the majority baseline
+    flat = findings.imbalance_finding(Summary.from_runs(_runs("loss", _imbalance((0.90, 0.93, 0.96),
+                                                                                  (0.70, 0.73, 0.76)))))
+    assert any(line.startswith("Expected effect did not show") for line in flat)
+
+
+def test_outliers_and_gan_findings_judge_by_the_spread():
+    close = {"mse": [{"mae": 1.0, "r2": 0.9}, {"mae": 1.2, "r2": 0.9}],
+             "huber": [{"mae": 0.95, "r2": 0.9}, {"mae": 1.15, "r2": 0.9}]}
+    assert "did not show" in findings.outliers_finding(Summary.from_runs(_runs("loss", close)))[-2]
+    apart = {"mse": [{"mae": 2.0, "r2": 0.5}, {"mae": 2.1, "r2": 0.5}],
+             "huber": [{"mae": 1.0, "r2": 0.9}, {"mae": 1.1, "r2": 0.9}]}
+    assert "huber cut the clean-test MAE from 2.050 (MSE) to 1.050" in " ".join(
+        findings.outliers_finding(Summary.from_runs(_runs("loss", apart))))
+    gan = {"bce": [{"modes": 2, "quality": 0.8, "best_modes": 8}] * 2,
+           "wgan_gp": [{"modes": 8, "quality": 0.8, "best_modes": 8}] * 2}
+    text = " ".join(findings.gan_finding(Summary.from_runs(_runs("loss", gan))))
+    assert "Expected effect shows: WGAN-GP ended covering 8.0 modes against 2.0" in text
+    assert "mode dropping" in text
+
+
+def test_one_seed_is_flagged():
+    one = {"mse": [{"mae": 2.0, "r2": 0.5}], "mae": [{"mae": 1.0, "r2": 0.9}]}
+    assert "one seed" in findings.outliers_finding(Summary.from_runs(_runs("loss", one)))[-1]
+
+
+def test_report_writes_html_and_pngs(tmp_path):
+    runs = [Run(f"{loss}{s}", "fake", {"loss": loss}, s, False, FAKE.run({"loss": loss}, s, False))
+            for loss in ("good", "bad") for s in range(2)]
+    summary = Summary.from_runs(runs, order=FAKE.configs())
+    path = write_report(FAKE, runs, summary, FAKE.finding(summary), tmp_path / "fake")
+    page = path.read_text()
+    assert path.name == "report.html" and "good scored 0.905" in page and "0.905 ± 0.007" in page
+    assert (tmp_path / "fake" / "curves_score.png").read_bytes()[:4] == b"\x89PNG"
+    assert page.count("data:image/png;base64") == 1
