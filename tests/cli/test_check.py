@@ -83,3 +83,10 @@ def test_warnings_alone_exit_0(files: Path, capsys: pytest.CaptureFixture[str]) 
 def test_bad_usage_exits_2(files: Path, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
     code, _, _ = _run([a.format(d=files) for a in args], capsys)
     assert code == 2
+
+
+def test_help_lists_check_and_advise(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["--help"], capsys)
+    assert code == 0 and "check" in out and "advise" in out
+    code, out, _ = _run(["check", "--help"], capsys)
+    assert code == 0 and "Example: almanac check" in out

@@ -13,6 +13,9 @@ from almanac.lint import RULES
 
 from .setups import SETUPS, Setup
 
+# nn.Softmax() without dim is one of the faults on purpose
+pytestmark = pytest.mark.filterwarnings("ignore:Implicit dimension choice:UserWarning")
+
 
 @cache
 def _run(s: Setup) -> am.lint.Report:

@@ -125,3 +125,16 @@ def test_bad_arguments_raise_almanac_errors() -> None:
         am.lint.check(nn.Linear(2, 1), nn.MSELoss(), inputs=torch.randn(4, 3), target=torch.randn(4, 1))
     with pytest.raises(am.ConfigError):
         am.lint.check(nn.Linear(2, 1), loss=3)
+
+
+def test_model_whose_forward_rejects_every_dry_run_input_is_left_alone() -> None:
+    class TwoInputs(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, batch):
+            return torch.softmax(self.fc(batch["x"]), dim=1)
+
+    model = TwoInputs()
+    assert am.lint.check(model, nn.CrossEntropyLoss()).findings == []

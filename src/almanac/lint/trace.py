@@ -371,7 +371,9 @@ def trace_model(model: nn.Module, inputs: Tensor | None = None, *, batch: int = 
         recorder = _Recorder(measure)
         recorder.mark(x, -1)
         try:
-            with _hooks(model, recorder), recorder:
+            with _hooks(model, recorder), recorder, warnings.catch_warnings():
+                if inputs is None:  # random inputs of a guessed shape: the model's complaints are not the user's
+                    warnings.simplefilter("ignore")
                 output = model(x)
         except Exception:  # a candidate input of the wrong size: try the next one
             if inputs is not None:
