@@ -33,3 +33,12 @@ def test_atomic_write_replaces_whole_file(tmp_path):
     assert path.read_text() == "new"
     atomic_write_json(tmp_path / "m.json", {"a": 1})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "sub"]
+
+
+def test_remove_temporaries_left_by_a_killed_write(tmp_path):
+    from almanac.train.files import remove_temporaries
+
+    (tmp_path / ".checkpoint.pt.abc123.tmp").write_bytes(b"half")
+    (tmp_path / "checkpoint.pt").write_bytes(b"whole")
+    assert [p.name for p in remove_temporaries(tmp_path)] == [".checkpoint.pt.abc123.tmp"]
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "fsync_dir"]
+__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "fsync_dir", "remove_temporaries"]
 
 
 def _umask() -> int:
@@ -75,3 +75,14 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
     {'accuracy': 0.97}
     """
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, allow_nan=True) + "\n")
+
+
+def remove_temporaries(directory: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files a write killed mid-way left in ``directory`` (``.NAME.XXXX.tmp``); returns them.
+
+    Call it only where no other process is writing (a run directory when its run starts or resumes).
+    """
+    stale = sorted(Path(directory).glob(".*.tmp"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale

@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, Te
 from almanac import _checks
 from almanac.errors import ConfigError, DomainError, ShapeError, UndefinedMetricError, problem
 from almanac.train import checkpoint, distributed
+from almanac.train.files import remove_temporaries
 from almanac.train.history import History
 
 __all__ = ["evaluate", "fit", "predict"]
@@ -278,6 +279,7 @@ def fit(
                               str(epochs), f"pass epochs={start} or more")
         if main:
             history.write(run_path / HISTORY)  # the checkpoint's rows: drops a row written after it, if any
+            remove_temporaries(run_path)  # left by a write that a crash interrupted
 
     net: nn.Module = model
     if distributed.active():
