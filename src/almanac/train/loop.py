@@ -269,7 +269,7 @@ def fit(
             raise problem(ConfigError, "run_dir", "to hold no earlier run", f"a checkpoint in {run_path}",
                           "resume it, or pick another directory")
         if saved.exists():
-            state = checkpoint.load(saved, map_location=device)
+            state = checkpoint.load(saved)  # on the CPU: RNG states must stay there; weights are copied over
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             history, start = History(state["history"]), int(state["epoch"])
