@@ -60,6 +60,7 @@ __all__ = [
     "CLASSIFICATION_TASKS",
     "Batch",
     "check_classification_options",
+    "check_finite_values",
     "format_classification",
     "format_regression",
     "output_kind",
@@ -374,10 +375,24 @@ def format_classification(
 
 
 # -- regression ---------------------------------------------------------------------------------------------------
-def format_regression(preds: Any, target: Any, *, resolved: tuple[str, int] | None = None) -> Batch:
+def check_finite_values(preds: Tensor, target: Tensor) -> None:
+    """NaN or inf in either tensor raise :class:`DomainError` (one ``aminmax`` pass each)."""
+    for x, name in ((preds, "preds"), (target, "target")):
+        lo, hi = _minmax(x.detach())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise problem(DomainError, name, "to be finite", f"min {lo:g}, max {hi:g}",
+                          "remove or impute NaN and inf before calling")
+
+
+def format_regression(
+    preds: Any, target: Any, *, resolved: tuple[str, int] | None = None, check_finite: bool = True
+) -> Batch:
     """Validate one regression batch: preds and target of equal shape ``(N,)`` or ``(N, D)``, finite floats.
 
-    Integer inputs are read as floats. ``num_classes`` of the result is the number of outputs D (1 for 1-D).
+    Integer inputs are read as floats, float16 / bfloat16 as float32. ``num_classes`` of the result is the number
+    of outputs D (1 for 1-D). ``check_finite=False`` leaves the NaN / inf check to the caller — the regression
+    metrics check their batch sums instead (finite sums of errors imply finite inputs) and only then scan the
+    inputs, with :func:`check_finite_values`, to say which one is bad.
 
     >>> format_regression([1.0, 2.0], [1.5, 2.0]).num_classes
     1
@@ -399,11 +414,8 @@ def format_regression(preds: Any, target: Any, *, resolved: tuple[str, int] | No
     elif dtype in (torch.float16, torch.bfloat16):
         dtype = torch.float32
     preds, target = preds.to(dtype), target.to(dtype)
-    for x, name in ((preds, "preds"), (target, "target")):
-        lo, hi = _minmax(x)
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise problem(DomainError, name, "to be finite", f"min {lo:g}, max {hi:g}",
-                          "remove or impute NaN and inf before calling")
+    if check_finite:
+        check_finite_values(preds, target)
     d = 1 if preds.ndim == 1 else preds.shape[1]
     if resolved is not None and resolved[1] != d:
         raise problem(ShapeError, "preds", f"to have {resolved[1]} output(s) like the earlier batches",

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -76,43 +77,55 @@ def confusion_counts(batch: Batch) -> Tensor:
         if batch.mask is not None:
             index = index[batch.mask]
         return torch.bincount(index.reshape(-1), minlength=4 * n).view(n, 2, 2)
-    return torch.bincount(batch.target * n + batch.preds, minlength=n * n).view(n, n)
+    return torch.bincount(batch.preds.add(batch.target, alpha=n), minlength=n * n).view(n, n)
 
 
-def _counts(cm: Tensor, task: str) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Per-class (tp, fp, fn, tn) as float64 from a confusion matrix; UndefinedMetricError when it is empty."""
-    cm = cm.double()
-    if task == "multilabel":
-        tn, fp, fn, tp = cm[:, 0, 0], cm[:, 0, 1], cm[:, 1, 0], cm[:, 1, 1]
-        total = cm.sum()
-    else:
-        tp = cm.diagonal()
-        total = cm.sum()
-        fp, fn = cm.sum(0) - tp, cm.sum(1) - tp
-        tn = total - tp - fp - fn
-    if total.item() == 0:
+def _host(counts: Tensor) -> np.ndarray:
+    """Counts as a float64 NumPy array: the C-sized arithmetic after counting costs microseconds on the host,
+    where each tiny tensor op would cost a kernel launch."""
+    return counts.detach().cpu().numpy().astype(np.float64)
+
+
+def _result(value: Any, like: Tensor) -> Tensor:
+    """A float64 tensor on the device of ``like`` (the state)."""
+    return torch.as_tensor(value, dtype=torch.float64, device=like.device)
+
+
+def _undefined_if_empty(total: float) -> None:
+    if total == 0:
         raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
-    return tp, fp, fn, tn
 
 
-def _ratio(num: Tensor, den: Tensor, zero_division: float) -> Tensor:
+def _counts(cm: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-class (tp, fp, fn, tn) from a float64 confusion matrix; UndefinedMetricError when it is empty."""
+    total = cm.sum()
+    _undefined_if_empty(total)
+    if task == "multilabel":
+        return cm[:, 1, 1], cm[:, 0, 1], cm[:, 1, 0], cm[:, 0, 0]
+    tp = cm.diagonal()
+    fp, fn = cm.sum(0) - tp, cm.sum(1) - tp
+    return tp, fp, fn, total - tp - fp - fn
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, zero_division: float) -> np.ndarray:
     """num / den, with ``zero_division`` where den == 0."""
     zero = den == 0
-    return torch.where(zero, torch.full_like(num, zero_division), num / torch.where(zero, 1.0, den))
+    return np.where(zero, zero_division, num / np.where(zero, 1.0, den))
 
 
-def _average(num: Tensor, den: Tensor, support: Tensor, average: str, zero_division: float) -> Tensor:
+def _average(num: np.ndarray, den: np.ndarray, support: np.ndarray, average: str,
+             zero_division: float) -> np.ndarray:
     """Combine per-class ratios ``num / den`` as ``average`` says (see the module docstring)."""
     if average == "micro":
         return _ratio(num.sum(), den.sum(), zero_division)
     per_class = _ratio(num, den, zero_division)
     if average == "none":
         return per_class
-    keep = ~per_class.isnan()
-    if not bool(keep.any()):
-        return per_class.new_tensor(math.nan)
+    keep = ~np.isnan(per_class)
+    if not keep.any():
+        return np.float64(math.nan)
     per_class, weight = per_class[keep], support[keep]
-    if average == "weighted" and weight.sum().item() > 0:
+    if average == "weighted" and weight.sum() > 0:
         return (per_class * weight).sum() / weight.sum()
     return per_class.mean()
 
@@ -136,19 +149,20 @@ class _StatScores(Metric):
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
         return {"confmat": confusion_counts(batch)}
 
-    def _terms(self, tp: Tensor, fp: Tensor, fn: Tensor, tn: Tensor, task: str) -> tuple[Tensor, Tensor]:
+    def _terms(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray,
+               task: str) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
         task = resolved[0]
-        tp, fp, fn, tn = _counts(states["confmat"], task)
+        tp, fp, fn, tn = _counts(_host(states["confmat"]), task)
         num, den = self._terms(tp, fp, fn, tn, task)
         average, zd = self.params["average"], self.params["zero_division"]
         if average is None:
             average = self._binary_average if task == "binary" else "micro"
         if average == "binary":
-            return _ratio(num[1], den[1], zd)
-        return _average(num, den, tp + fn, average, zd)
+            return _result(_ratio(num[1], den[1], zd), states["confmat"])
+        return _result(_average(num, den, tp + fn, average, zd), states["confmat"])
 
 
 # -- accuracy -----------------------------------------------------------------------------------------------------
@@ -194,7 +208,8 @@ class Accuracy(_StatScores):
         return {"correct": torch.bincount(batch.target[hit], minlength=n),
                 "support": torch.bincount(batch.target, minlength=n)}
 
-    def _terms(self, tp: Tensor, fp: Tensor, fn: Tensor, tn: Tensor, task: str) -> tuple[Tensor, Tensor]:
+    def _terms(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray,
+               task: str) -> tuple[np.ndarray, np.ndarray]:
         if task == "multilabel":
             return tp + tn, tp + tn + fp + fn
         return tp, tp + fn
@@ -202,11 +217,11 @@ class Accuracy(_StatScores):
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
         if self.params["top_k"] == 1:
             return super()._compute(states, resolved)
-        correct, support = states["correct"].double(), states["support"].double()
-        if support.sum().item() == 0:
-            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
+        correct, support = _host(states["correct"]), _host(states["support"])
+        _undefined_if_empty(support.sum())
         average = self.params["average"] or "micro"
-        return _average(correct, support, support, average, self.params["zero_division"])
+        return _result(_average(correct, support, support, average, self.params["zero_division"]),
+                       states["correct"])
 
 
 @register(Accuracy, summary="Fraction of correct predictions (top-k: target among the k highest scores).",
@@ -252,14 +267,16 @@ def accuracy(
 class Precision(_StatScores):
     """Streaming :func:`precision`."""
 
-    def _terms(self, tp: Tensor, fp: Tensor, fn: Tensor, tn: Tensor, task: str) -> tuple[Tensor, Tensor]:
+    def _terms(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray,
+               task: str) -> tuple[np.ndarray, np.ndarray]:
         return tp, tp + fp
 
 
 class Recall(_StatScores):
     """Streaming :func:`recall`."""
 
-    def _terms(self, tp: Tensor, fp: Tensor, fn: Tensor, tn: Tensor, task: str) -> tuple[Tensor, Tensor]:
+    def _terms(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray,
+               task: str) -> tuple[np.ndarray, np.ndarray]:
         return tp, tp + fn
 
 
@@ -270,7 +287,8 @@ class FBeta(_StatScores):
         super()._check_params(params)
         check_number(params.get("beta", 1.0), "beta", low=0.0, high=math.inf, low_open=True, high_open=True)
 
-    def _terms(self, tp: Tensor, fp: Tensor, fn: Tensor, tn: Tensor, task: str) -> tuple[Tensor, Tensor]:
+    def _terms(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray,
+               task: str) -> tuple[np.ndarray, np.ndarray]:
         b2 = self.params.get("beta", 1.0) ** 2
         return (1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp
 
@@ -416,10 +434,9 @@ class ConfusionMatrix(_StatScores):
         norm = self.params["normalize"]
         if norm is None:
             return cm.clone()
-        cm = cm.double()
-        axis = {"true": (-1,), "pred": (-2,), "all": (-2, -1)}[norm]
-        total = cm.sum(dim=axis, keepdim=True)
-        return cm / torch.where(total == 0, 1.0, total)  # empty rows / columns stay 0, as scikit-learn
+        counts = _host(cm)
+        total = counts.sum(axis={"true": (-1,), "pred": (-2,), "all": (-2, -1)}[norm], keepdims=True)
+        return _result(counts / np.where(total == 0, 1.0, total), cm)  # empty rows / columns stay 0 (scikit-learn)
 
 
 @register(ConfusionMatrix, summary="Counts of (true class, predicted class) pairs.",
@@ -468,17 +485,18 @@ class BalancedAccuracy(_StatScores):
                           "pass adjusted=True to rescale chance to 0")
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
-        tp, _, fn, _ = _counts(states["confmat"], resolved[0])
+        tp, _, fn, _ = _counts(_host(states["confmat"]), resolved[0])
         support = tp + fn
-        recall_c = (tp / support)[support > 0]  # classes absent from the target are left out, as scikit-learn
+        present = support > 0
+        recall_c = tp[present] / support[present]  # classes absent from the target are left out, as scikit-learn
         score = recall_c.mean()
         if self.params["adjusted"]:
-            if recall_c.numel() < 2:
+            if recall_c.size < 2:
                 raise UndefinedMetricError("adjusted balanced accuracy is undefined with a single class in the "
                                            "target (chance level is 1) — pass adjusted=False or more classes")
-            chance = 1.0 / recall_c.numel()
+            chance = 1.0 / recall_c.size
             score = (score - chance) / (1 - chance)
-        return score
+        return _result(score, states["confmat"])
 
 
 @register(BalancedAccuracy, summary="Mean of per-class recall over the classes present in the target.",
@@ -515,16 +533,16 @@ class MatthewsCorrcoef(_StatScores):
     """Streaming :func:`matthews_corrcoef`."""
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
-        cm = states["confmat"].double()
+        cm = _host(states["confmat"])
         t_sum, p_sum = cm.sum(1), cm.sum(0)
         n = cm.sum()
-        if n.item() == 0:
-            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
+        _undefined_if_empty(n)
         cov_tp = cm.trace() * n - t_sum @ p_sum
         cov_pp = n * n - p_sum @ p_sum
         cov_tt = n * n - t_sum @ t_sum
         denom = cov_pp * cov_tt
-        return torch.where(denom == 0, 0.0, cov_tp / denom.sqrt())  # 0 when one side is constant (scikit-learn)
+        value = 0.0 if denom == 0 else cov_tp / math.sqrt(denom)  # 0 when one side is constant (scikit-learn)
+        return _result(value, states["confmat"])
 
 
 @register(MatthewsCorrcoef, summary="Correlation between predicted and true labels (phi coefficient, multiclass "
@@ -568,22 +586,20 @@ class CohenKappa(_StatScores):
             check_number(params["fallback"], "fallback", low=-1.0, high=1.0)
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
-        cm = states["confmat"].double()
-        n = cm.shape[0]
+        cm = _host(states["confmat"])
         total = cm.sum()
-        if total.item() == 0:
-            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
-        expected = torch.outer(cm.sum(1), cm.sum(0)) / total
-        i = torch.arange(n, dtype=torch.float64, device=cm.device)
-        distance = (i[:, None] - i[None, :]).abs()
-        weights = {None: (distance > 0).double(), "linear": distance, "quadratic": distance**2}[self.params["weights"]]
+        _undefined_if_empty(total)
+        expected = np.outer(cm.sum(1), cm.sum(0)) / total
+        i = np.arange(cm.shape[0], dtype=np.float64)
+        distance = np.abs(i[:, None] - i[None, :])
+        weights = {None: (distance > 0) * 1.0, "linear": distance, "quadratic": distance**2}[self.params["weights"]]
         denom = (weights * expected).sum()
-        if denom.item() == 0:
+        if denom == 0:
             if self.params["fallback"] is None:
                 raise UndefinedMetricError("Cohen's kappa is undefined: the predictions and the target agree on a "
                                            "single class only (chance agreement is 1) — pass fallback=<value>")
-            return denom.new_tensor(float(self.params["fallback"]))
-        return 1 - (weights * cm).sum() / denom
+            return _result(float(self.params["fallback"]), states["confmat"])
+        return _result(1 - (weights * cm).sum() / denom, states["confmat"])
 
 
 @register(CohenKappa, summary="Agreement between predicted and true labels beyond chance.",
@@ -702,19 +718,15 @@ class CalibrationError(Metric):
                 "correct": torch.bincount(index, weights=correct, minlength=size)}
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
-        count = states["count"]
+        count = _host(states["count"])
         total = count.sum()
-        if total.item() == 0:
-            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
-        safe = torch.where(count == 0, 1.0, count)
-        gap = (states["correct"] - states["confidence"]) / safe
+        _undefined_if_empty(total)
+        gap = np.abs(_host(states["correct"]) - _host(states["confidence"])) / np.where(count == 0, 1.0, count)
         share = count / total
         norm = self.params["norm"]
         if norm == "l1":
-            return (gap.abs() * share).sum()
-        if norm == "max":
-            return gap.abs().max()
-        return (gap**2 * share).sum().sqrt()
+            return _result((gap * share).sum(), states["count"])
+        return _result(gap.max() if norm == "max" else math.sqrt((gap**2 * share).sum()), states["count"])
 
 
 @register(CalibrationError, summary="Top-label expected calibration error: the gap between confidence and "

@@ -20,7 +20,7 @@ from torch import Tensor
 
 from almanac._checks import check_number
 from almanac.errors import DomainError, UndefinedMetricError, problem
-from almanac.metrics._format import Batch, format_regression
+from almanac.metrics._format import Batch, check_finite_values, format_regression
 from almanac.metrics._metric import Metric
 from almanac.metrics._registry import evaluate, register
 
@@ -50,29 +50,41 @@ _MAPE_EPS = torch.finfo(torch.float64).eps  # scikit-learn's floor on |target|
 
 
 def _sum(x: Tensor) -> Tensor:
-    return x.sum(0, dtype=torch.float64)
+    """Σ x per output, as float64 ``(D,)``; summed in the input dtype (torch sums pairwise)."""
+    return x.sum(0).double().reshape(-1)
 
 
 def _sum_sq(x: Tensor) -> Tensor:
-    """Σ x² per output: one BLAS dot for 1-D inputs."""
-    return torch.dot(x, x).double().reshape(1) if x.ndim == 1 else (x * x).sum(0, dtype=torch.float64)
+    """Σ x² per output, as float64 ``(D,)``: one BLAS dot for 1-D inputs."""
+    return torch.dot(x, x).double().reshape(1) if x.ndim == 1 else (x * x).sum(0).double()
 
 
 def _moments(x: Tensor) -> tuple[Tensor, Tensor]:
-    """(Σ x, Σ x²) per output in float64, without the cancellation of float32 raw squares.
+    """(Σ x, Σ x²) per output in float64, computed around a shift s (the first sample) without cancellation.
 
-    Σ x² = Σ (x − m)² + 2 m Σ x − n m² for any shift m; with m near the mean the squares are of small deviations,
-    so the spread Σ x² − (Σ x)² / n later keeps its precision even when |mean| ≫ std.
+    With c = x − s: Σ x = n s + Σ c and Σ x² = Σ c² + 2 s Σ x − n s². The sums run over the small deviations c in
+    the input dtype, so float32 inputs whose |mean| ≫ std keep their spread Σ x² − (Σ x)² / n; the float64 states
+    then lose only log10(mean² / var) of float64's 16 digits.
     """
     n = x.shape[0]
-    total = _sum(x)
-    shift = (total / n).to(x.dtype).detach()
-    return total, _sum_sq(x - shift) + (2 * total - n * shift.double()) * shift.double()
+    shift = x[0].detach()
+    deviation = x - shift
+    s = shift.double().reshape(-1)
+    total = n * s + _sum(deviation)
+    return total, _sum_sq(deviation) + (2 * total - n * s) * s
+
+
+def _all_finite(stats: dict[str, Tensor]) -> bool:
+    return all(math.isfinite(v) for t in stats.values() for v in t.detach().reshape(-1).tolist())
 
 
 class _Regression(Metric):
-    """Base: sum states over outputs, read with ``_from_sums``. Subclasses list ``_sums`` (state names) and give
-    ``_batch_sums(preds, target)`` and ``_per_output(states)``."""
+    """Base: per-output sum states. Subclasses list ``_sums`` (state names) and give ``_batch_sums(preds,
+    target)`` and ``_per_output(states)``.
+
+    NaN / inf are found through the batch sums (a finite sum of errors needs finite inputs), which spares a pass
+    over each input; only a non-finite sum triggers the scan that names the bad input, and if both inputs are
+    finite the sums overflowed the input dtype and are recomputed in float64."""
 
     _sums: tuple[str, ...] = ()
     _extremes = False  # keep the target's min and max
@@ -82,7 +94,10 @@ class _Regression(Metric):
             check_number(params["fallback"], "fallback")
 
     def _format(self, preds: Any, target: Any) -> Batch:
-        return format_regression(preds, target, resolved=self._resolved)
+        return format_regression(preds, target, resolved=self._resolved, check_finite=False)
+
+    def _check_domain(self, preds: Tensor, target: Tensor) -> None:
+        """Raise for values outside the metric's domain (called only when a batch sum is not finite)."""
 
     def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
         d = resolved[1]
@@ -101,6 +116,10 @@ class _Regression(Metric):
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
         out = self._batch_sums(batch.preds, batch.target)
+        if not _all_finite(out):
+            self._check_domain(batch.preds, batch.target)
+            check_finite_values(batch.preds, batch.target)
+            out = self._batch_sums(batch.preds.double(), batch.target.double())
         out["count"] = torch.tensor(batch.target.shape[0], device=batch.target.device)
         if self._extremes:
             t = batch.target.detach()
@@ -163,12 +182,14 @@ class MSLE(_Regression):
 
     _sums = ("sq_log_error",)
 
-    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
+    def _check_domain(self, preds: Tensor, target: Tensor) -> None:
         for x, name in ((preds, "preds"), (target, "target")):
             lo = x.detach().min().item()
             if lo <= -1:
                 raise problem(DomainError, name, "to hold values greater than −1 (log1p is taken)", f"min {lo:g}",
                               "use msle only for targets ≥ 0 such as counts or prices")
+
+    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
         return {"sq_log_error": _sum_sq(torch.log1p(preds) - torch.log1p(target))}
 
     def _per_output(self, states: dict[str, Tensor]) -> Tensor:
