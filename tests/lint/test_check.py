@@ -138,3 +138,20 @@ def test_model_whose_forward_rejects_every_dry_run_input_is_left_alone() -> None
 
     model = TwoInputs()
     assert am.lint.check(model, nn.CrossEntropyLoss()).findings == []
+
+
+def test_buffers_reassigned_in_forward_are_put_back() -> None:
+    class Counting(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+            self.register_buffer("seen", torch.zeros(()), persistent=False)
+
+        def forward(self, x):
+            self.seen = self.seen + x.shape[0]
+            return self.fc(x)
+
+    model = Counting()
+    buffer = model.seen
+    am.lint.check(model, nn.CrossEntropyLoss(), inputs=torch.randn(4, 3), target=torch.tensor([0, 1, 0, 1]))
+    assert model.seen is buffer and float(model.seen) == 0.0

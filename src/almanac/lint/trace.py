@@ -310,18 +310,21 @@ def _hooks(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
 @contextmanager
 def preserved(model: nn.Module) -> Iterator[None]:
     """Run a block on ``model`` and put back its parameters, buffers, gradients, modes and the RNG state."""
-    values = {k: v.detach().clone() for k, v in model.state_dict(keep_vars=True).items() if isinstance(v, Tensor)}
+    slots = [(m, n, t) for m in model.modules() for table in (m._parameters, m._buffers)
+             for n, t in table.items() if t is not None]  # buffers include the non-persistent ones
+    values = [t.detach().clone() for _, _, t in slots]
     grads = {n: (p.grad.detach().clone() if p.grad is not None else None) for n, p in model.named_parameters()}
     modes = {n: m.training for n, m in model.named_modules()}
-    with torch.random.fork_rng(devices=[]):
+    cuda = sorted({t.device.index or 0 for _, _, t in slots if t.is_cuda})
+    with torch.random.fork_rng(devices=cuda):
         try:
             yield
         finally:
-            state = model.state_dict(keep_vars=True)
             with torch.no_grad():
-                for key, value in values.items():
-                    if key in state:
-                        state[key].copy_(value)
+                for (module, name, tensor), value in zip(slots, values):
+                    tensor.copy_(value)
+                    table = module._parameters if name in module._parameters else module._buffers
+                    table[name] = tensor  # a forward that reassigned the attribute gets the original back
             for name, param in model.named_parameters():
                 param.grad = grads.get(name)
             for name, module in model.named_modules():
