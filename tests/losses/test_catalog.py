@@ -161,3 +161,11 @@ def test_tensor_hyperparameters_are_buffers():
     module = am.losses.get("cross_entropy", class_weight=torch.tensor([1.0, 2.0]))
     assert "class_weight" in dict(module.named_buffers())
     assert module(torch.randn(3, 2), torch.tensor([0, 1, 1])).ndim == 0
+
+
+def test_module_takes_a_batch_weight_and_knows_its_spec():
+    module = am.losses.get("bce", pos_weight=2.0)
+    x, t = torch.randn(4), torch.ones(4)
+    w = torch.tensor([1.0, 0.0, 2.0, 1.0])
+    torch.testing.assert_close(module(x, t, weight=w), am.losses.binary_cross_entropy(x, t, pos_weight=2.0, weight=w))
+    assert module.spec.name == "binary_cross_entropy" and "pos_weight=2.0" in repr(module)

@@ -205,3 +205,18 @@ def test_kl_div_is_non_negative_and_zero_at_the_target(n, c, seed):
     t = torch.softmax(torch.randn(n, c, dtype=torch.float64, generator=_g(seed + 1)), 1)
     assert float(L.kl_div(x, t)) >= -1e-12
     assert abs(float(L.kl_div(torch.log(t), t))) < 1e-12
+
+
+@given(st.lists(st.floats(-150, 150, width=32), min_size=1, max_size=40), st.sampled_from(GAMMAS),
+       st.sampled_from([None, 0.25]), st.integers(0, 2**16))
+def test_focal_float32_is_finite_and_matches_float64(values, gamma, alpha, seed):
+    x = torch.tensor(values, dtype=torch.float32, requires_grad=True)
+    t = (torch.rand(len(values), generator=_g(seed)) < 0.5).float()
+    loss = L.focal(x, t, gamma=gamma, alpha=alpha, reduction="none")
+    (grad,) = torch.autograd.grad(loss.sum(), x)
+    assert torch.isfinite(loss).all() and torch.isfinite(grad).all()
+    x64 = x.detach().double().requires_grad_(True)
+    ref = L.focal(x64, t.double(), gamma=gamma, alpha=alpha, reduction="none")
+    (grad64,) = torch.autograd.grad(ref.sum(), x64)
+    torch.testing.assert_close(loss.double(), ref, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(grad.double(), grad64, rtol=1e-4, atol=1e-6)

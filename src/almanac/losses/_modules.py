@@ -14,7 +14,7 @@ __all__ = ["REGISTRY", "Loss", "checked"]
 
 
 class Loss(nn.Module):
-    """A loss with its hyperparameters bound: ``forward(*inputs)`` calls the pure function.
+    """A loss with its hyperparameters bound: ``forward(*inputs)`` calls the pure function ``name``.
 
     Tensor hyperparameters (``class_weight``, ``pos_weight``, ``alpha``) are buffers, so ``.to(device)`` moves them.
     """
@@ -35,8 +35,14 @@ class Loss(nn.Module):
         """The bound hyperparameters."""
         return {**self._plain, **dict(self.named_buffers(recurse=False))}
 
-    def forward(self, *inputs: Any) -> torch.Tensor:
-        return self.function(*inputs, **self.params)
+    @property
+    def spec(self) -> LossSpec:
+        """The loss's :class:`~almanac.registry.LossSpec`."""
+        return REGISTRY.spec(self.name)
+
+    def forward(self, *inputs: Any, **overrides: Any) -> torch.Tensor:
+        """``function(*inputs, **params)``; keywords given here (a batch's ``weight``) override the bound ones."""
+        return self.function(*inputs, **{**self.params, **overrides})
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self._plain.items())
