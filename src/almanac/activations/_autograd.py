@@ -21,6 +21,7 @@ from torch.autograd import Function
 __all__ = ["Entmax15", "GatedUnit", "SiLUBeta", "Sparsemax", "entmax15_forward", "sparsemax_forward"]
 
 _aten = torch.ops.aten
+_SIGMOID_IS_ONE = 80.0  # σ(t) = 1 − e^(−t) rounds to 1 in float64 beyond this
 
 
 def _silu_grad(grad: Tensor, u: Tensor) -> Tensor:
@@ -38,7 +39,7 @@ def _like(beta: float | Tensor, x: Tensor) -> float | Tensor:
 class SiLUBeta(Function):
     """x · sigmoid(βx) for β ≠ 1 (a float, or a tensor broadcastable to x that may require grad).
 
-    Forward: u = βx, then sigmoid and multiply in place (three passes, one allocation).
+    Forward: one pass for a float β (see below); for a tensor β, u = βx, then sigmoid and multiply in place.
     Backward: d/dx = silu'(βx), which ATen's fused ``silu_backward`` computes in one pass from u = βx;
     d/dβ = x² σ(βx)(1 − σ(βx)), summed to β's shape, only when β requires grad.
     """
@@ -49,8 +50,14 @@ class SiLUBeta(Function):
             ctx.save_for_backward(x, beta)
         else:
             ctx.save_for_backward(x)
-        ctx.beta = beta if not isinstance(beta, Tensor) else None
-        return (x * _like(beta, x)).sigmoid_().mul_(x)
+        if isinstance(beta, Tensor):
+            ctx.beta = None
+            return (x * _like(beta, x)).sigmoid_().mul_(x)
+        ctx.beta = beta
+        # One pass: ATen's softplus_backward(grad, x, β, threshold) is grad · σ(βx), σ computed as z / (1 + z)
+        # with z = exp(βx), and exactly 1 above the threshold; with grad = x it is x · σ(βx). At 80, σ is 1 to
+        # float64 precision and exp(80) still fits in float32.
+        return _aten.softplus_backward(x, x, beta, _SIGMOID_IS_ONE)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
