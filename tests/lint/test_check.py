@@ -83,10 +83,12 @@ def test_loss_names_resolve_through_almanac_and_torch() -> None:
         am.lint.check(model, "cross_entropi")
 
 
-def test_custom_loss_callable_is_not_judged_statically() -> None:
+def test_custom_loss_callable_is_identified_on_a_dry_run_only_when_it_wraps_one_torch_loss() -> None:
     model = nn.Sequential(nn.Linear(5, 3), nn.Softmax(dim=1))
     assert am.lint.check(model, lambda out, y: (out - y).abs().mean()).findings == []
-    assert am.lint.check(model, lambda out, y: F.cross_entropy(out, y)).findings == []
+    assert am.lint.check(model, lambda out, y: F.cross_entropy(out, y)).codes == ["AL001"]
+    sigmoid = nn.Sequential(nn.Linear(5, 1), nn.Sigmoid())
+    assert am.lint.check(sigmoid, lambda out, y: F.binary_cross_entropy_with_logits(out, y)).codes == ["AL002"]
 
 
 def test_custom_loss_is_identified_on_the_sample_batch_only_when_it_takes_the_output_directly() -> None:

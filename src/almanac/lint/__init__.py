@@ -106,8 +106,11 @@ def check(
     with preserved(model):
         trace = _trace(model, x)
         output = trace.output_value if trace is not None else None
-        if output is not None and y is not None and kind is not None:
-            kind = identify_by_call(kind, output, y)
+        if output is not None and kind is not None and not kind.known:
+            for sample in ([y] if y is not None else _sample_targets(output)):
+                kind = identify_by_call(kind, output, sample)
+                if kind.known:
+                    break
         if output is not None and x is not None and y is not None and kind is not None and kind.fn is not None:
             loss_value, loss_error, grads = _gradients(model, kind, output, y)
         ctx = new_context(model=model, loss=kind, trace=trace, inputs=x, target=y, metrics=list(metrics or ()),
@@ -117,6 +120,16 @@ def check(
     order = {"error": 0, "warning": 1}
     findings.sort(key=lambda f: (order.get(f.severity, 2), f.code))
     return Report(findings)
+
+
+def _sample_targets(output: Tensor) -> list[Tensor]:
+    """Targets a custom loss may take for ``output`` (class indices, then 0/1 of its shape), to see what it calls."""
+    if output.ndim == 0 or not output.is_floating_point():
+        return []
+    samples = [torch.zeros_like(output)]
+    if output.ndim >= 2:
+        samples.insert(0, torch.zeros((output.shape[0], *output.shape[2:]), dtype=torch.long, device=output.device))
+    return samples
 
 
 def _trace(model: nn.Module, x: Tensor | None) -> Trace | None:
