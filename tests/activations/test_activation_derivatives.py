@@ -7,7 +7,7 @@ import torch
 from activation_cases import ELEMENTWISE, POINTS, Case
 
 from almanac import activations as act
-from almanac.errors import ConfigError, TargetError, UnknownNameError
+from almanac.errors import ConfigError, ShapeError, TargetError, UnknownNameError
 
 
 @pytest.mark.parametrize("case", ELEMENTWISE, ids=lambda c: c.id)
@@ -45,3 +45,5 @@ def test_derivative_refusals():
         act.derivative("relu", torch.zeros(2), alpha=1.0)
     with pytest.raises(ConfigError, match="weight"):
         act.derivative("prelu", torch.zeros(2))
+    with pytest.raises(ShapeError, match="num_parameters=3"):
+        act.derivative("prelu", torch.zeros(2, 3), weight=torch.ones(2))

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from almanac._checks import check_floating, check_tensor
-from almanac.activations._functions import REGISTRY, check_params
+from almanac.activations._functions import REGISTRY, check_params, check_prelu_weight
 from almanac.errors import ConfigError, problem
 
 __all__ = ["derivative"]
@@ -103,7 +103,7 @@ def derivative(name: str, x: Tensor, **params: Any) -> Tensor:
     if canonical == "prelu":
         if "weight" not in params:
             raise problem(ConfigError, "weight", "to be passed for prelu", "no weight", "pass weight=<tensor>")
-        check_tensor(params["weight"], "weight")
+        check_prelu_weight(x, params["weight"])
     else:
         allowed = set(REGISTRY.spec(canonical).params)
         unknown = sorted(set(params) - allowed)

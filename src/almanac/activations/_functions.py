@@ -26,6 +26,7 @@ __all__ = [
     "REGISTRY",
     "celu",
     "check_params",
+    "check_prelu_weight",
     "elu",
     "entmax15",
     "geglu",
@@ -116,6 +117,16 @@ def _check_dim(x: Tensor, function: str, dim: int, *, halves: bool = False) -> N
         size = "a scalar" if x.ndim == 0 else f"size {x.shape[dim]} (shape {tuple(x.shape)})"
         raise problem(ShapeError, "input", f"to have an even size along dim={dim} (split into value and gate)",
                       size, "make that dimension even, e.g. double the width of the layer before")
+
+
+def check_prelu_weight(x: Tensor, weight: Any) -> None:
+    """prelu's ``weight``: a floating tensor of 1 value or one per channel (dim 1 of ``x``)."""
+    check_tensor(weight, "weight")
+    check_floating(weight, "weight")
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if weight.ndim > 1 or weight.numel() not in (1, channels):
+        raise problem(ShapeError, "weight", f"to be 1-D with 1 or {channels} (channels, dim 1 of the input) values",
+                      f"shape {tuple(weight.shape)}", f"pass get('prelu', num_parameters={channels})")
 
 
 def _broadcasts_to(t: Tensor, x: Tensor) -> bool:
@@ -230,12 +241,7 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     Reference: He et al. 2015.
     """
     _check(x, "prelu")
-    check_tensor(weight, "weight")
-    check_floating(weight, "weight")
-    channels = x.shape[1] if x.ndim >= 2 else 1
-    if weight.ndim > 1 or weight.numel() not in (1, channels):
-        raise problem(ShapeError, "weight", f"to be 1-D with 1 or {channels} (channels, dim 1 of the input) values",
-                      f"shape {tuple(weight.shape)}", f"pass get('prelu', num_parameters={channels})")
+    check_prelu_weight(x, weight)
     return F.prelu(x, weight.reshape(-1))
 
 
