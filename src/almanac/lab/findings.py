@@ -55,6 +55,14 @@ def _seeds_note(summary: Summary) -> str:
     return ""
 
 
+def _verdict(summary: Summary, shows: bool) -> str:
+    """The opening of a verdict sentence; with one seed per configuration it claims nothing."""
+    if all(len(g.runs) < 2 for g in summary.groups):
+        return "With one seed the effect cannot be judged; it looks as expected: " if shows else (
+            "With one seed the effect cannot be judged; the expected effect does not appear: ")
+    return "Expected effect shows: " if shows else "Expected effect did not show: "
+
+
 def _spread(groups: Sequence[Group], measure: str) -> tuple[float, Group, Group]:
     """(best − worst mean, best group, worst group) of ``measure`` (higher is better)."""
     ranked = sorted(groups, key=lambda g: g.mean(measure))
@@ -70,11 +78,14 @@ def activations_finding(summary: Summary) -> list[str]:
         fastest = min(groups, key=lambda g: g.mean("epochs_to_target"))
         slowest = max(groups, key=lambda g: g.mean("epochs_to_target"))
         best = max(groups, key=lambda g: g.mean("accuracy"))
+        missed = [f"{g.config['activation']} ({sum(g.values('reached') < 1)}/{len(g.runs)} seeds)" for g in groups
+                  if g.mean("reached") < 1]
         lines.append(
             f"Depth {depth}: {fastest.config['activation']} reached the target accuracy fastest "
             f"({_ms(fastest, 'epochs_to_target', 1)} epochs), {slowest.config['activation']} slowest "
             f"({_ms(slowest, 'epochs_to_target', 1)}); the best final accuracy was {best.config['activation']}'s "
             f"({_ms(best, 'accuracy')})."
+            + (f" Never reached the target (counted as epochs + 1): {', '.join(missed)}." if missed else "")
         )
     shallow, deep = depths[0], depths[-1]
     saturating = [a for a in SATURATING if _one(summary, depth=deep, activation=a)]
@@ -91,18 +102,20 @@ def activations_finding(summary: Summary) -> list[str]:
         lines.append(f"{name}: the first layer's gradient norm at initialisation went from "
                      f"{lo.mean('grad_first'):.2e} at depth {shallow} to {hi.mean('grad_first'):.2e} at depth "
                      f"{deep} (÷{drop:.3g}).")
-    relu_like = min(others, key=lambda g: g.mean("epochs_to_target"))
+    # the reference is the slowest non-saturating activation: "slower" must hold against every one of them
+    reference = max(others, key=lambda g: g.mean("epochs_to_target"))
     slowed = [n for n in saturating
-              if _clearly(relu_like, _one(summary, depth=deep, activation=n), "epochs_to_target", False)]
+              if _clearly(reference, _one(summary, depth=deep, activation=n), "epochs_to_target", False)]
     worst = max((_one(summary, depth=deep, activation=n) for n in saturating), key=lambda g: g.mean("epochs_to_target"))
+    compared = (f"{worst.config['activation']} {_ms(worst, 'epochs_to_target', 1)} epochs to the target against "
+                f"{_ms(reference, 'epochs_to_target', 1)} for {reference.config['activation']}, the slowest "
+                "non-saturating activation")
     if slowed:
-        lines.append(f"Expected effect shows: at depth {deep}, {', '.join(slowed)} needed more epochs than "
-                     f"{relu_like.config['activation']} ({_ms(worst, 'epochs_to_target', 1)} vs "
-                     f"{_ms(relu_like, 'epochs_to_target', 1)}) — saturating activations slow deep nets.")
+        lines.append(_verdict(summary, True) + f"at depth {deep}, {', '.join(slowed)} trained slower than every "
+                     f"non-saturating activation ({compared}) — saturating activations slow deep nets.")
     else:
-        lines.append(f"Expected effect did not show: at depth {deep}, the saturating activations were not clearly "
-                     f"slower than {relu_like.config['activation']} ({_ms(worst, 'epochs_to_target', 1)} vs "
-                     f"{_ms(relu_like, 'epochs_to_target', 1)} epochs to the target).")
+        lines.append(_verdict(summary, False) + f"at depth {deep}, the saturating activations were not clearly "
+                     f"slower than every non-saturating one ({compared}).")
     return [*lines, _seeds_note(summary)]
 
 
@@ -120,15 +133,16 @@ def imbalance_finding(summary: Summary) -> list[str]:
     lines.append("Accuracy against predicting the majority class for everything: " + ", ".join(
         f"{g.config['loss']} {g.mean('accuracy') - majority:+.3f}" for g in groups) + ".")
     if by_accuracy is not by_balanced and _clearly(by_balanced, by_accuracy, "balanced_accuracy"):
-        lines.append(f"Expected effect shows: accuracy is misleading here — it ranks {by_accuracy.config['loss']} "
+        lines.append(_verdict(summary, True) + f"accuracy is misleading here — it ranks {by_accuracy.config['loss']} "
                      f"first, but balanced accuracy ranks {by_balanced.config['loss']} first, "
                      f"{by_balanced.mean('balanced_accuracy') - by_accuracy.mean('balanced_accuracy'):.3f} ahead "
                      "by more than the spread across seeds.")
     elif moved["balanced_accuracy"][0] > 3 * moved["accuracy"][0] and moved["balanced_accuracy"][0] > 0.02:
-        lines.append(f"Expected effect shows: accuracy barely separates the losses ({moved['accuracy'][0]:.3f}) while "
-                     f"balanced accuracy spreads them {moved['balanced_accuracy'][0]:.3f} apart.")
+        lines.append(_verdict(summary, True) + "accuracy barely separates the losses "
+                     f"({moved['accuracy'][0]:.3f}) while balanced accuracy spreads them "
+                     f"{moved['balanced_accuracy'][0]:.3f} apart.")
     else:
-        lines.append("Expected effect did not show: accuracy ranked the losses like balanced accuracy and separated "
+        lines.append(_verdict(summary, False) + "accuracy ranked the losses like balanced accuracy and separated "
                      "them about as much, so here it did not mislead.")
     return [*lines, _seeds_note(summary)]
 
@@ -143,11 +157,11 @@ def outliers_finding(summary: Summary) -> list[str]:
         return [*lines, "The grid lacks MSE or a robust loss, so the expected effect cannot be judged."]
     better = [g for g in robust if _clearly(g, mse, "mae", higher_is_better=False)]
     if better:
-        lines.append("Expected effect shows: " + ", ".join(
+        lines.append(_verdict(summary, True) + ", ".join(
             f"{g.config['loss']} cut the clean-test MAE from {mse.mean('mae'):.3f} (MSE) to {g.mean('mae'):.3f} "
             f"(÷{mse.mean('mae') / g.mean('mae'):.2f})" for g in better) + " — the outliers pull MSE's fit.")
     else:
-        lines.append("Expected effect did not show: neither Huber nor MAE beat MSE on the clean-test MAE by more "
+        lines.append(_verdict(summary, False) + "neither Huber nor MAE beat MSE on the clean-test MAE by more "
                      "than the spread across seeds.")
     return [*lines, _seeds_note(summary)]
 
@@ -162,12 +176,12 @@ def segmentation_finding(summary: Summary) -> list[str]:
         return [*lines, "The grid lacks BCE or a region loss, so the expected effect cannot be judged."]
     better = [g for g in regions if _clearly(g, bce, "iou")]
     if better:
-        lines.append("Expected effect shows: " + ", ".join(
+        lines.append(_verdict(summary, True) + ", ".join(
             f"{g.config['loss']} raised the IoU from {bce.mean('iou'):.3f} (BCE) to {g.mean('iou'):.3f}"
             for g in better) + " — region losses weigh the few foreground pixels more.")
     else:
         best = max(regions, key=lambda g: g.mean("iou"))
-        lines.append(f"Expected effect did not show: no region loss beat BCE's IoU ({_ms(bce, 'iou')}) by more than "
+        lines.append(_verdict(summary, False) + f"no region loss beat BCE's IoU ({_ms(bce, 'iou')}) by more than "
                      f"the spread across seeds; the best was {best.config['loss']} ({_ms(best, 'iou')}).")
     return [*lines, _seeds_note(summary)]
 
@@ -180,11 +194,11 @@ def multilabel_finding(summary: Summary) -> list[str]:
     if softmax is None or sigmoid is None:
         return [*lines, "The grid lacks one of the two heads, so the expected effect cannot be judged."]
     if _clearly(sigmoid, softmax, "macro_f1"):
-        lines.append(f"Expected effect shows: sigmoid + BCE beat softmax + cross-entropy on macro F1 by "
+        lines.append(_verdict(summary, True) + f"sigmoid + BCE beat softmax + cross-entropy on macro F1 by "
                      f"{sigmoid.mean('macro_f1') - softmax.mean('macro_f1'):.3f} — softmax makes the labels compete "
                      "for one unit of probability.")
     else:
-        lines.append(f"Expected effect did not show on macro F1: sigmoid + BCE {_ms(sigmoid, 'macro_f1')} against "
+        lines.append(_verdict(summary, False) + f"on macro F1, sigmoid + BCE {_ms(sigmoid, 'macro_f1')} against "
                      f"softmax + cross-entropy {_ms(softmax, 'macro_f1')}.")
     gap = sigmoid.mean("macro_ap") - softmax.mean("macro_ap")
     lines.append(f"On the threshold-free macro AUC-PR the gap is {gap:+.3f}: "
@@ -203,10 +217,10 @@ def gan_finding(summary: Summary) -> list[str]:
     if bce is None or wgan is None:
         return [*lines, "The grid lacks one of the two GANs, so the expected effect cannot be judged."]
     if _clearly(wgan, bce, "modes"):
-        lines.append(f"Expected effect shows: WGAN-GP ended covering {wgan.mean('modes'):.1f} modes against "
+        lines.append(_verdict(summary, True) + f"WGAN-GP ended covering {wgan.mean('modes'):.1f} modes against "
                      f"{bce.mean('modes'):.1f} for the BCE GAN.")
     else:
-        lines.append(f"Expected effect did not show: WGAN-GP ended with {_ms(wgan, 'modes', 1)} modes against "
+        lines.append(_verdict(summary, False) + f"WGAN-GP ended with {_ms(wgan, 'modes', 1)} modes against "
                      f"{_ms(bce, 'modes', 1)} for the BCE GAN, not more by more than the spread across seeds.")
     if bce.mean("best_modes") - bce.mean("modes") >= 1:
         lines.append(f"The BCE GAN lost modes while training: it covered {bce.mean('best_modes'):.1f} at its best "

@@ -49,7 +49,7 @@ def coverage(samples: Tensor) -> tuple[int, float]:
     return int((counts >= MIN_SAMPLES).sum()), float(good.float().mean())
 
 
-def _mlp(n_in: int, n_out: int, width: int = 128) -> nn.Sequential:
+def _mlp(n_in: int, n_out: int, width: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
                          nn.Linear(width, width), nn.ReLU(), nn.Linear(width, n_out))
 
@@ -58,13 +58,11 @@ def train_gan(config: Mapping[str, Any], seed: int, quick: bool) -> dict[str, An
     """Train one GAN (``config["loss"]`` is ``"bce"`` or ``"wgan_gp"``) and measure its mode coverage."""
     from almanac import losses
 
-    steps = 500 if quick else 2500
-    every = 50 if quick else 125
-    batch = 256
+    steps, every, batch, width = (300, 30, 128, 64) if quick else (2000, 100, 256, 128)
     wgan = config["loss"] == "wgan_gp"
     torch.manual_seed(seed)
     data = torch.Generator().manual_seed(seed)
-    gen, critic = _mlp(NOISE, 2), _mlp(2, 1)
+    gen, critic = _mlp(NOISE, 2, width), _mlp(2, 1, width)
     betas = (0.5, 0.9)
     opt_g = torch.optim.Adam(gen.parameters(), lr=1e-3, betas=betas)
     opt_d = torch.optim.Adam(critic.parameters(), lr=1e-3, betas=betas)
