@@ -119,5 +119,6 @@ def train(ctx: click.Context, dataset: str | None, csv_path: str | None, target:
             table.add_row(key, f"{value:.4f}")
         console = Console()
         console.print(table)
-        console.print(f"run written to {path}/ (report.html, history.csv, metrics.json, config.json, checkpoint.pt)")
+        console.print(f"run written to {path}/ (report.html, history.csv, metrics.json, config.json, checkpoint.pt)",
+                      highlight=False, soft_wrap=True)
     distributed.teardown()

@@ -288,7 +288,7 @@ def _build_model(name: str, config: RunConfig, data: Data, head: _Head) -> nn.Mo
     if name == "mlp":
         if data.task == "segmentation":
             raise problem(ConfigError, "--model", "unet for a segmentation task", "mlp", "pass --model unet")
-        in_features = int(torch.tensor(data.input_shape).prod())
+        in_features = math.prod(data.input_shape)
         model: nn.Module = mlp(in_features, width, hidden=config.hidden, activation=config.activation,
                                output=ends_with, squeeze=squeeze)
     elif name == "cnn":
@@ -336,6 +336,8 @@ def run(config: RunConfig, *, progress: bool = True, run_dir: str | os.PathLike[
     _check_device(config.device)
     device = distributed.setup(config.device)
     job = prepare(config)
+    if config.csv is not None:  # so that --resume finds the file from any working directory
+        config.csv = str(Path(config.csv).resolve())
     path = Path(run_dir) if run_dir is not None else None
     if path is None:
         path = Path(distributed.broadcast_object(str(_new_run_dir(config)) if distributed.is_main() else None))

@@ -149,11 +149,13 @@ def predict(
 
 
 class _Progress:
-    """Progress on stderr, rank 0 only: a rich bar (epoch, batch, loss, main metric) on a terminal, one line per
-    epoch otherwise (logs, pipes)."""
+    """Progress on stderr, rank 0 only: a rich bar (epoch, batch, running loss, last validation value of the main
+    metric) on a terminal, one line per finished epoch otherwise (logs, pipes)."""
 
-    def __init__(self, enabled: bool, epochs: int, batches: int):
-        self.enabled, self.live, self.epochs = enabled, False, epochs
+    def __init__(self, enabled: bool, epochs: int, batches: int, main_metric: str | None):
+        self.enabled, self.live, self.epochs, self.main_metric = enabled, False, epochs, main_metric
+        self.last: dict[str, Any] = {}
+        self.printed = 0  # the last epoch printed as a line
         if not enabled:
             return
         from rich.console import Console
@@ -161,36 +163,42 @@ class _Progress:
 
         self.console = Console(stderr=True)
         self.live = self.console.is_terminal
-        self.last = ""
         if self.live:
-            self.bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}/" + str(epochs)), BarColumn(),
-                                MofNCompleteColumn(), TextColumn("batches"), TextColumn("{task.fields[info]}"),
+            self.bar = Progress(TextColumn("[bold]epoch {task.fields[epoch]}/" + str(epochs)),
+                                BarColumn(bar_width=18), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                                 TimeElapsedColumn(), console=self.console)
             self.task = self.bar.add_task("train", total=batches, epoch=0, info="")
             self.bar.start()
 
-    def epoch(self, epoch: int, last: str) -> None:
-        """Start ``epoch``; ``last`` sums up the previous one (losses, main metric)."""
-        if self.enabled and epoch > 1 and not self.live:
-            self.console.print(f"epoch {epoch - 1}/{self.epochs}: {last}", highlight=False)
+    def _info(self, loss: float | None) -> str:
+        parts = [] if loss is None else [f"loss {loss:.4f}"]
+        key = f"val_{self.main_metric}"
+        if key in self.last:
+            parts.append(f"val {self.main_metric} {self.last[key]:.4f}")
+        return " · ".join(parts)
+
+    def epoch(self, epoch: int, last: dict[str, Any]) -> None:
+        """Start ``epoch``; ``last`` is the row of the previous one."""
         self.last = last
         if self.live:
-            self.bar.reset(self.task, epoch=epoch, info=last)
+            self.bar.reset(self.task, epoch=epoch, info=self._info(None))
+        elif self.enabled and last and last["epoch"] != self.printed:
+            self.console.print(f"epoch {last['epoch']}/{self.epochs}: {_summary(last, self.main_metric)}",
+                               highlight=False)
+            self.printed = last["epoch"]
 
     def advance(self, loss: float | None = None) -> None:
         if self.live:
-            info = {} if loss is None else {"info": " · ".join(filter(None, (f"loss {loss:.4f}", self.last)))}
-            self.bar.update(self.task, advance=1, **info)
+            self.bar.update(self.task, advance=1, **({} if loss is None else {"info": self._info(loss)}))
 
-    def finish(self, epoch: int, last: str) -> None:
+    def close(self, last: dict[str, Any]) -> None:
+        """End with the row of the last epoch."""
         if self.live:
-            self.bar.update(self.task, info=last)
-        elif self.enabled and last:
-            self.console.print(f"epoch {epoch}/{self.epochs}: {last}", highlight=False)
-
-    def close(self) -> None:
-        if self.live:
+            self.last = last
+            self.bar.update(self.task, info=self._info(last.get("train_loss")))
             self.bar.stop()
+        elif self.enabled and last:
+            self.epoch(0, last)
 
 
 def fit(
@@ -290,14 +298,14 @@ def fit(
     val_shard = (Subset(val_set, range(distributed.rank(), len(val_set), distributed.world_size()))
                  if val_set is not None else None)
 
-    bar = _Progress(progress and main, epochs, len(loader))
     main_metric = next(iter(objects or ()), None)
+    bar = _Progress(progress and main, epochs, len(loader), main_metric)
     try:
         for epoch in range(start + 1, epochs + 1):
             began = time.perf_counter()
             sampler.set_epoch(epoch)
             net.train()
-            bar.epoch(epoch, _summary(history.last, main_metric))
+            bar.epoch(epoch, history.last)
             loss_sum, seen = torch.zeros((), dtype=torch.float64, device=device), 0
             for step, batch in enumerate(loader):
                 x, y, _ = _batch(batch, device)
@@ -333,9 +341,8 @@ def fit(
                 })
             if on_epoch_end is not None:
                 on_epoch_end(row)
-        bar.finish(epochs, _summary(history.last, main_metric))
     finally:
-        bar.close()
+        bar.close(history.last)
     return history
 
 
