@@ -44,6 +44,10 @@ def test_num_classes_and_num_labels_together_are_ambiguous():
         am.metrics.F1(num_classes=3, num_labels=3)
 
 
+def test_binary_accepts_the_consistent_num_classes_2():
+    assert am.metrics.f1([0.2, 0.9], [0, 1], task="binary", num_classes=2) == 1.0
+
+
 def test_canonical_forms():
     scores = torch.rand(2, 3, 4)
     scores = scores / scores.sum(1, keepdim=True)
@@ -98,7 +102,8 @@ def test_non_finite_scores_raise(bad, from_logits):
     ([0, 1], [0, 1], {"threshold": 1.5}, ConfigError, "threshold"),
     ([0, 1], [0, 1], {"task": "regression"}, ConfigError, "task"),
     ([0, 1], [0, 1], {"zero_division": 2.0}, ConfigError, "zero_division"),
-    ([0, 1], [0, 1], {"task": "binary", "num_classes": 2}, ConfigError, "num_classes"),
+    ([0, 1], [0, 1], {"task": "binary", "num_classes": 3}, ConfigError, "num_classes"),
+    ([0, 1], [0, 1], {"task": "binary", "num_labels": 2}, ConfigError, "num_classes"),
     ([], [], {}, ShapeError, "at least one"),
     (["a", "b"], [0, 1], {}, TargetError, "numbers"),
 ])

@@ -156,3 +156,16 @@ def test_compute_before_update_raises(name):
     with pytest.raises(am.UndefinedMetricError):
         am.metrics.get(name).compute()
     assert am.metrics.get(name).state_dict() == {}
+
+
+INVALID = {"task": "nonsense", "num_classes": 0, "num_labels": 0, "average": "mean", "threshold": 2.0,
+           "from_logits": "yes", "ignore_index": 1.5, "zero_division": 5.0, "top_k": 0, "beta": -1.0,
+           "normalize": "rows", "adjusted": "yes", "weights": "cubic", "fallback": "x", "n_bins": 0, "norm": "l3"}
+
+
+@pytest.mark.parametrize("name", am.metrics.names())
+def test_invalid_parameter_values_raise_at_construction(name):
+    params = [p for p in am.metrics.spec(name).params if p in INVALID]
+    for param in params:
+        with pytest.raises(ConfigError, match=param):
+            am.metrics.get(name, **{param: INVALID[param]})

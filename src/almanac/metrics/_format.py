@@ -155,8 +155,8 @@ def check_classification_options(params: dict[str, Any]) -> None:
     if "top_k" in params:
         check_number(params["top_k"], "top_k", low=1, integer=True)
     task, nc, nl = params.get("task"), params.get("num_classes"), params.get("num_labels")
-    if task == "binary" and (nc is not None or nl is not None):
-        raise problem(ConfigError, "num_classes", "to be unset for task='binary'", f"num_classes={nc}, "
+    if task == "binary" and (nc not in (None, 2) or nl is not None):
+        raise problem(ConfigError, "num_classes", "to be unset (or 2) for task='binary'", f"num_classes={nc}, "
                       f"num_labels={nl}", "drop it, or pass task='multiclass' / 'multilabel'")
     if task == "multiclass" and nl is not None:
         raise problem(ConfigError, "num_labels", "to be unset for task='multiclass'", f"num_labels={nl}",
