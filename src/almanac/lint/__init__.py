@@ -38,23 +38,24 @@ __all__ = ["RULES", "Finding", "Report", "Rule", "check"]
 
 
 def _gradients(model: nn.Module, loss: LossKind, output: Tensor, target: Tensor
-               ) -> tuple[Tensor | None, str | None, dict[str, Tensor | None]]:
+               ) -> tuple[Tensor | None, dict[str, Tensor | None]]:
     """The loss on the sample batch and d loss / d parameter, without touching ``.grad``."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             value = loss.fn(output, target)  # type: ignore[misc]
-    except Exception as exc:  # the loss rejects this batch: the format rules say why
-        return None, f"{type(exc).__name__}: {exc}", {}
-    if not isinstance(value, Tensor) or value.numel() != 1:
-        return None, "the loss did not return a scalar tensor", {}
+    except Exception:  # the loss rejects this batch: the format rules say why
+        return None, {}
+    if not isinstance(value, Tensor) or not value.is_floating_point() or value.numel() == 0:
+        return None, {}
+    value = value.sum() if value.numel() > 1 else value.reshape(())  # reduction="none": the sum has the same graph
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     if not params:
-        return value, None, {}
+        return value, {}
     if not value.requires_grad:
-        return value, None, {n: None for n, _ in params}
+        return value, {n: None for n, _ in params}
     grads = torch.autograd.grad(value, [p for _, p in params], allow_unused=True)
-    return value, None, {n: (g.detach() if g is not None else None) for (n, _), g in zip(params, grads)}
+    return value, {n: (g.detach() if g is not None else None) for (n, _), g in zip(params, grads)}
 
 
 def check(
@@ -102,7 +103,7 @@ def check(
         raise problem(ShapeError, "target", f"to have one row per input row ({x.shape[0]})",
                       f"{y.shape[0]} rows", "pass the inputs and targets of the same batch")
     kind = classify_loss(loss)
-    loss_value, loss_error, grads = None, None, {}
+    loss_value, grads = None, {}
     with preserved(model):
         trace = _trace(model, x)
         output = trace.output_value if trace is not None else None
@@ -112,9 +113,9 @@ def check(
                 if kind.known:
                     break
         if output is not None and x is not None and y is not None and kind is not None and kind.fn is not None:
-            loss_value, loss_error, grads = _gradients(model, kind, output, y)
+            loss_value, grads = _gradients(model, kind, output, y)
         ctx = new_context(model=model, loss=kind, trace=trace, inputs=x, target=y, metrics=list(metrics or ()),
-                          task=task, dynamic=x is not None, loss_value=loss_value, loss_error=loss_error,
+                          task=task, dynamic=x is not None, loss_value=loss_value,
                           grads=grads)
         findings = [f for rule in ALL_RULES for f in rule(ctx)]
     order = {"error": 0, "warning": 1}

@@ -157,7 +157,6 @@ class Context:
     task: str | None
     dynamic: bool = False
     loss_value: Tensor | None = None
-    loss_error: str | None = None
     grads: dict[str, Tensor | None] = field(default_factory=dict)
 
     # -- the model's output ---------------------------------------------------------------------------------

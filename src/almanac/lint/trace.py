@@ -101,7 +101,6 @@ class Trace:
     output: int | None
     batch: int
     output_value: Tensor | None = None
-    loss_inputs_finite: bool = True
 
     def producer(self, index: int | None) -> Op | None:
         """The first op at or before ``index`` (walking back through :data:`NEUTRAL` ops) that changes values."""
