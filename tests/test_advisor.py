@@ -97,6 +97,8 @@ def test_bad_targets_raise() -> None:
         am.advise([1.0])
     with pytest.raises(am.TargetError):
         am.advise([0.0, float("nan"), 1.0])
+    with pytest.raises(am.TargetError):
+        am.advise([1, 1, 1], task="binary")
     with pytest.raises(am.ConfigError):
         am.advise([0, 1], task="ranking")
 

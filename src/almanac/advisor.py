@@ -299,6 +299,9 @@ def advise(target: Any, *, inputs: Any = None, task: str | None = None) -> Advic
         labels = y.argmax(axis=1) if y.ndim == 2 else y
         facts.update(_class_facts(labels))
         n_classes = len(facts["classes"])
+        if n_classes < 2:
+            raise problem(TargetError, "target", "to hold at least 2 classes", f"only {facts['classes']}",
+                          "pass targets of several classes, or task='regression'")
         advice = _binary(facts) if chosen == "binary" and n_classes <= 2 else _multiclass(facts)
         chosen = "binary" if chosen == "binary" and n_classes <= 2 else "multiclass"
         why = f"{n_classes} classes, the rarest is {facts['minority_fraction']:.1%} of {facts['samples']} samples"
