@@ -29,7 +29,7 @@ def _run(args, capsys):
 
 @pytest.mark.slow
 def test_default_run_reaches_095_and_writes_the_run_dir(tmp_path, capsys):
-    code, out, _ = _run(["--out", str(tmp_path)], capsys)  # the defaults of `almanac train`
+    code, out, err = _run(["--out", str(tmp_path)], capsys)  # the defaults of `almanac train`
     assert code == 0
     (run,) = tmp_path.iterdir()
     assert run.name.startswith("digits-mlp-relu-cross_entropy-")
@@ -45,6 +45,7 @@ def test_default_run_reaches_095_and_writes_the_run_dir(tmp_path, capsys):
     assert page.count("data:image/png;base64,") == 5 and "<img src=\"http" not in page
     assert json.loads((run / "config.json").read_text())["loss"] == "cross_entropy"
     assert "accuracy" in out and str(run) in out.replace("\n", "")
+    assert err.count("epoch ") == 30 and "epoch 30/30: train loss" in err  # progress, one line per epoch off a tty
 
 
 def _write_csv(path, rows, header):

@@ -1,6 +1,7 @@
 """Every loss and metric of the catalogs is selectable; the head fits the task and the loss."""
 
 import functools
+import json
 
 import pytest
 import torch
@@ -97,3 +98,18 @@ def test_auto_choices_come_from_the_advisor():
     seg = RunConfig(dataset="shapes", loss="auto", metrics=("auto",))
     prepare(seg, _data("shapes"))
     assert all("segmentation" in am.metrics.spec(m).tasks for m in seg.metrics)
+
+
+@pytest.mark.parametrize(("dataset", "plots"), [
+    ("shapes", {"confusion_matrix.png", "examples.png"}),
+    ("multilabel", {"roc.png", "pr.png"}),
+    ("breast_cancer", {"confusion_matrix.png", "roc.png", "pr.png"}),
+])
+def test_run_writes_the_plots_of_its_task(tmp_path, dataset, plots):
+    from almanac.train.job import run
+
+    path, history, final = run(RunConfig(dataset=dataset, epochs=1, out=str(tmp_path), name="r"), progress=False)
+    names = {p.name for p in path.iterdir()}
+    assert plots | {"loss.png", "metrics.png", "report.html", "history.csv", "metrics.json", "config.json",
+                    "checkpoint.pt"} == names
+    assert list(final) == list(RunConfig.from_json(json.loads((path / "config.json").read_text())).metrics)
