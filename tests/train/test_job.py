@@ -108,7 +108,7 @@ def test_auto_choices_come_from_the_advisor():
 def test_run_writes_the_plots_of_its_task(tmp_path, dataset, plots):
     from almanac.train.job import run
 
-    path, history, final = run(RunConfig(dataset=dataset, epochs=1, out=str(tmp_path), name="r"), progress=False)
+    path, _, final = run(RunConfig(dataset=dataset, epochs=1, out=str(tmp_path), name="r"), progress=False)
     names = {p.name for p in path.iterdir()}
     assert plots | {"loss.png", "metrics.png", "report.html", "history.csv", "metrics.json", "config.json",
                     "checkpoint.pt"} == names
