@@ -169,3 +169,14 @@ def test_module_takes_a_batch_weight_and_knows_its_spec():
     w = torch.tensor([1.0, 0.0, 2.0, 1.0])
     torch.testing.assert_close(module(x, t, weight=w), am.losses.binary_cross_entropy(x, t, pos_weight=2.0, weight=w))
     assert module.spec.name == "binary_cross_entropy" and "pos_weight=2.0" in repr(module)
+
+
+def test_float32_agrees_with_float64(loss_name):
+    if loss_name == "gradient_penalty":
+        pytest.skip("its critic is float64")
+    ex = EXAMPLES[loss_name]
+    fn = getattr(am.losses, loss_name)
+    args = ex.make()
+    single = [a.float() if a.is_floating_point() else a for a in args]
+    torch.testing.assert_close(fn(*single, **ex.kwargs, reduction="none").double(),
+                               fn(*args, **ex.kwargs, reduction="none"), rtol=1e-4, atol=1e-5)

@@ -197,3 +197,14 @@ def test_lovasz_of_hard_predictions_is_the_jaccard_loss():
         ref.append(sum(losses) / 3)
     torch.testing.assert_close(L.lovasz(p, t, task="multiclass", from_logits=False, reduction="none"),
                                torch.tensor(ref, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("name", ["dice", "jaccard", "tversky", "focal_tversky", "lovasz"])
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_extreme_logits_give_finite_losses_and_gradients(name, task):
+    c = 1 if task == "binary" else 3
+    x = (torch.randint(0, 2, (2, c, 8), generator=_g(0)).float() * 200 - 100).requires_grad_(True)
+    t = torch.randint(0, 2 if task == "binary" else 3, (2, 8), generator=_g(1))
+    loss = getattr(L, name)(x, t, task=task)
+    (grad,) = torch.autograd.grad(loss, x)
+    assert torch.isfinite(loss) and torch.isfinite(grad).all()
