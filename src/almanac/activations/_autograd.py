@@ -209,7 +209,9 @@ class Sparsemax(Function):
         support = y > 0
         g = torch.where(support, grad, 0)
         mean = g.sum(ctx.dim, keepdim=True) / support.sum(ctx.dim, keepdim=True)
-        return torch.where(support, g - mean, 0), None
+        if torch.is_grad_enabled():
+            return torch.where(support, g - mean, 0), None
+        return g.sub_(mean).mul_(support), None
 
 
 class Entmax15(Function):
@@ -228,8 +230,9 @@ class Entmax15(Function):
         if torch.is_grad_enabled():  # √ has an infinite slope at 0: keep the zeros out of its derivative
             support = y > 0
             s = torch.where(support, torch.where(support, y, 1).sqrt(), 0)
-        else:
-            s = y.sqrt()
+            sg = s * grad
+            return sg - s * (sg.sum(ctx.dim, keepdim=True) / s.sum(ctx.dim, keepdim=True)), None
+        s = y.sqrt()
         sg = s * grad
         q = sg.sum(ctx.dim, keepdim=True) / s.sum(ctx.dim, keepdim=True)
-        return sg - q * s, None
+        return sg.addcmul_(s, q, value=-1), None
