@@ -227,6 +227,16 @@ def test_bucket_kernel_equals_the_sort_on_imbalanced_and_tied_inputs():
             assert abs(fn(bpos, bneg) - fn(pos, neg)) <= 1e-12
 
 
+@pytest.mark.parametrize("tied", [0, 30, 1500])  # no tie; a few (binary-search correction); many (group pass)
+def test_exact_kernels_on_every_tie_regime(tied):
+    rng = np.random.default_rng(tied)
+    s = rng.random(3000)
+    s[:tied] = s[tied:2 * tied]
+    t = (rng.random(3000) < 0.5).astype(np.int64)
+    assert abs(K.exact_auroc(s, t) - skm.roc_auc_score(t, s)) <= TOL
+    assert abs(K.exact_average_precision(s, t) - skm.average_precision_score(t, s)) <= TOL
+
+
 def test_bin_edges_are_the_smallest_value_of_each_bin():
     edges = K.bin_lower_edges(64)
     assert edges[0] == 0.0 and np.all(np.diff(edges) > 0)

@@ -105,15 +105,46 @@ def tie_groups(scores: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.n
     if packed is None:  # sort the two classes apart, then merge their distinct keys
         keys = order_keys(scores)
         return _merged_groups(np.sort(keys[target == 1]), np.sort(keys[target == 0]))
-    packed, offset = packed
-    skeys = packed >> 1
-    ends = np.flatnonzero(skeys[1:] != skeys[:-1])
-    ends = np.concatenate((ends, [skeys.size - 1]))
-    pos = np.cumsum(packed & 1)[ends]
-    neg = ends + 1 - pos
-    pos[1:] -= pos[:-1].copy()
-    neg[1:] -= neg[:-1].copy()
-    return skeys[ends] + offset, pos, neg
+    return _packed_groups(*packed)
+
+
+def _packed_groups(packed: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ends, pos_through = _group_ends(packed)
+    neg_through = ends + 1 - pos_through
+    return (packed[ends] >> 1) + offset, np.diff(pos_through, prepend=0), np.diff(neg_through, prepend=0)
+
+
+def _group_ends(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Last index of each tie group of the sorted packed array, and the positives up to it."""
+    keys = packed >> 1
+    ends = np.flatnonzero(keys[1:] != keys[:-1])
+    ends = np.concatenate((ends, [packed.size - 1]))
+    return ends, np.cumsum(packed & 1)[ends]
+
+
+def _auroc_of_packed(packed: np.ndarray) -> float:
+    # Σ_g pos_g · (2·negatives below + neg_g) = Σ_g pos_g · (negatives before g + negatives through g).
+    ends, pos_through = _group_ends(packed)
+    neg_through = ends + 1 - pos_through
+    pos = np.diff(pos_through, prepend=0)
+    twice_pairs = int(np.dot(pos, 2 * neg_through - np.diff(neg_through, prepend=0)))
+    num_pos = int(pos_through[-1])
+    return twice_pairs / (2.0 * num_pos * (packed.size - num_pos))
+
+
+def _average_precision_of_packed(packed: np.ndarray) -> float:
+    # Σ_g pos_g · (P − positives before g) / (n − samples before g) / P; groups without positives add 0.
+    ends, pos_through = _group_ends(packed)
+    pos_before = np.concatenate(([0], pos_through[:-1]))
+    samples_before = np.concatenate(([0], ends[:-1] + 1))
+    num_pos = int(pos_through[-1])
+    precision = (num_pos - pos_before) / (packed.size - samples_before)
+    return float(np.dot(pos_through - pos_before, precision)) / num_pos
+
+
+# Ties are corrected with binary searches (a few random reads each); past this share of tied positives the linear
+# passes of _packed_groups are cheaper.
+_TIED_SHARE = 1 / 64
 
 
 def exact_auroc(scores: np.ndarray, target: np.ndarray) -> float:
@@ -126,16 +157,19 @@ def exact_auroc(scores: np.ndarray, target: np.ndarray) -> float:
         return auroc_from_groups(*tie_groups(scores, target)[1:])
     packed = packed[0]
     # Sorted with negatives first among ties, a positive at position i has i − (positives before it) negatives
-    # scored below or tied with it. Tied pairs count ½, so subtract half of Σ pos_g·neg_g over groups holding both:
-    # those start where a negative is followed by a positive of the same key (packed values 2k, 2k + 1).
+    # scored below or tied with it. Tied pairs count ½, so subtract half of Σ pos_g·neg_g over the tie groups
+    # holding both classes: those where a negative (2k) comes right before a positive (2k + 1).
     positions = (packed & 1).nonzero()[0]
     num_pos = positions.size
+    values = packed[positions]
+    mixed = (packed[np.maximum(positions - 1, 0)] == values - 1) & (positions > 0)  # first positive of its group
+    if np.count_nonzero(mixed) > _TIED_SHARE * packed.size:
+        return _auroc_of_packed(packed)
     twice_pairs = 2 * int(positions.sum()) - num_pos * (num_pos - 1)
-    step = (packed[1:] - packed[:-1] == 1).nonzero()[0]
-    mixed = packed[step[(packed[step] & 1) == 0]]  # the value 2k of each mixed tie group
-    if mixed.size:
-        neg_tied = np.searchsorted(packed, mixed + 1) - np.searchsorted(packed, mixed)
-        pos_tied = np.searchsorted(packed, mixed + 2) - np.searchsorted(packed, mixed + 1)
+    if mixed.any():
+        first = positions[mixed]
+        neg_tied = first - np.searchsorted(packed, values[mixed] - 1)
+        pos_tied = np.searchsorted(values, values[mixed] + 1) - mixed.nonzero()[0]
         twice_pairs -= int(np.dot(neg_tied, pos_tied))
     return twice_pairs / (2.0 * num_pos * (scores.size - num_pos))
 
@@ -149,13 +183,22 @@ def exact_average_precision(scores: np.ndarray, target: np.ndarray) -> float:
     if packed is None:
         return average_precision_from_groups(*tie_groups(scores, target)[1:])
     packed = packed[0]
-    # Each positive (value 2k + 1) reads the precision of its tie group k: the positives at or above it are those
-    # from its first tied positive on, the samples at or above it those from the group's first value 2k on.
-    positive_values = packed[packed & 1 == 1]
-    num_pos = positive_values.size
-    at_or_above = num_pos - np.searchsorted(positive_values, positive_values)
-    predicted = packed.size - np.searchsorted(packed, positive_values - 1)
-    return float(np.sum(at_or_above / predicted)) / num_pos
+    # Each positive reads the precision of its tie group: (positives at or above the group) / (samples at or above
+    # it). For the k-th positive (k from 0, increasing scores) at position i with no tie below it, that is
+    # (P − k) / (n − i); a positive tied with the sample before it takes its group's first sample and positive.
+    positions = (packed & 1).nonzero()[0]
+    num_pos = positions.size
+    values = packed[positions]
+    tied = (packed[np.maximum(positions - 1, 0)] >= values - 1) & (positions > 0)  # the sample before: same key
+    if np.count_nonzero(tied) > _TIED_SHARE * packed.size:
+        return _average_precision_of_packed(packed)
+    positives_above = num_pos - np.arange(num_pos)
+    samples_above = packed.size - positions
+    if tied.any():
+        group = values[tied]
+        positives_above[tied] = num_pos - np.searchsorted(values, group)
+        samples_above[tied] = packed.size - np.searchsorted(packed, group - 1)
+    return float(np.sum(positives_above / samples_above)) / num_pos
 
 
 def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
