@@ -1,4 +1,4 @@
-"""almanac.lab.describe (almanac explain): text from the specs, curves from the functions, the families from the registries."""
+"""almanac explain (almanac.lab.describe): text from specs, curves from functions, families from registries."""
 
 import pytest
 

@@ -18,6 +18,8 @@ COMMANDS = (
     ("almanac.cli.train", "train"),
     ("almanac.cli.check", "check"),
     ("almanac.cli.advise", "advise"),
+    ("almanac.cli.explain", "explain"),
+    ("almanac.cli.compare", "compare"),
 )
 
 
