@@ -81,14 +81,15 @@ def confusion_counts(batch: Batch) -> Tensor:
 
 
 def _host(counts: Tensor) -> np.ndarray:
-    """Counts as a float64 NumPy array: the C-sized arithmetic after counting costs microseconds on the host,
-    where each tiny tensor op would cost a kernel launch."""
+    """Counts as a float64 NumPy array: the C-sized arithmetic after counting costs about a microsecond per op on
+    the host, where each tiny tensor op would cost a kernel launch."""
     return counts.detach().cpu().numpy().astype(np.float64)
 
 
 def _result(value: Any, like: Tensor) -> Tensor:
-    """A float64 tensor on the device of ``like`` (the state)."""
-    return torch.as_tensor(value, dtype=torch.float64, device=like.device)
+    """``value`` as a float64 tensor on the device of ``like`` (the state)."""
+    out = torch.from_numpy(np.asarray(value, dtype=np.float64))
+    return out if like.device.type == "cpu" else out.to(like.device)
 
 
 def _undefined_if_empty(total: float) -> None:
@@ -98,19 +99,20 @@ def _undefined_if_empty(total: float) -> None:
 
 def _counts(cm: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-class (tp, fp, fn, tn) from a float64 confusion matrix; UndefinedMetricError when it is empty."""
-    total = cm.sum()
-    _undefined_if_empty(total)
     if task == "multilabel":
+        _undefined_if_empty(cm.sum())
         return cm[:, 1, 1], cm[:, 0, 1], cm[:, 1, 0], cm[:, 0, 0]
+    rows = cm.sum(1)
+    total = rows.sum()
+    _undefined_if_empty(total)
     tp = cm.diagonal()
-    fp, fn = cm.sum(0) - tp, cm.sum(1) - tp
+    fp, fn = cm.sum(0) - tp, rows - tp
     return tp, fp, fn, total - tp - fp - fn
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, zero_division: float) -> np.ndarray:
     """num / den, with ``zero_division`` where den == 0."""
-    zero = den == 0
-    return np.where(zero, zero_division, num / np.where(zero, 1.0, den))
+    return np.divide(num, den, out=np.full(np.shape(num), zero_division), where=den != 0)
 
 
 def _average(num: np.ndarray, den: np.ndarray, support: np.ndarray, average: str,
@@ -121,13 +123,16 @@ def _average(num: np.ndarray, den: np.ndarray, support: np.ndarray, average: str
     per_class = _ratio(num, den, zero_division)
     if average == "none":
         return per_class
-    keep = ~np.isnan(per_class)
-    if not keep.any():
-        return np.float64(math.nan)
-    per_class, weight = per_class[keep], support[keep]
-    if average == "weighted" and weight.sum() > 0:
-        return (per_class * weight).sum() / weight.sum()
-    return per_class.mean()
+    if math.isnan(zero_division):  # undefined classes are left out
+        keep = ~np.isnan(per_class)
+        if not keep.any():
+            return np.float64(math.nan)
+        per_class, support = per_class[keep], support[keep]
+    if average == "weighted":
+        total = support.sum()
+        if total > 0:
+            return (per_class * support).sum() / total
+    return per_class.sum() / per_class.size
 
 
 class _StatScores(Metric):
