@@ -263,8 +263,27 @@ def prepare(config: RunConfig, data: Data | None = None) -> Job:
 
     y_loss_t, y_metric_t = head.encode(data.y_train)
     y_loss_v, y_metric_v = head.encode(data.y_val)
+    _check_one_value_per_metric(collection, model, output, data.x_val[:16], y_metric_v[:16])
     return Job(config, data, model, loss, collection, output, (data.x_train, y_loss_t, y_metric_t),
                (data.x_val, y_loss_v, y_metric_v), head.inference)
+
+
+def _check_one_value_per_metric(collection: Any, model: nn.Module, output: nn.Module, x: Tensor, y: Tensor) -> None:
+    """History columns hold numbers (or one per class): curves and matrices are refused here, before training."""
+    from almanac.errors import UndefinedMetricError
+
+    with torch.no_grad():
+        collection.update(output(model(x)), y)
+    for name in collection:
+        try:
+            value = collection[name].compute()
+        except UndefinedMetricError:  # too few samples here for this metric: its value is still a number
+            continue
+        if not (isinstance(value, float) or (isinstance(value, Tensor) and value.ndim <= 1)):
+            raise problem(ConfigError, "--metrics", "metrics of one value (or one per class)",
+                          f"{name}, a {'curve' if isinstance(value, tuple) else 'matrix'}",
+                          "drop it: the report draws the confusion matrix and the ROC and PR curves")
+    collection.reset()
 
 
 def _metric(name: str, task: str, n: int) -> Any:
