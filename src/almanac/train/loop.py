@@ -61,6 +61,9 @@ def _metrics(metrics: Any, metric_params: Mapping[str, Any]) -> Any:
     from almanac import metrics as catalog
 
     if isinstance(metrics, catalog.MetricCollection):
+        if metric_params:
+            raise problem(ConfigError, "metric_params", "only with metric names", f"{sorted(metric_params)} with a "
+                          "built collection", "build the collection with those keywords, or pass names")
         return metrics
     return catalog.collection(metrics, **metric_params) if metrics else None
 
