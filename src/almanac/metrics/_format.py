@@ -23,12 +23,13 @@ target ``(N, *)`` (or labels ``(N, *)``) become ``(n, C)`` / ``(n,)``; multilabe
 Task inference when ``task=None`` (the first rule that applies):
 
 1. ``num_labels`` given → multilabel.
-2. ``preds`` has one more dimension than ``target`` → multiclass, ``C = preds.shape[1]``.
+2. ``preds`` has one more dimension than ``target`` → multiclass, ``C = preds.shape[1]`` (which must equal
+   ``num_classes`` when given).
 3. different shapes otherwise → :class:`ShapeError`.
 4. ``num_classes`` given → multiclass.
 5. 1-D float preds → binary (the target must hold {0, 1}; otherwise :class:`ConfigError` naming ``task=``).
 6. 1-D integer labels → binary when every label is 0 or 1, else multiclass with ``C = max label + 1``.
-7. 2-D ``(N, L)`` inputs with a {0, 1} target → multilabel, ``L = N's second dimension``.
+7. 2-D ``(N, L)`` inputs with a {0, 1} target → multilabel, ``L = preds.shape[1]``.
 8. anything else is ambiguous → :class:`ConfigError` naming ``task=`` (segmentation metrics pass
    ``spatial=True``: equal-shape maps are then binary masks, or multiclass label maps when labels exceed 1).
 
@@ -133,11 +134,10 @@ def check_classification_options(params: dict[str, Any]) -> None:
     """Validate the shared classification keywords present in ``params`` (ConfigError)."""
     if params.get("task") is not None:
         check_choice(params["task"], "task", (None, *CLASSIFICATION_TASKS))
-    for key in ("num_classes", "num_labels"):
-        if params.get(key) is not None:
-            check_number(params[key], key, low=1, integer=True)
     if params.get("num_classes") is not None:
         check_number(params["num_classes"], "num_classes", low=2, integer=True)
+    if params.get("num_labels") is not None:
+        check_number(params["num_labels"], "num_labels", low=1, integer=True)
     if "average" in params and params["average"] is not None:
         check_choice(params["average"], "average", (None, *AVERAGES))
     if "threshold" in params:

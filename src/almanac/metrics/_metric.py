@@ -95,6 +95,10 @@ class Metric:
                           str(unknown), f"see almanac.metrics.spec({self.spec.name!r}).params")
         self.params: dict[str, Any] = {**allowed, **params}
         self._check_params(self.params)
+        task = self.params.get("task")
+        if task is not None and task not in self.spec.tasks:
+            raise problem(ConfigError, "task", f"of metric `{self.spec.name}` to be one of {self.spec.tasks}",
+                          repr(task), f"pick a metric for {task!r} (see almanac.metrics.spec(name).tasks)")
         self._defaults: dict[str, Tensor] = {}
         self._reduce: dict[str, str] = {}
         self.reset()
