@@ -33,6 +33,12 @@ def test_bench_json_gives_one_object_per_row():
     assert all(r["ratio"] > 0 and r["ours_saved"] is not None for r in rows)
 
 
+def test_cpu_clock_is_named_in_the_title():
+    result = CliRunner().invoke(cli, [*ARGS, "--clock", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "median cpu-clock time" in result.output
+
+
 def test_unknown_case_is_a_usage_error():
     result = CliRunner().invoke(cli, ["bench", "activations", "--only", "relux"])
     assert result.exit_code == 2

@@ -2,7 +2,9 @@
 
 A :class:`Case` holds several :class:`Contender` callables that do the same work (almanac's and the peers').
 :func:`run` times them interleaved in one process: each round calls every contender once (in a rotating order),
-so machine noise hits all of them alike; the reported time is the median over rounds. The ratio of a row is
+so machine noise hits all of them alike; the reported time is the median over rounds, by the wall clock or, with
+``clock="cpu"``, by this process's CPU time (steadier when other processes share the cores; it adds up the
+time of every thread, so compare multi-threaded peers with it only at one thread). The ratio of a row is
 almanac's median over the peer's. ``saved`` is the bytes autograd keeps for the backward pass (measured with
 ``torch.autograd.graph.saved_tensors_hooks``, each storage counted once), for contenders that run a backward.
 """
@@ -17,7 +19,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["Case", "Contender", "Row", "fwd_bwd", "run", "saved_bytes"]
+__all__ = ["CLOCKS", "Case", "Contender", "Row", "fwd_bwd", "run", "saved_bytes"]
 
 @dataclass(frozen=True)
 class Contender:
@@ -82,28 +84,34 @@ def saved_bytes(fn: Callable[[], Any]) -> int:
     return sum(seen.values())
 
 
-def _loops_for(fn: Callable[[], Any], min_seconds: float) -> int:
-    start = time.perf_counter()
+CLOCKS: dict[str, Callable[[], float]] = {
+    "wall": time.perf_counter,  # elapsed time: what a user waits
+    "cpu": time.process_time,  # CPU time of this process, all threads: steadier on a busy machine
+}
+
+
+def _loops_for(fn: Callable[[], Any], min_seconds: float, clock: Callable[[], float]) -> int:
+    start = clock()
     fn()
-    once = time.perf_counter() - start
+    once = clock() - start
     return max(1, int(min_seconds / max(once, 1e-7)))
 
 
-def _time_cases(case: Case, rounds: int, min_seconds: float) -> list[float]:
+def _time_cases(case: Case, rounds: int, min_seconds: float, clock: Callable[[], float]) -> list[float]:
     """Median seconds per call of each contender, interleaved over ``rounds``."""
     for c in case.contenders:  # warm-up: allocator, lazy init, torch.compile
         c.fn()
-    loops = [_loops_for(c.fn, min_seconds) for c in case.contenders]
+    loops = [_loops_for(c.fn, min_seconds, clock) for c in case.contenders]
     samples: list[list[float]] = [[] for _ in case.contenders]
     n = len(case.contenders)
     for r in range(rounds):
         for k in range(n):
             i = (k + r) % n  # rotate the order so no contender always runs first
             fn = case.contenders[i].fn
-            start = time.perf_counter()
+            start = clock()
             for _ in range(loops[i]):
                 fn()
-            samples[i].append((time.perf_counter() - start) / loops[i])
+            samples[i].append((clock() - start) / loops[i])
     return [statistics.median(s) for s in samples]
 
 
@@ -112,6 +120,7 @@ def run(
     *,
     rounds: int = 7,
     min_seconds: float = 0.02,
+    clock: str = "wall",
     progress: Callable[[str], None] | None = None,
 ) -> list[Row]:
     """Time every case; one :class:`Row` per (case, peer), with the ratio almanac / peer."""
@@ -119,7 +128,7 @@ def run(
     for case in cases:
         if progress is not None:
             progress(case.name)
-        times = _time_cases(case, rounds, min_seconds)
+        times = _time_cases(case, rounds, min_seconds, CLOCKS[clock])
         saved = [saved_bytes(c.fn) if c.memory else None for c in case.contenders]
         peers = case.contenders[1:]
         for peer, peer_time, peer_saved in zip(peers, times[1:], saved[1:]):

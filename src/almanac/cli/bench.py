@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from almanac.bench import SUITES
-from almanac.bench.harness import Row, run
+from almanac.bench.harness import CLOCKS, Row, run
 
 
 def _bytes(n: int | None) -> str:
@@ -20,8 +20,8 @@ def _bytes(n: int | None) -> str:
     return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.1f} KiB"
 
 
-def _table(suite: str, rows: list[Row]) -> Table:
-    table = Table(title=f"almanac bench {suite}: median time per call, ratio = almanac / peer "
+def _table(suite: str, rows: list[Row], clock: str) -> Table:
+    table = Table(title=f"almanac bench {suite}: median {clock}-clock time per call, ratio = almanac / peer "
                         f"(torch threads: {torch.get_num_threads()})")
     for col in ("case", "shape", "peer", "almanac ms", "peer ms", "ratio", "target", "saved (almanac)",
                 "saved (peer)"):
@@ -39,7 +39,10 @@ def _table(suite: str, rows: list[Row]) -> Table:
 @click.option("--scale", type=float, default=1.0, show_default=True,
               help="Multiply the input sizes (use < 1 for a quick look).")
 @click.option("--rounds", type=int, default=7, show_default=True, help="Interleaved rounds per case.")
-def bench(suite: str, as_json: bool, only: str | None, scale: float, rounds: int) -> None:
+@click.option("--clock", type=click.Choice(sorted(CLOCKS)), default="wall", show_default=True,
+              help="wall: elapsed time; cpu: this process's CPU time, steadier on a shared machine "
+                   "(use it with OMP_NUM_THREADS=1).")
+def bench(suite: str, as_json: bool, only: str | None, scale: float, rounds: int, clock: str) -> None:
     """Time almanac against its peers (PyTorch native, naive composites, torchmetrics, scikit-learn).
 
     Every case runs all its contenders interleaved in this one process and prints the ratio almanac / peer,
@@ -55,7 +58,7 @@ def bench(suite: str, as_json: bool, only: str | None, scale: float, rounds: int
             raise click.BadParameter(f"no case named {sorted(wanted)} in suite {suite}", param_hint="--only")
     console = Console(stderr=True)
     with console.status("") as status:
-        rows = run(cases, rounds=rounds, progress=lambda name: status.update(f"timing {name}"))
+        rows = run(cases, rounds=rounds, clock=clock, progress=lambda name: status.update(f"timing {name}"))
     if as_json:
         for r in rows:
             click.echo(json.dumps(r.__dict__))
@@ -63,7 +66,7 @@ def bench(suite: str, as_json: bool, only: str | None, scale: float, rounds: int
         out = Console()
         if not out.is_terminal:  # a pipe or a file: no terminal width to fit, so never wrap the cells
             out = Console(width=240)
-        out.print(_table(suite, rows))
+        out.print(_table(suite, rows, clock))
         for case in cases:
             for note in case.notes:
                 out.print(f"{case.name}: {note}")
