@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -102,8 +103,14 @@ def class_vector(value: Any, name: str, num_classes: int, like: Tensor) -> Tenso
     if vector.shape != (num_classes,):
         raise problem(ShapeError, name, f"to hold one value per class, shape ({num_classes},)",
                       f"shape {tuple(vector.shape)}", f"pass {num_classes} values")
-    check_in_range(vector, name, 0.0, float("inf"), ConfigError, f"pass finite, non-negative {name}")
+    _finite_non_negative(vector, name)
     return vector
+
+
+def _finite_non_negative(vector: Tensor, name: str) -> None:
+    check_in_range(vector, name, 0.0, math.inf, ConfigError, f"pass finite, non-negative {name}")
+    if vector.numel() and not bool(torch.isfinite(vector).all()):
+        raise problem(ConfigError, name, "to be finite", "inf", f"pass finite, non-negative {name}")
 
 
 def check_class_sequence(value: Any, name: str) -> None:
@@ -113,18 +120,22 @@ def check_class_sequence(value: Any, name: str) -> None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise problem(ConfigError, name, "to be a sequence with one value per class", repr(value),
                       f"pass {name}=[w0, w1, ...]")
-    vector = torch.as_tensor(value, dtype=torch.float64) if not isinstance(value, torch.Tensor) else value
-    if vector.ndim != 1 or (not vector.is_floating_point() and vector.dtype not in (torch.int32, torch.int64)):
+    try:
+        vector = torch.as_tensor(value).double()
+    except (TypeError, ValueError, RuntimeError) as error:  # strings, ragged lists: say what is wrong
+        raise problem(ConfigError, name, "to be a 1-d sequence of numbers", repr(value),
+                      f"pass {name}=[w0, w1, ...]") from error
+    if vector.ndim != 1:
         raise problem(ConfigError, name, "to be a 1-d sequence of numbers", f"shape {tuple(vector.shape)}",
                       f"pass {name}=[w0, w1, ...]")
-    check_in_range(vector.double(), name, 0.0, float("inf"), ConfigError, f"pass finite, non-negative {name}")
+    _finite_non_negative(vector, name)
 
 
 def positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """A finite positive (or non-negative) number (ConfigError)."""
-    return check_number(value, name, low=0.0, high=float("inf"), low_open=not allow_zero, high_open=True)
+    return check_number(value, name, low=0.0, high=math.inf, low_open=not allow_zero, high_open=True)
 
 
-def unit_interval(value: Any, name: str, *, open_low: bool = False, open_high: bool = False) -> float:
+def unit_interval(value: Any, name: str) -> float:
     """A number in [0, 1] (ConfigError)."""
-    return check_number(value, name, low=0.0, high=1.0, low_open=open_low, high_open=open_high)
+    return check_number(value, name, low=0.0, high=1.0)
