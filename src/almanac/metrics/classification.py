@@ -521,7 +521,7 @@ def balanced_accuracy(
     """Balanced accuracy: the mean recall of the classes present in the target.
 
     Formula: ``mean_{c: support_c > 0} tp_c / (tp_c + fn_c)``; ``adjusted=True`` rescales it so that chance is 0:
-    ``(score − 1/K) / (1 − 1/K)`` with K the number of classes present (the range becomes [1 − K, 1] / ... ≤ 1).
+    ``(score − 1/K) / (1 − 1/K)`` with K the number of classes present (it can then be negative, down to −1/(K − 1)).
 
     Args and returns: see :mod:`almanac.metrics.classification`.
 
