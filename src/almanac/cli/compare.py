@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from rich.console import Console
 from rich.table import Table
@@ -57,7 +59,7 @@ def compare(scenario: str | None, seeds: int | None, jobs: int, quick: bool, dat
         table.add_column(column, justify="left" if column == "configuration" else "right")
     for row in rows:
         table.add_row(*map(str, row))
-    stdout = Console()
+    stdout = Console() if sys.stdout.isatty() else Console(width=120)  # pipes and files: no 80-column wrap
     stdout.print(table)
     stdout.print("[bold]Finding[/bold]")
     for line in result.finding:

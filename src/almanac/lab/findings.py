@@ -125,13 +125,19 @@ def imbalance_finding(summary: Summary) -> list[str]:
     majority = groups[0].mean("majority_accuracy")
     lines = [f"{g.config['loss']}: accuracy {_ms(g, 'accuracy')}, F1 {_ms(g, 'f1')}, balanced accuracy "
              f"{_ms(g, 'balanced_accuracy')}, AUC-PR {_ms(g, 'average_precision')}." for g in groups]
-    lines.append(f"Predicting the majority class for every sample scores accuracy {majority:.3f}.")
     moved = {m: _spread(groups, m) for m in ("accuracy", "f1", "balanced_accuracy", "average_precision")}
     lines.append("Across the losses, accuracy moved by {:.3f}, F1 by {:.3f}, balanced accuracy by {:.3f} and AUC-PR "
                  "by {:.3f}.".format(*(moved[m][0] for m in moved)))
     by_accuracy, by_balanced = moved["accuracy"][1], moved["balanced_accuracy"][1]
     lines.append("Accuracy against predicting the majority class for everything: " + ", ".join(
         f"{g.config['loss']} {g.mean('accuracy') - majority:+.3f}" for g in groups) + ".")
+    blind = []  # (group, epoch, accuracy): the last epoch where F1 says "nothing found" and accuracy says "fine"
+    for g in groups:
+        _, acc, _ = g.curve("accuracy")
+        _, f1, _ = g.curve("f1")
+        hits = [i for i in range(min(len(acc), len(f1))) if f1[i] < 0.05 and acc[i] >= majority - 0.005]
+        if hits:
+            blind.append((g, hits[-1] + 1, float(acc[hits[-1]])))
     if by_accuracy is not by_balanced and _clearly(by_balanced, by_accuracy, "balanced_accuracy"):
         lines.append(_verdict(summary, True) + f"accuracy is misleading here — it ranks {by_accuracy.config['loss']} "
                      f"first, but balanced accuracy ranks {by_balanced.config['loss']} first, "
@@ -141,9 +147,25 @@ def imbalance_finding(summary: Summary) -> list[str]:
         lines.append(_verdict(summary, True) + "accuracy barely separates the losses "
                      f"({moved['accuracy'][0]:.3f}) while balanced accuracy spreads them "
                      f"{moved['balanced_accuracy'][0]:.3f} apart.")
+    elif blind:
+        g, epoch, acc = blind[0]
+        lines.append(_verdict(summary, True) + f"at epoch {epoch}, {g.config['loss']} found almost no positive "
+                     f"(mean F1 below 0.05) while its accuracy was {acc:.3f}, at or above the majority baseline — "
+                     "accuracy alone would have called that model good.")
+    elif by_accuracy is not by_balanced:
+        lines.append(_verdict(summary, False) + f"accuracy ranks {by_accuracy.config['loss']} first and balanced "
+                     f"accuracy {by_balanced.config['loss']}, but the gap "
+                     f"({by_balanced.mean('balanced_accuracy') - by_accuracy.mean('balanced_accuracy'):.3f}) is within "
+                     f"the spread across seeds; accuracy separated the losses by {moved['accuracy'][0]:.3f}, balanced "
+                     f"accuracy by {moved['balanced_accuracy'][0]:.3f}.")
     else:
-        lines.append(_verdict(summary, False) + "accuracy ranked the losses like balanced accuracy and separated "
-                     "them about as much, so here it did not mislead.")
+        lines.append(_verdict(summary, False) + "accuracy ranked the losses like balanced accuracy, separating them "
+                     f"by {moved['accuracy'][0]:.3f} against {moved['balanced_accuracy'][0]:.3f}.")
+    best = max(groups, key=lambda g: g.mean("accuracy"))
+    lines.append(f"A model that predicts no positive at all scores accuracy {majority:.3f} (F1 0, balanced accuracy "
+                 f"0.5); the best accuracy here, {best.config['loss']}'s, is only "
+                 f"{best.mean('accuracy') - majority:+.3f} above it, while its balanced accuracy is "
+                 f"{best.mean('balanced_accuracy') - 0.5:+.3f} above 0.5.")
     return [*lines, _seeds_note(summary)]
 
 
@@ -155,6 +177,10 @@ def outliers_finding(summary: Summary) -> list[str]:
     robust = [g for g in groups if g.config["loss"] in ("mae", "huber")]
     if mse is None or not robust:
         return [*lines, "The grid lacks MSE or a robust loss, so the expected effect cannot be judged."]
+    _, curve, _ = mse.curve("mae")
+    if len(curve) > 1 and curve[-1] > 1.2 * curve.min():
+        lines.append(f"MSE's clean-test MAE was lowest after epoch {int(curve.argmin()) + 1} ({curve.min():.3f}) and "
+                     f"ended at {curve[-1]:.3f}: it goes on fitting the outliers.")
     better = [g for g in robust if _clearly(g, mse, "mae", higher_is_better=False)]
     if better:
         lines.append(_verdict(summary, True) + ", ".join(
