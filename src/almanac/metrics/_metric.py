@@ -182,8 +182,10 @@ class Metric:
         self._check_batch(batch)
         return to_kind(self._compute(self._batch_states(batch), batch.resolved), output_kind(preds, target))
 
+    @torch.no_grad()
     def update(self, preds: Any, target: Any) -> None:
-        """Add one batch. The first batch fixes the task and the number of classes of the stream."""
+        """Add one batch. The first batch fixes the task and the number of classes of the stream. No autograd
+        graph is built (model outputs can be passed as they are)."""
         batch = self._format(preds, target)
         self._check_batch(batch)
         self._accumulate(batch, self._batch_states(batch), output_kind(preds, target))
@@ -326,7 +328,9 @@ class MetricCollection:
     def __init__(self, metrics: Mapping[str, Metric]) -> None:
         self.metrics: dict[str, Metric] = dict(metrics)
 
+    @torch.no_grad()
     def update(self, preds: Any, target: Any) -> None:
+        """Add one batch to every metric (no autograd graph is built)."""
         kind = output_kind(preds, target)
         formats: dict[Hashable, Batch] = {}
         stats: dict[Hashable, dict[str, Tensor]] = {}
