@@ -117,3 +117,13 @@ def test_run_writes_the_plots_of_its_task(tmp_path, dataset, plots):
     assert plots | {"loss.png", "metrics.png", "report.html", "history.csv", "metrics.json", "config.json",
                     "checkpoint.pt"} == names
     assert list(final) == list(RunConfig.from_json(json.loads((path / "config.json").read_text())).metrics)
+
+
+def test_the_run_is_checked_with_almanac_check():
+    from almanac.train.job import check
+
+    assert check(prepare(RunConfig(dataset="digits"), _data("digits"))) == []
+    findings = check(prepare(RunConfig(dataset="imbalanced", metrics=("accuracy",)), _data("imbalanced")))
+    assert len(findings) == 1 and "AL011" in findings[0]
+    deep = check(prepare(RunConfig(dataset="digits", activation="sigmoid", hidden=(32,) * 10), _data("digits")))
+    assert any("AL019" in f for f in deep)

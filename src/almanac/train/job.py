@@ -29,7 +29,7 @@ from almanac.train.history import History
 from almanac.train.loop import CHECKPOINT, fit, predict
 from almanac.train.models import MeanVariance, Rescale, cnn, make_activation, mlp, unet
 
-__all__ = ["DEFAULT_METRICS", "Job", "RunConfig", "prepare", "resume", "run"]
+__all__ = ["DEFAULT_METRICS", "Job", "RunConfig", "check", "prepare", "resume", "run"]
 
 #: metrics when none are named, per task (the first is the main one shown while training)
 DEFAULT_METRICS = {
@@ -94,6 +94,7 @@ class Job:
     train_set: tuple[Tensor, ...]
     val_set: tuple[Tensor, ...]
     inference: str
+    checks: list[str] = field(default_factory=list)  # findings of almanac check on the model, loss and data
 
 
 def _fitting_losses(task: str) -> list[str]:
@@ -355,6 +356,13 @@ def run(config: RunConfig, *, progress: bool = True, run_dir: str | os.PathLike[
     _check_device(config.device)
     device = distributed.setup(config.device)
     job = prepare(config)
+    job.checks = check(job)
+    if progress and distributed.is_main() and job.checks:
+        from rich.console import Console
+
+        console = Console(stderr=True, highlight=False)
+        for line in job.checks:
+            console.print(f"almanac check: {line}", markup=False, soft_wrap=True)
     if config.csv is not None:  # so that --resume finds the file from any working directory
         config.csv = str(Path(config.csv).resolve())
     path = Path(run_dir) if run_dir is not None else None
@@ -374,6 +382,17 @@ def run(config: RunConfig, *, progress: bool = True, run_dir: str | os.PathLike[
         preds, target = predict(job.model, job.val_set, output=job.output, device=device)
         write_report(path, job, history, final, preds, target)
     return path, history, final
+
+
+def check(job: Job, *, sample: int = 512) -> list[str]:
+    """The findings of ``am.lint.check`` on the job's model, loss, metrics and a training batch, one per line
+    (warnings such as accuracy on rare positives or vanishing gradients; training goes on regardless)."""
+    from almanac import lint
+
+    x, y = job.train_set[0][:sample], job.train_set[1][:sample]
+    report = lint.check(job.model, job.loss, inputs=x, target=y, metrics=list(job.config.metrics or ()),
+                        task=job.data.task)
+    return [str(f) for f in report.findings]
 
 
 def _check_device(name: str) -> None:

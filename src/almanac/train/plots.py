@@ -190,6 +190,8 @@ def write_report(path: Path, job: Job, history: History, final: dict[str, float]
         Section("Training", text=f"{len(history)} epochs, {sum(history.column('seconds')):.1f} s of training.",
                 figures=figures["Training"]),
         Section("Validation", figures=figures["Validation"]),
+        Section("Checks", text="\n\n".join(job.checks) or "almanac check found no mismatch between the model, "
+                "the loss, the metrics and a training batch."),
         Section("Configuration", text="\n\n".join(config.reasons),
                 tables=[Table(["setting", "value"], settings)]),
         Section("History", tables=[Table(history.columns, [[r.get(c, math.nan) for c in history.columns]
