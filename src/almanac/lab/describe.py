@@ -7,7 +7,8 @@
 Several names overlay in one figure. :func:`families` compares the three families from the registries.
 A name that lives in two families (``mse`` is a loss and a metric) is explained in both; ``loss:mse`` picks one.
 
->>> text = explain(["relu"], out=None).text  # doctest: +SKIP
+>>> print(explain(["relu"]).text.splitlines()[1])
+  formula: max(x, 0)
 """
 
 from __future__ import annotations

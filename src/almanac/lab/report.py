@@ -68,8 +68,6 @@ def _curve_figure(scenario: Scenario, summary: Summary, curve: Any) -> Any:
         ax.set_title(title or curve.label)
         ax.set_xlabel(curve.x_label)
         ax.grid(alpha=0.3)
-        if curve.log_y:
-            ax.set_yscale("log")
     axes[0][0].set_ylabel(curve.label)
     axes[0][-1].legend(fontsize=8, loc="best")
     seeds = sorted({len(g.runs) for g in summary.groups})

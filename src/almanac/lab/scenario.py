@@ -37,7 +37,6 @@ class Curve:
     key: str
     label: str
     x_label: str = "epoch"
-    log_y: bool = False
 
 
 def config_label(config: Mapping[str, Any], hidden: tuple[str, ...] = ()) -> str:

@@ -4,8 +4,9 @@
 >>> runs = [Run(str(s), "demo", {"loss": "mae"}, s, True, {"final": {"r2": v}, "curves": {"r2": [0.1, v]}})
 ...         for s, v in enumerate([0.8, 0.9])]
 >>> summary = Summary.from_runs(runs)
->>> round(summary.mean({"loss": "mae"}, "r2"), 3), summary.seeds({"loss": "mae"})
-(0.85, 2)
+>>> [group] = summary.where(loss="mae")
+>>> round(group.mean("r2"), 3), round(group.std("r2"), 4), len(group.runs)
+(0.85, 0.0707, 2)
 """
 
 from __future__ import annotations
@@ -70,7 +71,6 @@ class Summary:
 
     def __init__(self, groups: Sequence[Group]):
         self.groups = list(groups)
-        self._by_key = {_key(g.config): g for g in self.groups}
 
     @classmethod
     def from_runs(cls, runs: Sequence[Run], order: Sequence[Mapping[str, Any]] | None = None) -> Summary:
@@ -81,24 +81,9 @@ class Summary:
         return cls([Group(json.loads(k), tuple(sorted(grouped[k], key=lambda r: r.seed))) for k in keys
                     if k in grouped])
 
-    def group(self, config: Mapping[str, Any]) -> Group | None:
-        return self._by_key.get(_key(config))
-
     def where(self, **values: Any) -> list[Group]:
         """The groups whose configuration has all of ``values``."""
         return [g for g in self.groups if all(g.config.get(k) == v for k, v in values.items())]
-
-    def mean(self, config: Mapping[str, Any], measure: str) -> float:
-        group = self.group(config)
-        return math.nan if group is None else group.mean(measure)
-
-    def std(self, config: Mapping[str, Any], measure: str) -> float:
-        group = self.group(config)
-        return math.nan if group is None else group.std(measure)
-
-    def seeds(self, config: Mapping[str, Any]) -> int:
-        group = self.group(config)
-        return 0 if group is None else len(group.runs)
 
     def ranked(self, measure: str, higher_is_better: bool = True) -> list[Group]:
         """Groups best first by the mean of ``measure``; groups without it go last."""
