@@ -226,6 +226,13 @@ def multilabel_finding(summary: Summary) -> list[str]:
     else:
         lines.append(_verdict(summary, False) + f"on macro F1, sigmoid + BCE {_ms(sigmoid, 'macro_f1')} against "
                      f"softmax + cross-entropy {_ms(softmax, 'macro_f1')}.")
+    naive = softmax.mean("macro_f1_at_half")
+    if not math.isnan(naive):
+        lower = _clearly(sigmoid, softmax, "macro_f1_at_half")
+        lines.append("Cut at 0.5 like a sigmoid's, the softmax probabilities give macro F1 "
+                     f"{_ms(softmax, 'macro_f1_at_half')} against {_ms(sigmoid, 'macro_f1_at_half')} for sigmoid + BCE"
+                     + (": softmax shares one unit of probability among the labels, so few reach 0.5." if lower
+                        else "."))
     gap = sigmoid.mean("macro_ap") - softmax.mean("macro_ap")
     lines.append(f"On the threshold-free macro AUC-PR the gap is {gap:+.3f}: "
                  + ("the ranking of labels differs too, not only the threshold." if _clearly(sigmoid, softmax,
