@@ -92,6 +92,13 @@ def test_csv_errors_name_the_problem(tmp_path, content, target, message):
         load_csv(path, target)
 
 
+def test_csv_that_is_not_utf8(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("a,b,y\n1,2,caf\xe9\n".encode("latin-1") * 3)
+    with pytest.raises(ConfigError, match="UTF-8"):
+        load_csv(path, "y")
+
+
 def test_csv_bad_target_values(tmp_path):
     path = _write(tmp_path / "d.csv", ["a", "y"], [[1, 0], [2, 1], [3, 2], [4, 0]])
     with pytest.raises(TargetError, match="two distinct values"):

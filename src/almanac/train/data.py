@@ -207,8 +207,12 @@ def infer_task(target: np.ndarray) -> str:
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     if not path.is_file():
         raise problem(ConfigError, "--csv", "to name an existing CSV file", repr(str(path)), "check the path")
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        rows = [row for row in csv.reader(f) if row]
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            rows = [row for row in csv.reader(f) if row]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise problem(ConfigError, "--csv", "to be a UTF-8 CSV file", f"{type(exc).__name__} in {path.name}",
+                      "save it as UTF-8 CSV") from exc
     if len(rows) < 3:
         raise problem(ConfigError, "--csv", "to hold a header row and at least 2 data rows",
                       f"{len(rows)} rows in {path}", "pass a CSV with a header line")
