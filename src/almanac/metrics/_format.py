@@ -226,6 +226,10 @@ def _infer_task(preds: Tensor, target: Tensor, num_classes: int | None, num_labe
     if num_labels is not None:
         return "multilabel", num_labels
     if preds.ndim == target.ndim + 1:
+        if preds.shape[1] == 1:  # (N, 1) probabilities against (N,) labels: never a one-class problem
+            raise problem(ShapeError, "preds", f"to have the shape of `target` {tuple(target.shape)}, or (N, C ≥ 2, "
+                          "...) class scores", f"{tuple(preds.shape)}",
+                          "squeeze the class dimension (preds[:, 0]) for binary probabilities")
         return "multiclass", num_classes or preds.shape[1]
     if preds.shape != target.shape:
         raise problem(ShapeError, "target", f"to have the shape of `preds` {tuple(preds.shape)} (or one dimension "
@@ -313,8 +317,8 @@ def format_classification(
         preds = preds.movedim(1, -1).reshape(-1, n) if preds.ndim > 2 else preds
         target = target.reshape(-1)
     elif preds.shape != target.shape:
-        fix = ("pass (N,) probabilities of the positive class, or task='multiclass'" if task == "binary"
-               else "pass tensors of the same shape; almanac never broadcasts")
+        fix = ("pass (N,) probabilities of the positive class (squeeze a trailing 1), or task='multiclass'"
+               if task == "binary" else "pass tensors of the same shape; almanac never broadcasts")
         raise problem(ShapeError, "target", f"to have the shape of `preds` {tuple(preds.shape)}",
                       f"{tuple(target.shape)}", fix)
     elif task == "multilabel":
