@@ -81,3 +81,26 @@ def test_report_writes_html_and_pngs(tmp_path):
     assert path.name == "report.html" and "good scored 0.905" in page and "0.905 ± 0.007" in page
     assert (tmp_path / "fake" / "curves_score.png").read_bytes()[:4] == b"\x89PNG"
     assert page.count("data:image/png;base64") == 1
+
+
+def _curved(loss, accuracy, f1, seeds=2):
+    final = {"accuracy": accuracy[-1], "f1": f1[-1], "balanced_accuracy": 0.7, "average_precision": 0.6,
+             "majority_accuracy": 0.97}
+    return [Run(f"{loss}{s}", "imbalance", {"loss": loss}, s, False,
+                {"final": final, "curves": {"accuracy": accuracy, "f1": f1}}) for s in range(seeds)]
+
+
+def test_imbalance_finding_reads_the_epochs_where_accuracy_hides_a_useless_model():
+    runs = [*_curved("cross_entropy", [0.97, 0.975, 0.98], [0.0, 0.01, 0.6]),
+            *_curved("weighted", [0.90, 0.93, 0.95], [0.3, 0.4, 0.5])]
+    text = " ".join(findings.imbalance_finding(Summary.from_runs(runs)))
+    assert "Expected effect shows: at epoch 2, cross_entropy found almost no positive" in text
+    assert "accuracy was 0.975" in text
+
+
+def test_multilabel_finding_compares_the_naive_cut():
+    heads = {"softmax_ce": [{"macro_f1": 0.64, "macro_ap": 0.73, "macro_f1_at_half": 0.40}] * 2,
+             "sigmoid_bce": [{"macro_f1": 0.66, "macro_ap": 0.72, "macro_f1_at_half": 0.66}] * 2}
+    text = " ".join(findings.multilabel_finding(Summary.from_runs(_runs("head", heads))))
+    assert "softmax probabilities give macro F1 0.400 ± 0.000 against 0.660 ± 0.000" in text
+    assert "so few reach 0.5" in text

@@ -33,9 +33,11 @@ def compare(scenario: str | None, seeds: int | None, jobs: int, quick: bool, dat
     SCENARIO is one of: activations, imbalance, outliers, segmentation, multilabel, gan. Finished runs are kept in
     the store, so the same command run again skips them (a stopped sweep resumes).
 
-    Examples: almanac compare imbalance --seeds 5 --jobs 2
-
-    almanac compare --dataset moons --activations relu,tanh --losses binary_cross_entropy --metrics accuracy,f1
+    \b
+    Examples:
+      almanac compare imbalance --seeds 5 --jobs 2
+      almanac compare outliers --quick
+      almanac compare --dataset moons --activations relu,tanh --losses bce --metrics accuracy,f1
     """
     from almanac import lab
 

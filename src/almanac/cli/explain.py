@@ -21,9 +21,11 @@ def explain(names: tuple[str, ...], families: bool, out: str | None) -> None:
     overlay in one plot. A name that is both a loss and a metric (mse) is explained as both; write loss:mse or
     metric:mse to pick one.
 
-    Examples: almanac explain gelu silu relu --out act.png
-
-    almanac explain huber mse mae;  almanac explain --families
+    \b
+    Examples:
+      almanac explain gelu silu relu --out act.png
+      almanac explain huber loss:mse mae
+      almanac explain --families
     """
     from almanac import lab
 
