@@ -74,6 +74,12 @@ def _moments(x: Tensor) -> tuple[Tensor, Tensor]:
     return total, _sum_sq(deviation) + (2 * total - n * s) * s
 
 
+def _abs_error(preds: Tensor, target: Tensor) -> Tensor:
+    """|preds − target|, in place on the fresh difference unless autograd needs it (one allocation fewer)."""
+    error = preds - target
+    return error.abs() if error.requires_grad else error.abs_()
+
+
 def _all_finite(stats: dict[str, Tensor]) -> bool:
     return all(math.isfinite(v) for t in stats.values() for v in t.detach().reshape(-1).tolist())
 
@@ -171,7 +177,7 @@ class MAE(_Regression):
     _sums = ("abs_error",)
 
     def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
-        return {"abs_error": _sum((preds - target).abs())}
+        return {"abs_error": _sum(_abs_error(preds, target))}
 
     def _per_output(self, states: dict[str, Tensor]) -> Tensor:
         return states["abs_error"] / states["count"]
@@ -209,7 +215,7 @@ class MAPE(_Regression):
     _sums = ("rel_error",)
 
     def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
-        return {"rel_error": _sum((preds - target).abs() / target.abs().clamp_min(_MAPE_EPS))}
+        return {"rel_error": _sum(_abs_error(preds, target) / target.abs().clamp_min(_MAPE_EPS))}
 
     def _per_output(self, states: dict[str, Tensor]) -> Tensor:
         return states["rel_error"] / states["count"]
