@@ -162,5 +162,4 @@ def write_report(scenario: Scenario, runs: list[Run], summary: Summary, finding:
                                                                       "(mean ± std across seeds)")]),
         Section("Curves", figures=figures),
     ]
-    return write_html(out / "report.html", f"almanac compare {scenario.name}: {scenario.title}", sections,
-                      subtitle=scenario.title)
+    return write_html(out / "report.html", f"almanac compare {scenario.name}: {scenario.title}", sections)
