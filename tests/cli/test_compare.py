@@ -22,7 +22,7 @@ def _rows(store):
 @pytest.mark.slow
 def test_quick_scenario_writes_runs_and_report_then_resumes(tmp_path, capsys):
     store = tmp_path / "runs" / "lab.sqlite"
-    args = ("compare", "outliers", "--quick", "--seeds", "1", "--store", str(store))
+    args = ("compare", "outliers", "--quick", "--seeds", "1", "--jobs", "1", "--store", str(store))
     code, out, _ = _run(capsys, *args)
     assert code == 0 and "Finding" in out and "clean-test MAE" in out
     report = tmp_path / "runs" / "outliers" / "report.html"
@@ -37,7 +37,8 @@ def test_quick_scenario_writes_runs_and_report_then_resumes(tmp_path, capsys):
 @pytest.mark.slow
 def test_custom_sweep(tmp_path, capsys):
     code, out, _ = _run(capsys, "compare", "--dataset", "iris", "--activations", "relu,tanh", "--losses", "ce",
-                        "--metrics", "accuracy,f1", "--seeds", "1", "--quick", "--store", str(tmp_path / "lab.sqlite"))
+                        "--metrics", "accuracy,f1", "--seeds", "1", "--quick", "--jobs", "1",
+                        "--store", str(tmp_path / "lab.sqlite"))
     assert code == 0 and "relu · cross_entropy" in out and "tanh · cross_entropy" in out
     assert (tmp_path / "custom_iris" / "report.html").exists()
 
@@ -47,7 +48,8 @@ def test_custom_sweep(tmp_path, capsys):
     ("compare", "imbalance", "--dataset", "iris"),
     ("compare", "nosuch"),
     ("compare", "--dataset", "iris", "--losses", "nosuchloss", "--metrics", "accuracy"),
-    ("compare", "--dataset", "iris", "--losses", "mse", "--metrics", "accuracy", "--quick", "--seeds", "1"),
+    ("compare", "--dataset", "iris", "--losses", "mse", "--metrics", "accuracy", "--quick", "--seeds", "1",
+     "--jobs", "1"),
     ("compare", "imbalance", "--seeds", "0"),
 ])
 def test_bad_usage_exits_2(tmp_path, capsys, args):

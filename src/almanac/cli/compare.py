@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -18,7 +19,8 @@ def _names(value: str | None) -> list[str]:
 @click.command()
 @click.argument("scenario", required=False)
 @click.option("--seeds", type=int, default=None, help="Seeds per configuration (default: the scenario's own).")
-@click.option("--jobs", type=int, default=1, show_default=True, help="Configurations trained in parallel processes.")
+@click.option("--jobs", type=int, default=min(os.cpu_count() or 1, 4), show_default="cores, at most 4",
+              help="Configurations trained in parallel processes (one torch thread each).")
 @click.option("--quick", is_flag=True, help="A smaller grid and fewer epochs: under a minute, for a first look.")
 @click.option("--dataset", default=None, help="Custom sweep: the dataset (see almanac train --help for names).")
 @click.option("--activations", default="relu", show_default=True, help="Custom sweep: comma-separated activations.")
