@@ -200,6 +200,10 @@ def segmentation_finding(summary: Summary) -> list[str]:
     regions = [g for g in groups if g is not bce]
     if bce is None or not regions:
         return [*lines, "The grid lacks BCE or a region loss, so the expected effect cannot be judged."]
+    first = {g.config["loss"]: g.curve("iou")[1] for g in groups}
+    if all(len(c) > 1 for c in first.values()):
+        lines.append("After the first epoch the IoU was " + ", ".join(f"{name} {c[0]:.3f}" for name, c in first.items())
+                     + "; after the second " + ", ".join(f"{name} {c[1]:.3f}" for name, c in first.items()) + ".")
     better = [g for g in regions if _clearly(g, bce, "iou")]
     if better:
         lines.append(_verdict(summary, True) + ", ".join(
