@@ -169,3 +169,11 @@ def test_invalid_parameter_values_raise_at_construction(name):
     for param in params:
         with pytest.raises(ConfigError, match=param):
             am.metrics.get(name, **{param: INVALID[param]})
+
+
+@pytest.mark.parametrize("name", [n for n in am.metrics.names() if "regression" in am.metrics.spec(n).tasks])
+def test_regression_gradcheck(name):
+    g = torch.Generator().manual_seed(0)
+    preds = torch.rand(8, 2, dtype=torch.float64, generator=g).requires_grad_()
+    target = (torch.rand(8, 2, dtype=torch.float64, generator=g) + 0.5).requires_grad_()
+    assert torch.autograd.gradcheck(function(name), (preds, target))

@@ -59,16 +59,17 @@ def _sum_sq(x: Tensor) -> Tensor:
     return torch.dot(x, x).double().reshape(1) if x.ndim == 1 else (x * x).sum(0).double()
 
 
-def _moments(x: Tensor) -> tuple[Tensor, Tensor]:
+def _moments(x: Tensor, *, fresh: bool = False) -> tuple[Tensor, Tensor]:
     """(Σ x, Σ x²) per output in float64, computed around a shift s (the first sample) without cancellation.
 
     With c = x − s: Σ x = n s + Σ c and Σ x² = Σ c² + 2 s Σ x − n s². The sums run over the small deviations c in
     the input dtype, so float32 inputs whose |mean| ≫ std keep their spread Σ x² − (Σ x)² / n; the float64 states
-    then lose only log10(mean² / var) of float64's 16 digits.
+    then lose only log10(mean² / var) of float64's 16 digits. ``fresh``: ``x`` is a temporary of the caller,
+    shifted in place when autograd does not need it.
     """
     n = x.shape[0]
-    shift = x[0].detach()
-    deviation = x - shift
+    shift = x[0].detach().clone()
+    deviation = x.sub_(shift) if fresh and not x.requires_grad else x - shift
     s = shift.double().reshape(-1)
     total = n * s + _sum(deviation)
     return total, _sum_sq(deviation) + (2 * total - n * s) * s
@@ -215,7 +216,8 @@ class MAPE(_Regression):
     _sums = ("rel_error",)
 
     def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
-        return {"rel_error": _sum(_abs_error(preds, target) / target.abs().clamp_min(_MAPE_EPS))}
+        error, scale = _abs_error(preds, target), target.abs().clamp_min_(_MAPE_EPS)
+        return {"rel_error": _sum(error / scale if error.requires_grad else error.div_(scale))}
 
     def _per_output(self, states: dict[str, Tensor]) -> Tensor:
         return states["rel_error"] / states["count"]
@@ -339,7 +341,7 @@ class ExplainedVariance(_Regression):
     _extremes = True
 
     def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
-        error, error_sq = _moments(target - preds)
+        error, error_sq = _moments(target - preds, fresh=True)
         total, total_sq = _moments(target)
         return {"error": error, "sq_error": error_sq, "target": total, "target_sq": total_sq}
 
