@@ -5,13 +5,21 @@ Elementwise losses have a diagonal Jacobian, so the forward pass computes the lo
 processed in chunks that stay in the CPU cache, so the dozen arithmetic steps of a composite loss cost about one
 pass over memory instead of a dozen. When the caller only needs the sum (``reduction="mean"``/``"sum"`` without a
 per-sample weight) the forward never writes the elementwise loss at all.
+
+Threads: the chunks are shared among ``torch.get_num_threads()`` worker threads that each run PyTorch with one
+intra-op thread, so the threads meet once per call instead of once per op. (Hundreds of short OpenMP regions per
+call are what makes a chunked kernel crawl on a busy machine, where every region waits for a descheduled thread.)
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Iterator
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -31,12 +39,53 @@ __all__ = [
     "quantile_kernel",
 ]
 
-CHUNK = 1 << 18  # elements per chunk: the scratch buffers of a chunk stay in the L2/L3 caches
+CHUNK = 1 << 16  # elements per chunk: the scratch buffers of a chunk stay in the CPU caches
+
+R = TypeVar("R")
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
 
 
-def _chunks(n: int) -> Iterator[tuple[int, int]]:
-    for start in range(0, n, CHUNK):
-        yield start, min(start + CHUNK, n)
+def _without_grad(part: Callable[[], R]) -> R:
+    with torch.no_grad():  # grad mode is per thread; the kernels write into outputs with out=
+        return part()
+
+
+def _serial_worker() -> None:
+    torch.set_num_threads(1)  # this thread only: OpenMP's thread count and MKL's local one are per thread
+
+
+def _in_parallel(parts: Sequence[Callable[[], R]]) -> list[R]:
+    """The results of ``parts``: inline for one part, else on the pool's single-threaded workers at once."""
+    if len(parts) == 1:
+        return [_without_grad(parts[0])]
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=max(1, torch.get_num_threads()), thread_name_prefix="almanac-loss",
+                                       initializer=_serial_worker)
+        futures = [_POOL.submit(_without_grad, part) for part in parts]
+    return [future.result() for future in futures]
+
+
+def _ranges(n: int) -> list[tuple[int, int]]:
+    """``[0, n)`` cut into one contiguous range per thread, at chunk boundaries."""
+    chunks = max(1, math.ceil(n / CHUNK))
+    parts = max(1, min(torch.get_num_threads(), chunks))
+    bounds = [min(n, CHUNK * round(chunks * k / parts)) for k in range(parts + 1)]
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a] or [(0, n)]
+
+
+def _split(items: list[R]) -> list[list[R]]:
+    """``items`` cut into one contiguous group per thread."""
+    parts = max(1, min(torch.get_num_threads(), len(items)))
+    bounds = [round(len(items) * k / parts) for k in range(parts + 1)]
+    return [items[a:b] for a, b in itertools.pairwise(bounds) if b > a] or [items]
+
+
+def _chunks(start: int, stop: int) -> Iterator[tuple[int, int]]:
+    for i in range(start, stop, CHUNK):
+        yield i, min(i + CHUNK, stop)
 
 
 def _scratch(count: int, n: int, like: Tensor) -> list[Tensor]:
@@ -68,71 +117,80 @@ def _sigmoid_focal_hard(x: Tensor, t: Tensor, gamma: float, alpha: float | None,
     ``(1 - p_t)^(γ-1)`` factor, so it stays finite for γ < 1 too. Returns the summed loss, Σ (1 - 2t)² (equal to
     the element count exactly when every target in [0, 1] is 0 or 1) and the (min, max) of the targets.
     """
-    n = x.numel()
     xf, tf, df = x.reshape(-1), t.reshape(-1), deriv.view(-1)
     lf = None if loss is None else loss.view(-1)
-    ns, u, sp, q, w = _scratch(5, n, x)
-    total, squares = x.new_zeros((), dtype=torch.float64), x.new_zeros((), dtype=torch.float64)
-    bounds = torch.tensor([math.inf, -math.inf], dtype=x.dtype, device=x.device)
-    one = x.new_ones(())
-    half = one / 2
     threshold = _softplus_threshold(x.dtype)
-    for i, j in _chunks(n):
-        k = j - i
-        nk, uk, spk, qk, wk = ns[:k], u[:k], sp[:k], q[:k], w[:k]
-        tk, dk = tf[i:j], df[i:j]
-        lo, hi = torch.aminmax(tk)
-        torch.minimum(bounds[0], lo, out=bounds[0])
-        torch.maximum(bounds[1], hi, out=bounds[1])
-        torch.add(one, tk, alpha=-2.0, out=nk)  # -s = 1 - 2t
-        squares += torch.dot(nk, nk)
-        torch.mul(xf[i:j], nk, out=uk)  # u = -(logit of the true label)
-        torch.sigmoid(uk, out=qk)  # 1 - p_t = σ(u)
-        F.softplus(uk, 1.0, threshold, out=spk)  # -log p_t = softplus(u), never log(sigmoid(.))
-        _power(qk, gamma, wk)
-        if alpha is not None:  # α_t = ½ + (½ - α)(1 - 2t): α for positives, 1 - α for negatives
-            torch.add(half, nk, alpha=0.5 - alpha, out=uk)
-            wk.mul_(uk)
-        if lf is None:
-            total += torch.dot(wk, spk)
-        else:
-            torch.mul(wk, spk, out=lf[i:j])
-        torch.addcmul(spk, qk, spk, value=-1.0, out=spk)  # p_t·softplus(u)
-        torch.add(qk, spk, alpha=gamma, out=spk)  # (1 - p_t) + γ p_t softplus(u)
-        torch.mul(spk, wk, out=dk).mul_(nk)
-    return total, squares, bounds
+
+    def part(start: int, stop: int) -> tuple[Tensor, Tensor, Tensor]:
+        ns, u, sp, q, w = _scratch(5, stop - start, x)
+        total, squares = x.new_zeros((), dtype=torch.float64), x.new_zeros((), dtype=torch.float64)
+        bounds = torch.tensor([math.inf, -math.inf], dtype=x.dtype, device=x.device)
+        one = x.new_ones(())
+        half = one / 2
+        for i, j in _chunks(start, stop):
+            k = j - i
+            nk, uk, spk, qk, wk = ns[:k], u[:k], sp[:k], q[:k], w[:k]
+            tk, dk = tf[i:j], df[i:j]
+            lo, hi = torch.aminmax(tk)
+            torch.minimum(bounds[0], lo, out=bounds[0])
+            torch.maximum(bounds[1], hi, out=bounds[1])
+            torch.add(one, tk, alpha=-2.0, out=nk)  # -s = 1 - 2t
+            squares += torch.dot(nk, nk)
+            torch.mul(xf[i:j], nk, out=uk)  # u = -(logit of the true label)
+            torch.sigmoid(uk, out=qk)  # 1 - p_t = σ(u)
+            F.softplus(uk, 1.0, threshold, out=spk)  # -log p_t = softplus(u), never log(sigmoid(.))
+            _power(qk, gamma, wk)
+            if alpha is not None:  # α_t = ½ + (½ - α)(1 - 2t): α for positives, 1 - α for negatives
+                torch.add(half, nk, alpha=0.5 - alpha, out=uk)
+                wk.mul_(uk)
+            if lf is None:
+                total += torch.dot(wk, spk)
+            else:
+                torch.mul(wk, spk, out=lf[i:j])
+            torch.addcmul(spk, qk, spk, value=-1.0, out=spk)  # p_t·softplus(u)
+            torch.add(qk, spk, alpha=gamma, out=spk)  # (1 - p_t) + γ p_t softplus(u)
+            torch.mul(spk, wk, out=dk).mul_(nk)
+        return total, squares, bounds
+
+    results = _in_parallel([partial(part, a, b) for a, b in _ranges(x.numel())])
+    totals, squares, bounds = zip(*results)
+    lows, highs = zip(*(b.unbind() for b in bounds))
+    return sum(totals), sum(squares), torch.stack([torch.stack(lows).min(), torch.stack(highs).max()])
 
 
 def _sigmoid_focal_soft(x: Tensor, t: Tensor, gamma: float, alpha: float | None, loss: Tensor | None,
                         deriv: Tensor) -> Tensor:
     """Focal loss of soft targets, the expectation over the label: ℓ = t·ℓ(x, 1) + (1 - t)·ℓ(x, 0)."""
-    n = x.numel()
     xf, tf, df = x.reshape(-1), t.reshape(-1), deriv.view(-1)
     lf = None if loss is None else loss.view(-1)
-    a, b, p, q, u, v = _scratch(6, n, x)
-    total = x.new_zeros((), dtype=torch.float64)
-    for i, j in _chunks(n):
-        k = j - i
-        ak, bk, pk, qk, uk, vk = a[:k], b[:k], p[:k], q[:k], u[:k], v[:k]
-        xk, tk, dk = xf[i:j], tf[i:j], df[i:j]
-        F.logsigmoid(xk, out=ak)  # log p
-        torch.sub(ak, xk, out=bk)  # log(1 - p) = log σ(-x)
-        torch.exp(ak, out=pk)
-        torch.exp(bk, out=qk)
-        _power(qk, gamma, uk)  # (1 - p)^γ
-        _power(pk, gamma, vk)  # p^γ
-        if alpha is not None:
-            uk.mul_(alpha)
-            vk.mul_(1.0 - alpha)
-        lk = torch.mul(uk, ak) if lf is None else torch.mul(uk, ak, out=lf[i:j])
-        torch.mul(vk, bk, out=dk)
-        torch.lerp(dk, lk, tk, out=lk).neg_()  # -(t·u·log p + (1 - t)·v·log(1 - p))
-        if lf is None:
-            total += lk.sum()
-        ak.mul_(pk).mul_(gamma).sub_(qk).mul_(uk)  # dℓ₁/dx = u (γ p log p - (1 - p))
-        bk.mul_(qk).mul_(-gamma).add_(pk).mul_(vk)  # dℓ₀/dx = v (p - γ (1 - p) log(1 - p))
-        torch.lerp(bk, ak, tk, out=dk)
-    return total
+
+    def part(start: int, stop: int) -> Tensor:
+        a, b, p, q, u, v = _scratch(6, stop - start, x)
+        total = x.new_zeros((), dtype=torch.float64)
+        for i, j in _chunks(start, stop):
+            k = j - i
+            ak, bk, pk, qk, uk, vk = a[:k], b[:k], p[:k], q[:k], u[:k], v[:k]
+            xk, tk, dk = xf[i:j], tf[i:j], df[i:j]
+            F.logsigmoid(xk, out=ak)  # log p
+            torch.sub(ak, xk, out=bk)  # log(1 - p) = log σ(-x)
+            torch.exp(ak, out=pk)
+            torch.exp(bk, out=qk)
+            _power(qk, gamma, uk)  # (1 - p)^γ
+            _power(pk, gamma, vk)  # p^γ
+            if alpha is not None:
+                uk.mul_(alpha)
+                vk.mul_(1.0 - alpha)
+            lk = torch.mul(uk, ak) if lf is None else torch.mul(uk, ak, out=lf[i:j])
+            torch.mul(vk, bk, out=dk)
+            torch.lerp(dk, lk, tk, out=lk).neg_()  # -(t·u·log p + (1 - t)·v·log(1 - p))
+            if lf is None:
+                total += lk.sum()
+            ak.mul_(pk).mul_(gamma).sub_(qk).mul_(uk)  # dℓ₁/dx = u (γ p log p - (1 - p))
+            bk.mul_(qk).mul_(-gamma).add_(pk).mul_(vk)  # dℓ₀/dx = v (p - γ (1 - p) log(1 - p))
+            torch.lerp(bk, ak, tk, out=dk)
+        return total
+
+    return sum(_in_parallel([partial(part, a, b) for a, b in _ranges(x.numel())]))
 
 
 class SigmoidFocal(torch.autograd.Function):
@@ -185,36 +243,44 @@ class FocalOfLogProb(torch.autograd.Function):
         return grad * deriv, None
 
 
-Kernel = Callable[[Tensor, Tensor, Tensor, Tensor, list[Tensor]], None]
-"""``kernel(x, t, loss_out, deriv_out, scratch)`` writes ℓ and dℓ/dx of one chunk."""
+Kernel = Callable[[Tensor, Tensor, Tensor, Tensor, list[Tensor]], Tensor | None]
+"""``kernel(x, t, loss_out, deriv_out, scratch)`` writes ℓ and dℓ/dx of one chunk; it may return a number to sum
+over the chunks (a check of the targets)."""
 
 
 class Elementwise(torch.autograd.Function):
     """Chunked driver of an elementwise loss ``kernel``; ``summed`` returns the sum of ℓ without storing ℓ.
 
     ``target_grad``: the loss depends on ``x - t`` only, so dℓ/dt = -dℓ/dx (regression losses); otherwise the target
-    gets no gradient (labels).
+    gets no gradient (labels). ``extra`` (a 0-d float64 tensor or None) receives the sum of the kernel's returns.
     """
 
     @staticmethod
     def forward(ctx: FunctionCtx, x: Tensor, t: Tensor, kernel: Kernel, scratch: int, summed: bool,
-                target_grad: bool) -> Tensor:
-        n = x.numel()
+                target_grad: bool, extra: Tensor | None = None) -> Tensor:
         xf, tf = x.reshape(-1), t.reshape(-1)
         deriv = torch.empty_like(x, memory_format=torch.contiguous_format)
         loss = None if summed else torch.empty_like(x, memory_format=torch.contiguous_format)
-        buffers = _scratch(scratch + 1, n, x)
-        out, rest = buffers[0], buffers[1:]
-        total = x.new_zeros((), dtype=torch.float64)
-        for i, j in _chunks(n):
-            k = j - i
-            lk = out[:k] if loss is None else loss.view(-1)[i:j]
-            kernel(xf[i:j], tf[i:j], lk, deriv.view(-1)[i:j], [b[:k] for b in rest])
-            if loss is None:
-                total += lk.sum()
+
+        def part(start: int, stop: int) -> tuple[Tensor, Tensor]:
+            out, *rest = _scratch(scratch + 1, stop - start, x)
+            total, returned = x.new_zeros((), dtype=torch.float64), x.new_zeros((), dtype=torch.float64)
+            for i, j in _chunks(start, stop):
+                k = j - i
+                lk = out[:k] if loss is None else loss.view(-1)[i:j]
+                value = kernel(xf[i:j], tf[i:j], lk, deriv.view(-1)[i:j], [b[:k] for b in rest])
+                if value is not None:
+                    returned += value
+                if loss is None:
+                    total += lk.sum()
+            return total, returned
+
+        totals, returns = zip(*_in_parallel([partial(part, a, b) for a, b in _ranges(x.numel())]))
+        if extra is not None:
+            extra.copy_(sum(returns))
         ctx.save_for_backward(deriv)
         ctx.target_grad = target_grad
-        return total.to(x.dtype) if loss is None else loss
+        return sum(totals).to(x.dtype) if loss is None else loss
 
     @staticmethod
     @once_differentiable
@@ -222,50 +288,53 @@ class Elementwise(torch.autograd.Function):
         (deriv,) = ctx.saved_tensors
         grad_x = grad * deriv
         grad_t = -grad_x if ctx.target_grad and ctx.needs_input_grad[1] else None
-        return grad_x, grad_t, None, None, None, None
+        return grad_x, grad_t, None, None, None, None, None
 
 
-def log_cosh_kernel(x: Tensor, t: Tensor, loss: Tensor, deriv: Tensor, scratch: list[Tensor]) -> None:
+def log_cosh_kernel(x: Tensor, t: Tensor, loss: Tensor, deriv: Tensor, scratch: list[Tensor]) -> Tensor | None:
     """log cosh(e) = e + softplus(-2e) - log 2: exact for |e| of 1e3 where cosh overflows; dℓ/dx = tanh(e)."""
     del scratch
     torch.sub(x, t, out=deriv)  # e
     torch.mul(deriv, -2.0, out=loss)
     F.softplus(loss, 1.0, _softplus_threshold(x.dtype), out=loss).add_(deriv).sub_(math.log(2.0))
     deriv.tanh_()
+    return None
 
 
 def quantile_kernel(q: float) -> Kernel:
     """Pinball loss ℓ = max(q·e, (q - 1)·e) = ½|e| + (q - ½)e with e = y - x; dℓ/dx = ½ - q - ½·sign(e)
     (at e = 0 the mean of the two one-sided slopes)."""
 
-    def kernel(x: Tensor, t: Tensor, loss: Tensor, deriv: Tensor, scratch: list[Tensor]) -> None:
+    def kernel(x: Tensor, t: Tensor, loss: Tensor, deriv: Tensor, scratch: list[Tensor]) -> Tensor | None:
         (e,) = scratch
         torch.sub(t, x, out=e)
         torch.abs(e, out=deriv)
         torch.mul(e, q - 0.5, out=loss).add_(deriv, alpha=0.5)
         torch.sign(e, out=deriv).mul_(-0.5).add_(0.5 - q)
+        return None
 
     return kernel
 
 
-def hinge_kernel(squared: bool, signed: bool, squares: Tensor) -> Kernel:
+def hinge_kernel(squared: bool, signed: bool) -> Kernel:
     """Hinge ℓ = max(0, 1 - s·x) (squared: its square) with s = t (``signed``) or 2t - 1; dℓ/dx = -s·1[ℓ > 0]
-    (squared: -2s·max(0, 1 - s·x)). Adds Σ s² into ``squares``: with |s| ≤ 1 it equals the element count exactly
-    when every label is ±1, the caller's check of the label set at no extra pass."""
+    (squared: -2s·max(0, 1 - s·x)). Returns Σ s²: with |s| ≤ 1 it equals the element count exactly when every label
+    is ±1, the caller's check of the label set at no extra pass."""
 
-    def kernel(x: Tensor, t: Tensor, loss: Tensor, deriv: Tensor, scratch: list[Tensor]) -> None:
+    def kernel(x: Tensor, t: Tensor, loss: Tensor, deriv: Tensor, scratch: list[Tensor]) -> Tensor | None:
         (s,) = scratch
         if signed:
             s.copy_(t)
         else:
             torch.mul(t, 2.0, out=s).sub_(1.0)
-        squares.add_(torch.dot(s, s))
+        squares = torch.dot(s, s)
         torch.mul(x, s, out=loss).neg_().add_(1.0).clamp_(min=0.0)  # max(0, 1 - s·x)
         if squared:
             torch.mul(loss, s, out=deriv).mul_(-2.0)
             loss.square_()
         else:
             torch.sign(loss, out=deriv).mul_(s).neg_()
+        return squares
 
     return kernel
 
@@ -314,18 +383,22 @@ class Tversky(torch.autograd.Function):
     def forward(ctx: FunctionCtx, x: Tensor, target: Tensor, valid: Tensor | None, mode: str, index: bool,
                 alpha: float, beta: float, smooth: float, gamma: float) -> Tensor:
         n, c, s = x.shape
-        acc = torch.zeros(3, n, c, dtype=torch.float64, device=x.device)
-        for n0, n1, s0, s1 in _blocks(n, c, s):
-            p = _probabilities(x[n0:n1, :, s0:s1], mode)
-            t = _dense_target(target[n0:n1, ..., s0:s1], index, c, x)
-            if valid is not None:
-                v = valid[n0:n1, ..., s0:s1]
-                v = v.unsqueeze(1) if index else v
-                p, t = p * v, t * v
-            acc[0, n0:n1] += torch.linalg.vecdot(p, t)
-            acc[1, n0:n1] += p.sum(2)
-            acc[2, n0:n1] += t.sum(2)
-        inter, pred, true = acc
+
+        def part(blocks: list[tuple[int, int, int, int]]) -> Tensor:
+            acc = torch.zeros(3, n, c, dtype=torch.float64, device=x.device)
+            for n0, n1, s0, s1 in blocks:
+                p = _probabilities(x[n0:n1, :, s0:s1], mode)
+                t = _dense_target(target[n0:n1, ..., s0:s1], index, c, x)
+                if valid is not None:
+                    v = valid[n0:n1, ..., s0:s1]
+                    v = v.unsqueeze(1) if index else v
+                    p, t = p * v, t * v
+                acc[0, n0:n1] += torch.linalg.vecdot(p, t)
+                acc[1, n0:n1] += p.sum(2)
+                acc[2, n0:n1] += t.sum(2)
+            return acc
+
+        inter, pred, true = sum(_in_parallel([partial(part, group) for group in _split(list(_blocks(n, c, s)))]))
         denom = (1 - alpha - beta) * inter + alpha * pred + beta * true + smooth
         empty = denom <= 0
         denom = torch.where(empty, 1.0, denom)
@@ -350,22 +423,27 @@ class Tversky(torch.autograd.Function):
         n, c, s = x.shape
         grad_i, grad_p = (grad.unsqueeze(1) * coef_i).unsqueeze(2), (grad.unsqueeze(1) * coef_p).unsqueeze(2)
         grad_x = torch.empty_like(x)
-        for n0, n1, s0, s1 in _blocks(n, c, s):
-            xb = x[n0:n1, :, s0:s1]
-            t = _dense_target(target[n0:n1, ..., s0:s1], ctx.index, c, x)
-            g = torch.addcmul(grad_p[n0:n1], grad_i[n0:n1], t)  # dL/dp = g_P + g_I·t
-            if valid is not None:
-                v = valid[n0:n1, ..., s0:s1]
-                g.mul_(v.unsqueeze(1) if ctx.index else v)
-            out = grad_x[n0:n1, :, s0:s1]
-            if ctx.mode == "sigmoid":
-                p = torch.sigmoid(xb)
-                g.mul_(p)
-                torch.mul(g, p.neg_().add_(1.0), out=out)  # g·p·(1 - p)
-            elif ctx.mode == "softmax":
-                p = torch.softmax(xb, dim=1)
-                g.sub_(torch.linalg.vecdot(p, g, dim=1).unsqueeze(1))
-                torch.mul(g, p, out=out)  # p ⊙ (g - Σ_c p_c g_c)
-            else:
-                out.copy_(g)
+        mode, index = ctx.mode, ctx.index
+
+        def part(blocks: list[tuple[int, int, int, int]]) -> None:
+            for n0, n1, s0, s1 in blocks:
+                xb = x[n0:n1, :, s0:s1]
+                t = _dense_target(target[n0:n1, ..., s0:s1], index, c, x)
+                g = torch.addcmul(grad_p[n0:n1], grad_i[n0:n1], t)  # dL/dp = g_P + g_I·t
+                if valid is not None:
+                    v = valid[n0:n1, ..., s0:s1]
+                    g.mul_(v.unsqueeze(1) if index else v)
+                out = grad_x[n0:n1, :, s0:s1]
+                if mode == "sigmoid":
+                    p = torch.sigmoid(xb)
+                    g.mul_(p)
+                    torch.mul(g, p.neg_().add_(1.0), out=out)  # g·p·(1 - p)
+                elif mode == "softmax":
+                    p = torch.softmax(xb, dim=1)
+                    g.sub_(torch.linalg.vecdot(p, g, dim=1).unsqueeze(1))
+                    torch.mul(g, p, out=out)  # p ⊙ (g - Σ_c p_c g_c)
+                else:
+                    out.copy_(g)
+
+        _in_parallel([partial(part, group) for group in _split(list(_blocks(n, c, s)))])
         return grad_x, None, None, None, None, None, None, None, None

@@ -28,7 +28,7 @@ def _binary_hinge(input: Tensor, target: Tensor, squared: bool, reduction: str, 
     signed = bool(target.numel()) and float(target.min()) < 0
     squares = input.new_zeros((), dtype=torch.float64)
     summed = fusable(reduction, weight)
-    out = Elementwise.apply(input, target, hinge_kernel(squared, signed, squares), 1, summed, False)
+    out = Elementwise.apply(input, target, hinge_kernel(squared, signed), 1, summed, False, squares)
     if float(squares) != target.numel():  # with |s| ≤ 1, Σ s² = N exactly when every label is ±1
         kind = "{-1, 1}" if signed else "{0, 1}"
         raise problem(TargetError, "target", f"to hold labels in {kind}", "other values", _LABELS_FIX)

@@ -51,7 +51,7 @@ def _prepare(input: Tensor, target: Any, task: str, from_logits: bool, ignore_in
         raise problem(ShapeError, "input", "to have one channel (N, 1, ...) for task='binary'",
                       f"shape {tuple(input.shape)}", "pass task='multiclass' or 'multilabel' for several channels")
     spatial = (n, *input.shape[2:])
-    index = (target.shape == spatial and c > 1) or (target.shape == spatial and task == "binary")
+    index = target.shape == spatial and (c > 1 or task == "binary")
     if index:
         if task == "multilabel":
             raise problem(ShapeError, "target", f"to be masks of the input's shape {tuple(input.shape)}",
