@@ -4,9 +4,9 @@
 floats); NaN or inf raise :class:`~almanac.errors.DomainError`. With D outputs the metric is computed per output
 and averaged uniformly (scikit-learn's ``multioutput="uniform_average"``).
 
-States are per-output sums in float64 (of errors, squared errors, targets, squared targets) plus a count, and the
-target's minimum and maximum for R² and explained variance (to tell a constant target exactly), so streaming,
-merging and distributed sync are additions (min / max for the extremes). The pure functions keep the autograd
+States are per-output sums in float64 (of errors, squared errors, targets, squared targets) plus a count, and for R²
+and explained variance two bounds that tell a constant target exactly, so streaming, merging and distributed sync
+are additions (min / max for the bounds). The pure functions keep the autograd
 graph (``differentiable`` in their specs).
 """
 
@@ -59,20 +59,31 @@ def _sum_sq(x: Tensor) -> Tensor:
     return torch.dot(x, x).double().reshape(1) if x.ndim == 1 else (x * x).sum(0).double()
 
 
-def _moments(x: Tensor, *, fresh: bool = False) -> tuple[Tensor, Tensor]:
-    """(Σ x, Σ x²) per output in float64, computed around a shift s (the first sample) without cancellation.
+def _moments(x: Tensor, *, fresh: bool = False) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(Σ x, Σ x², Σ (x − s)², s) per output in float64, around a shift s (the first sample), without cancellation.
 
     With c = x − s: Σ x = n s + Σ c and Σ x² = Σ c² + 2 s Σ x − n s². The sums run over the small deviations c in
     the input dtype, so float32 inputs whose |mean| ≫ std keep their spread Σ x² − (Σ x)² / n; the float64 states
-    then lose only log10(mean² / var) of float64's 16 digits. ``fresh``: ``x`` is a temporary of the caller,
-    shifted in place when autograd does not need it.
+    then lose only log10(mean² / var) of float64's 16 digits. Σ c² is 0 exactly when every x equals s (a constant
+    batch). ``fresh``: ``x`` is a temporary of the caller, shifted in place when autograd does not need it.
     """
     n = x.shape[0]
     shift = x[0].detach().clone()
     deviation = x.sub_(shift) if fresh and not x.requires_grad else x - shift
     s = shift.double().reshape(-1)
     total = n * s + _sum(deviation)
-    return total, _sum_sq(deviation) + (2 * total - n * s) * s
+    spread = _sum_sq(deviation)
+    return total, spread + (2 * total - n * s) * s, spread, s
+
+
+def _constant_bounds(spread: Tensor, first: Tensor) -> dict[str, Tensor]:
+    """States that tell a constant target exactly, with no pass of their own: a constant batch gives
+    (first, first), any other (−inf, +inf); under min / max they stay equal only if every batch is constant
+    with the same value. (A spread of deviations below ~1e-23 underflows to 0 in float32 and reads as constant.)"""
+    constant = spread.detach() == 0
+    first = first.detach()
+    return {"constant_lo": torch.where(constant, first, -math.inf),
+            "constant_hi": torch.where(constant, first, math.inf)}
 
 
 def _abs_error(preds: Tensor, target: Tensor) -> Tensor:
@@ -94,7 +105,7 @@ class _Regression(Metric):
     finite the sums overflowed the input dtype and are recomputed in float64."""
 
     _sums: tuple[str, ...] = ()
-    _extremes = False  # keep the target's min and max
+    _extremes = False  # keep the constant-target bounds (see _constant_bounds)
 
     def _check_params(self, params: dict[str, Any]) -> None:
         if params.get("fallback") is not None:
@@ -112,8 +123,8 @@ class _Regression(Metric):
             self.add_state(name, torch.zeros(d, dtype=torch.float64, device=device))
         self.add_state("count", torch.zeros((), dtype=torch.int64, device=device))
         if self._extremes:
-            self.add_state("target_min", torch.full((d,), math.inf, dtype=torch.float64, device=device), "min")
-            self.add_state("target_max", torch.full((d,), -math.inf, dtype=torch.float64, device=device), "max")
+            self.add_state("constant_lo", torch.full((d,), math.inf, dtype=torch.float64, device=device), "min")
+            self.add_state("constant_hi", torch.full((d,), -math.inf, dtype=torch.float64, device=device), "max")
 
     def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
         raise NotImplementedError
@@ -123,15 +134,11 @@ class _Regression(Metric):
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
         out = self._batch_sums(batch.preds, batch.target)
-        if not _all_finite(out):
+        if not _all_finite({k: out[k] for k in self._sums}):
             self._check_domain(batch.preds, batch.target)
             check_finite_values(batch.preds, batch.target)
             out = self._batch_sums(batch.preds.double(), batch.target.double())
         out["count"] = torch.tensor(batch.target.shape[0], device=batch.target.device)
-        if self._extremes:
-            t = batch.target.detach()
-            lo, hi = (t.aminmax() if t.ndim == 1 else t.aminmax(dim=0))
-            out["target_min"], out["target_max"] = lo.double().reshape(-1), hi.double().reshape(-1)
         return out
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
@@ -141,7 +148,7 @@ class _Regression(Metric):
         """``1 − residual / Σ(t − mean t)²`` per output; a constant target raises unless ``fallback``."""
         n = states["count"].double()
         spread = states["target_sq"] - states["target"] ** 2 / n
-        constant = states["target_max"] == states["target_min"]
+        constant = states["constant_hi"] == states["constant_lo"]
         if bool(constant.any()):
             fallback = self.params["fallback"]
             if fallback is None:
@@ -327,8 +334,9 @@ class R2(_Regression):
     _extremes = True
 
     def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
-        total, total_sq = _moments(target)
-        return {"sq_error": _sum_sq(preds - target), "target": total, "target_sq": total_sq}
+        total, total_sq, spread, first = _moments(target)
+        return {"sq_error": _sum_sq(preds - target), "target": total, "target_sq": total_sq,
+                **_constant_bounds(spread, first)}
 
     def _per_output(self, states: dict[str, Tensor]) -> Tensor:
         return self._explained(states, states["sq_error"])
@@ -341,9 +349,10 @@ class ExplainedVariance(_Regression):
     _extremes = True
 
     def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
-        error, error_sq = _moments(target - preds, fresh=True)
-        total, total_sq = _moments(target)
-        return {"error": error, "sq_error": error_sq, "target": total, "target_sq": total_sq}
+        error, error_sq, _, _ = _moments(target - preds, fresh=True)
+        total, total_sq, spread, first = _moments(target)
+        return {"error": error, "sq_error": error_sq, "target": total, "target_sq": total_sq,
+                **_constant_bounds(spread, first)}
 
     def _per_output(self, states: dict[str, Tensor]) -> Tensor:
         residual = states["sq_error"] - states["error"] ** 2 / states["count"].double()
