@@ -307,11 +307,12 @@ class Metric:
                 dist.all_reduce(t, op=_OPS[self._reduce[k]])
             else:
                 sizes = [info[1].get(k, 0) for info in infos]
-                padded = t.new_zeros((max(sizes), *t.shape[1:]))
-                padded[: t.shape[0]] = t
-                parts = [torch.empty_like(padded) for _ in sizes]
-                dist.all_gather(parts, padded)
-                t = torch.cat([p[:s] for p, s in zip(parts, sizes)])
+                if max(sizes) > 0:  # every rank sees the same sizes: all gather, or all keep their empty state
+                    padded = t.new_zeros((max(sizes), *t.shape[1:]))
+                    padded[: t.shape[0]] = t
+                    parts = [torch.empty_like(padded) for _ in sizes]
+                    dist.all_gather(parts, padded)
+                    t = torch.cat([p[:s] for p, s in zip(parts, sizes)])
             out[k] = t
         return out, resolved
 
