@@ -60,19 +60,19 @@ def _curve_figure(scenario: Scenario, summary: Summary, curve: Any) -> Any:
     hidden = (*scenario.fixed, *((scenario.panel_axis,) if scenario.panel_axis else ()))
     for ax, (title, groups) in zip(axes[0], panels):
         for group in groups:
-            x, mean, std = group.curve(curve.key)
+            x, mean, low, high = group.band(curve.key)
             if not len(x):
                 continue
             (line,) = ax.plot(x, mean, label=config_label(group.config, hidden=hidden), lw=1.6)
-            ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.18, lw=0)
+            ax.fill_between(x, low, high, color=line.get_color(), alpha=0.18, lw=0)
         ax.set_title(title or curve.label)
         ax.set_xlabel(curve.x_label)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel(curve.label)
     axes[0][-1].legend(fontsize=8, loc="best")
     seeds = sorted({len(g.runs) for g in summary.groups})
-    fig.suptitle(f"{scenario.name}: {curve.label} — mean over {'/'.join(map(str, seeds))} seeds, band ± 1 std",
-                 fontsize=10)
+    fig.suptitle(f"{scenario.name}: {curve.label} — mean over {'/'.join(map(str, seeds))} seeds, band ± 1 std "
+                 "within the seeds' range", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -142,7 +142,8 @@ def write_report(scenario: Scenario, runs: list[Run], summary: Summary, finding:
     for curve in scenario.curves:
         png = out / f"curves_{curve.key}.png"
         save_figure(_curve_figure(scenario, summary, curve), png)
-        figures.append(Figure(png, f"{curve.label} per {curve.x_label}: mean across seeds, band ± 1 std"))
+        figures.append(Figure(png, f"{curve.label} per {curve.x_label}: mean across seeds, band ± 1 std "
+                                   "clipped to the seeds' range"))
     if scenario.panel_axis is not None:
         png = out / f"by_{scenario.panel_axis}.png"
         save_figure(_axis_figure(scenario, summary), png)

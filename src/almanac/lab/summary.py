@@ -50,20 +50,34 @@ class Group:
         values = values[~np.isnan(values)]
         return float(values.std(ddof=1)) if values.size > 1 else 0.0
 
-    def curve(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(x, mean, std) of the series ``name`` across seeds, cut to the shortest seed."""
+    def _stack(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(x, seeds × points) of the series ``name``, cut to the shortest seed."""
         series = [r.result.get("curves", {}).get(name) for r in self.runs]
         series = [np.asarray(s, dtype=float) for s in series if s]
         if not series:
-            empty = np.zeros(0)
-            return empty, empty, empty
+            return np.zeros(0), np.zeros((0, 0))
         length = min(len(s) for s in series)
-        stack = np.stack([s[:length] for s in series])
         xs = self.runs[0].result.get("curves", {}).get(f"{name}_x")
         x = np.asarray(xs[:length], dtype=float) if xs else np.arange(1, length + 1, dtype=float)
+        return x, np.stack([s[:length] for s in series])
+
+    def curve(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, mean, std) of the series ``name`` across seeds, cut to the shortest seed."""
+        x, stack = self._stack(name)
+        if not len(x):
+            return x, x, x
         with np.errstate(invalid="ignore"):
-            std = np.nanstd(stack, axis=0, ddof=1) if len(series) > 1 else np.zeros(length)
+            std = np.nanstd(stack, axis=0, ddof=1) if len(stack) > 1 else np.zeros(len(x))
             return x, np.nanmean(stack, axis=0), std
+
+    def band(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(x, mean, low, high): mean ± std across seeds, clipped to the range the seeds reached."""
+        x, mean, std = self.curve(name)
+        if not len(x):
+            return x, x, x, x
+        _, stack = self._stack(name)
+        return x, mean, np.maximum(mean - std, np.nanmin(stack, axis=0)), np.minimum(mean + std,
+                                                                                     np.nanmax(stack, axis=0))
 
 
 class Summary:
