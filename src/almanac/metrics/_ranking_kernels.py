@@ -83,12 +83,22 @@ def scores_from_keys(keys: np.ndarray, dtype: np.dtype) -> np.ndarray:
 def _packed(scores: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, int] | None:
     """``(sorted key·2 + target, offset)``: one sort carries scores and labels (negatives first among ties).
 
-    Keys are shifted by ``offset`` when needed to fit 62 bits; None when they cannot (float64 scores spanning
-    more than 2^62 keys, i.e. large magnitudes of both signs).
+    float32 scores in (−2, 2) (all probabilities) have keys below 2^30 and pack into int32, which halves the bytes
+    sorted and scanned; other keys pack into int64, shifted by ``offset`` when needed to fit 62 bits. None when
+    they cannot (float64 scores spanning more than 2^62 keys: large magnitudes of both signs).
     """
+    if scores.dtype == np.float32:
+        bits = scores.view(np.int32)
+        keys = bits & _MAG32
+        if int(keys.max()) < 2**30:
+            np.negative(keys, out=keys, where=bits < 0)
+            packed = np.left_shift(keys, 1, out=keys)
+            np.bitwise_or(packed, target, out=packed, casting="unsafe")
+            packed.sort()
+            return packed, 0
     keys = order_keys(scores)
     offset = 0
-    if scores.dtype == np.float64:  # float32 and integer keys always fit
+    if scores.dtype != np.float32:
         lo, hi = int(keys.min()), int(keys.max())
         if hi - lo >= 2**62:
             return None
