@@ -177,3 +177,22 @@ def test_regression_gradcheck(name):
     preds = torch.rand(8, 2, dtype=torch.float64, generator=g).requires_grad_()
     target = (torch.rand(8, 2, dtype=torch.float64, generator=g) + 0.5).requires_grad_()
     assert torch.autograd.gradcheck(function(name), (preds, target))
+
+
+LOGIT_CASES = [(n, t) for n, t in CASES if "from_logits" in am.metrics.spec(n).params and t != "regression"]
+
+
+@pytest.mark.parametrize(("name", "task"), LOGIT_CASES, ids=[f"{n}-{t}" for n, t in LOGIT_CASES])
+def test_from_logits_equals_the_probabilities(name, task):
+    preds, target = make(name, task, 40, 7)
+    if not np.issubdtype(preds.dtype, np.floating):  # label metrics: draw scores of the same shape
+        shape = (40, 3) if task == "multiclass" else preds.shape
+        preds = np.random.default_rng(7).random(shape)
+    logits = torch.as_tensor(np.random.default_rng(8).normal(0, 2, preds.shape))
+    probs = torch.softmax(logits, 1) if task == "multiclass" else torch.sigmoid(logits)
+    kw = keywords(name, task)
+    via_logits = value_or_error(function(name), logits, torch.as_tensor(target), from_logits=True, **kw)
+    via_probs = value_or_error(function(name), probs, torch.as_tensor(target), **kw)
+    if isinstance(via_logits, tuple):  # curves: thresholds are on the logit scale; the rates must agree
+        via_logits, via_probs = via_logits[:2], via_probs[:2]
+    assert_close(via_logits, via_probs, rtol=1e-9, atol=1e-12)
