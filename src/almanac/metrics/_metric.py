@@ -12,7 +12,9 @@ A metric is three pure stages (style.md #2), each a method a subclass provides:
     the value from (accumulated) states; ``resolved = (task, num_classes)`` as read from the first batch.
 
 plus ``_init_states(resolved, device)``, which declares the states with :meth:`Metric.add_state` once the task and
-the number of classes are known (at the first ``update``, ``merge`` or ``load_state_dict``).
+the number of classes are known (at the first ``update``, ``merge`` or ``load_state_dict``). Optional hooks:
+``_check_params(params)`` (ConfigError at construction; the default checks the shared classification keywords),
+``_format_options()`` and ``_stats_key()`` (what a collection may share between metrics).
 
 The pure function is ``evaluate``: ``_compute(_batch_states(_format(preds, target)))`` — the very code the
 streaming path runs, without the accumulation. ``update`` adds a batch's statistics to the states: ``"sum"``
@@ -21,8 +23,8 @@ and ``compute`` under ``torch.distributed`` (world size > 1) first combines ever
 (MIN, MAX) for sum (min, max) states, all-gather of variable-length tensors for cat states — into a copy, leaving
 local states as they were. Every rank must call ``compute`` (it is a collective); ranks may have seen no data.
 
-Results have the kind of the last ``update``'s inputs (tensors in → tensor; NumPy / lists in → Python float,
-NumPy array for per-class values and curves). A metric that has seen no sample raises
+Results have the kind of the last ``update``'s inputs (tensors in → tensor, float32 unless ``preds`` was a float64
+tensor; NumPy / lists in → Python float, NumPy array for per-class values and curves). A metric that has seen no sample raises
 :class:`~almanac.errors.UndefinedMetricError` from ``compute``.
 
 ``state_dict()`` holds tensors only (states, plus ``_task``, ``_num_classes`` and ``_kind`` codes), so it
