@@ -24,8 +24,8 @@ and ``compute`` under ``torch.distributed`` (world size > 1) first combines ever
 local states as they were. Every rank must call ``compute`` (it is a collective); ranks may have seen no data.
 
 Results have the kind of the last ``update``'s inputs (tensors in → tensor, float32 unless ``preds`` was a float64
-tensor; NumPy / lists in → Python float, NumPy array for per-class values and curves). A metric that has seen no sample raises
-:class:`~almanac.errors.UndefinedMetricError` from ``compute``.
+tensor; NumPy / lists in → Python float, NumPy array for per-class values and curves). A metric that has seen no
+sample raises :class:`~almanac.errors.UndefinedMetricError` from ``compute``.
 
 ``state_dict()`` holds tensors only (states, plus ``_task``, ``_num_classes`` and ``_kind`` codes), so it
 loads with ``torch.load(..., weights_only=True)``; an empty dict means "no data yet". Metrics pickle.
