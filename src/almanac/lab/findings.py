@@ -101,7 +101,7 @@ def activations_finding(summary: Summary) -> list[str]:
         drop = lo.mean("grad_first") / max(hi.mean("grad_first"), 1e-30)
         lines.append(f"{name}: the first layer's gradient norm at initialisation went from "
                      f"{lo.mean('grad_first'):.2e} at depth {shallow} to {hi.mean('grad_first'):.2e} at depth "
-                     f"{deep} (÷{drop:.3g}).")
+                     f"{deep} (÷{drop:.3g}); its final accuracy from {_ms(lo, 'accuracy')} to {_ms(hi, 'accuracy')}.")
     # the reference is the slowest non-saturating activation: "slower" must hold against every one of them
     reference = max(others, key=lambda g: g.mean("epochs_to_target"))
     slowed = [n for n in saturating
@@ -179,7 +179,7 @@ def outliers_finding(summary: Summary) -> list[str]:
         return [*lines, "The grid lacks MSE or a robust loss, so the expected effect cannot be judged."]
     _, curve, _ = mse.curve("mae")
     if len(curve) > 1 and curve[-1] > 1.2 * curve.min():
-        lines.append(f"MSE's clean-test MAE was lowest after epoch {int(curve.argmin()) + 1} ({curve.min():.3f}) and "
+        lines.append(f"MSE's clean-test MAE was lowest at epoch {int(curve.argmin()) + 1} ({curve.min():.3f}) and "
                      f"ended at {curve[-1]:.3f}: it goes on fitting the outliers.")
     better = [g for g in robust if _clearly(g, mse, "mae", higher_is_better=False)]
     if better:
