@@ -19,7 +19,7 @@ from almanac._checks import check_number
 from almanac.lab.scenario import Scenario
 from almanac.lab.store import Run, RunStore, run_key
 
-__all__ = ["Task", "execute", "sweep"]
+__all__ = ["Task", "execute", "sweep", "tasks"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ def sweep(
 
     ``progress(done, total, label)`` is called before the sweep (``label`` empty) and after each run.
     """
-    seeds = scenario.quick_seeds if seeds is None and quick else scenario.seeds if seeds is None else seeds
+    if seeds is None:
+        seeds = scenario.quick_seeds if quick else scenario.seeds
     check_number(seeds, "seeds", low=1, integer=True)
     check_number(jobs, "jobs", low=1, integer=True)
     todo = tasks(scenario, seeds, quick)
@@ -81,7 +82,7 @@ def sweep(
             report(finished, len(todo), scenario.label(task.config))
     else:
         # spawn, not fork: forking a process whose torch thread pools are running can deadlock.
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=get_context("spawn")) as pool:
             running: dict[Future[str], Task] = {
                 pool.submit(execute, scenario, task, quick, str(store.path)): task for task in pending
             }
