@@ -271,7 +271,7 @@ def explain(names: Sequence[str], out: str | os.PathLike[str] | None = None) -> 
         figure = _draw(panels, Path(out))
         lines.append(f"plot: {figure}")
     elif not panels:
-        lines.append("(nothing to plot: metrics are described, not drawn)")
+        lines.append("(nothing to plot: metrics and activations that act along a dimension are described, not drawn)")
     return Explanation("\n".join(lines).rstrip() + "\n", figure)
 
 
