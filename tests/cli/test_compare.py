@@ -48,6 +48,7 @@ def test_custom_sweep(tmp_path, capsys):
     ("compare", "imbalance", "--dataset", "iris"),
     ("compare", "nosuch"),
     ("compare", "--dataset", "iris", "--losses", "nosuchloss", "--metrics", "accuracy"),
+    ("compare", "--dataset", "nosuchdata"),
     ("compare", "--dataset", "iris", "--losses", "mse", "--metrics", "accuracy", "--quick", "--seeds", "1",
      "--jobs", "1"),
     ("compare", "imbalance", "--seeds", "0"),

@@ -24,8 +24,8 @@ def _names(value: str | None) -> list[str]:
 @click.option("--quick", is_flag=True, help="A smaller grid and fewer epochs: under a minute, for a first look.")
 @click.option("--dataset", default=None, help="Custom sweep: the dataset (see almanac train --help for names).")
 @click.option("--activations", default="relu", show_default=True, help="Custom sweep: comma-separated activations.")
-@click.option("--losses", default=None, help="Custom sweep: comma-separated losses.")
-@click.option("--metrics", default=None, help="Custom sweep: comma-separated validation metrics.")
+@click.option("--losses", default=None, help="Custom sweep: comma-separated losses (default: the task's usual one).")
+@click.option("--metrics", default=None, help="Custom sweep: comma-separated metrics (default: the task's usual ones).")
 @click.option("--store", default="runs/lab.sqlite", show_default=True, help="The SQLite run store.")
 @click.option("--out", default=None, help="Report directory (default: runs/<scenario>/ beside the store).")
 def compare(scenario: str | None, seeds: int | None, jobs: int, quick: bool, dataset: str | None, activations: str,

@@ -125,26 +125,39 @@ def scenario(name: str) -> Scenario:
     return SCENARIOS[name]
 
 
-def custom(dataset: str, activations: Sequence[str], losses: Sequence[str], metrics: Sequence[str]) -> Scenario:
-    """A sweep of ``activations`` × ``losses`` on ``dataset``, measuring ``metrics`` (canonical names).
+def custom(dataset: str, activations: Sequence[str] = ("relu",), losses: Sequence[str] = (),
+           metrics: Sequence[str] = ()) -> Scenario:
+    """A sweep of ``activations`` × ``losses`` on ``dataset``, measuring ``metrics``, each run built as
+    ``almanac train`` builds it. Empty ``losses`` or ``metrics`` mean the trainer's defaults for the dataset's task.
 
     Its name is ``custom_<dataset>``; the metrics are part of each configuration, so two sweeps that measure
     different metrics do not share runs.
+
+    >>> sweep = custom("moons", ["relu", "tanh"])
+    >>> [(c["activation"], c["loss"]) for c in sweep.configs()], sweep.fixed["metrics"][0]
+    ([('relu', 'binary_cross_entropy'), ('tanh', 'binary_cross_entropy')], 'accuracy')
     """
     from almanac import activations as activation_catalog
     from almanac import losses as loss_catalog
     from almanac import metrics as metric_catalog
+    from almanac.registry import normalize_name
+    from almanac.train.data import DATASETS
+    from almanac.train.job import DEFAULT_LOSS, DEFAULT_METRICS
 
-    for what, values in (("--activations", activations), ("--losses", losses), ("--metrics", metrics)):
-        if not values:
-            raise problem(ConfigError, what, "at least one name", "none", f"pass for example {what} a,b")
+    dataset = normalize_name(dataset)
+    if dataset not in DATASETS:
+        raise problem(ConfigError, "--dataset", f"to be one of {', '.join(DATASETS)}", repr(dataset),
+                      "pick one of these")
+    task = DATASETS[dataset][0]
+    if not activations:
+        raise problem(ConfigError, "--activations", "at least one name", "none", "pass for example relu,tanh")
     activations = tuple(activation_catalog.spec(a).name for a in activations)
-    losses = tuple(loss_catalog.spec(lo).name for lo in losses)
-    metric_specs = [metric_catalog.spec(m) for m in metrics]
+    losses = tuple(loss_catalog.spec(lo).name for lo in losses) or (DEFAULT_LOSS[task],)
+    metric_specs = [metric_catalog.spec(m) for m in (metrics or DEFAULT_METRICS[task])]
     return Scenario(
         name=f"custom_{dataset}",
         title=f"Custom sweep on {dataset}",
-        question=f"An MLP (a CNN for images) on {dataset} for each activation × loss; "
+        question=f"The model almanac train builds for {dataset} ({task}), for each activation × loss; "
                  f"{', '.join(s.name for s in metric_specs)} on the validation split.",
         axes={"activation": activations, "loss": losses},
         fixed={"dataset": dataset, "metrics": [s.name for s in metric_specs]},
