@@ -266,14 +266,22 @@ def gan_finding(summary: Summary) -> list[str]:
 
 
 def custom_finding(summary: Summary) -> list[str]:
-    """A custom sweep: the best and worst configuration on each measured metric."""
-    measures = sorted({k for g in summary.groups for r in g.runs for k in r.result.get("final", {})})
+    """A custom sweep: the best and the worst configuration on each measured metric, and whether they differ by more
+    than the spread across seeds."""
+    from almanac import metrics
+
+    def label(group: Group) -> str:
+        return f"{group.config['activation']} / {group.config['loss']}"
+
     lines = []
-    for measure in measures:
-        spread, best, worst = _spread(summary.groups, measure)
-        if math.isnan(spread):
+    for name in summary.groups[0].config["metrics"]:
+        higher = metrics.spec(name).higher_is_better
+        ranked = sorted(summary.groups, key=lambda g: g.mean(name), reverse=higher)
+        best, worst = ranked[0], ranked[-1]
+        if best is worst or math.isnan(best.mean(name)):
             continue
-        lines.append(f"{measure}: highest {best.config.get('activation', '')} / {best.config.get('loss', '')} "
-                     f"({_ms(best, measure)}), lowest {worst.config.get('activation', '')} / "
-                     f"{worst.config.get('loss', '')} ({_ms(worst, measure)}), {spread:.3f} apart.")
+        apart = "more" if _clearly(best, worst, name, higher) else "less"
+        lines.append(f"{name} ({'higher' if higher else 'lower'} is better): best {label(best)} ({_ms(best, name)}), "
+                     f"worst {label(worst)} ({_ms(worst, name)}), {abs(best.mean(name) - worst.mean(name)):.3f} apart, "
+                     f"{apart} than the spread across seeds.")
     return [*lines, _seeds_note(summary)]
