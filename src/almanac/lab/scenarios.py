@@ -58,7 +58,7 @@ SCENARIOS: dict[str, Scenario] = {
             name="outliers",
             title="Regression losses against outliers",
             question="An MLP on 'outliers' (8% of the training targets are gross outliers, the validation targets "
-                     "are clean) trained with MSE, MAE, Huber (δ = 1 training-target std) and log-cosh; MAE and R² "
+                     "are clean) trained with MSE, MAE, Huber (δ = 1, in the target's units) and log-cosh; MAE and R² "
                      "on the clean validation split.",
             axes={"loss": ("mse", "mae", "huber", "log_cosh")},
             run=supervised.run_outliers,
