@@ -104,3 +104,17 @@ def test_multilabel_finding_compares_the_naive_cut():
     text = " ".join(findings.multilabel_finding(Summary.from_runs(_runs("head", heads))))
     assert "softmax probabilities give macro F1 0.400 ± 0.000 against 0.660 ± 0.000" in text
     assert "so few reach 0.5" in text
+
+
+def test_activations_finding_compares_depths_and_gradients():
+    def runs(act, depth, epochs, grad, accuracy):
+        final = {"epochs_to_target": epochs, "reached": float(epochs <= 30), "grad_first": grad, "accuracy": accuracy}
+        return [Run(f"{act}{depth}{s}", "activations", {"depth": depth, "activation": act}, s, False,
+                    {"final": {**final, "epochs_to_target": epochs + s}, "curves": {}}) for s in range(2)]
+
+    summary = Summary.from_runs([*runs("relu", 2, 8, 1e-2, 0.95), *runs("relu", 10, 6, 1e-4, 0.95),
+                                 *runs("sigmoid", 2, 20, 1e-2, 0.9), *runs("sigmoid", 10, 31, 1e-9, 0.5)])
+    text = " ".join(findings.activations_finding(summary))
+    assert "Expected effect shows: at depth 10, sigmoid trained slower" in text
+    assert "from 1.00e-02 at depth 2 to 1.00e-09 at depth 10 (÷1e+07)" in text
+    assert "fell between ÷100 (relu)" in text

@@ -102,6 +102,13 @@ def activations_finding(summary: Summary) -> list[str]:
         lines.append(f"{name}: the first layer's gradient norm at initialisation went from "
                      f"{lo.mean('grad_first'):.2e} at depth {shallow} to {hi.mean('grad_first'):.2e} at depth "
                      f"{deep} (÷{drop:.3g}); its final accuracy from {_ms(lo, 'accuracy')} to {_ms(hi, 'accuracy')}.")
+    drops = {g.config["activation"]: g.mean("grad_first") / max(hi.mean("grad_first"), 1e-30)
+             for g in summary.where(depth=shallow) if g.config["activation"] not in SATURATING
+             for hi in summary.where(depth=deep, activation=g.config["activation"])}
+    if drops:
+        lines.append("Among the non-saturating activations the same gradient fell between ÷"
+                     f"{min(drops.values()):.3g} ({min(drops, key=drops.get)}) and ÷{max(drops.values()):.3g} "
+                     f"({max(drops, key=drops.get)}) from depth {shallow} to {deep}.")
     # the reference is the slowest non-saturating activation: "slower" must hold against every one of them
     reference = max(others, key=lambda g: g.mean("epochs_to_target"))
     slowed = [n for n in saturating
