@@ -94,3 +94,11 @@ def test_jobs_run_in_parallel_processes(tmp_path, monkeypatch):
     assert len(runs) == 6 and len(store.runs("fake")) == 6
     assert len({line.split()[2] for line in _calls(log)}) >= 2  # more than one worker process trained
     assert {t.key for t in tasks(FAKE, 3, False)} == {r.key for r in runs}
+
+
+def test_in_process_runs_restore_the_thread_count(tmp_path):
+    import torch
+
+    before = torch.get_num_threads()
+    sweep(FAKE, store=RunStore(tmp_path / "lab.sqlite"), quick=True)
+    assert torch.get_num_threads() == before

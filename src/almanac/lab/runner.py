@@ -43,10 +43,14 @@ def execute(scenario: Scenario, task: Task, quick: bool, store_path: str) -> str
     One torch thread per run: the lab's models are small, and on a busy machine several threads per process
     spin against each other (a 30× slowdown measured on 2 shared cores); parallelism comes from ``--jobs``.
     """
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     torch.manual_seed(task.seed)
     start = time.perf_counter()
-    result = scenario.run(task.config, task.seed, quick)
+    try:
+        result = scenario.run(task.config, task.seed, quick)
+    finally:
+        torch.set_num_threads(threads)  # in-process runs leave the caller's setting as it was
     seconds = time.perf_counter() - start
     RunStore(store_path).put(Run(task.key, scenario.name, task.config, task.seed, quick, result, seconds))
     return task.key
