@@ -276,13 +276,10 @@ def explain(names: Sequence[str], out: str | os.PathLike[str] | None = None) -> 
 
 
 def _draw(panels: dict[str, list[tuple[str, list[float], list[float], list[float]]]], out: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    from almanac.lab.report import pyplot
     from almanac.train.report import save_figure
 
+    plt = pyplot()
     fig, axes = plt.subplots(len(panels), 2, figsize=(11, 3.6 * len(panels)), squeeze=False)
     for row, (x_label, curves) in enumerate(panels.items()):
         is_activation = x_label == "x"

@@ -17,10 +17,11 @@ from almanac.lab.scenario import Scenario, config_label
 from almanac.lab.store import Run
 from almanac.lab.summary import Summary
 
-__all__ = ["ranked_rows", "write_report"]
+__all__ = ["pyplot", "ranked_rows", "write_report"]
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg backend (files only, no display), imported on first use."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -54,7 +55,7 @@ def _panels(scenario: Scenario, summary: Summary) -> list[tuple[str, list[Any]]]
 
 
 def _curve_figure(scenario: Scenario, summary: Summary, curve: Any) -> Any:
-    plt = _pyplot()
+    plt = pyplot()
     panels = _panels(scenario, summary)
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), squeeze=False, sharey=True)
     hidden = (*scenario.fixed, *((scenario.panel_axis,) if scenario.panel_axis else ()))
@@ -79,7 +80,7 @@ def _curve_figure(scenario: Scenario, summary: Summary, curve: Any) -> Any:
 
 def _axis_figure(scenario: Scenario, summary: Summary) -> Any:
     """Each final measure against the panel axis, one line per value of the other axes."""
-    plt = _pyplot()
+    plt = pyplot()
     axis = scenario.panel_axis
     measures = scenario.measures
     fig, axes = plt.subplots(1, len(measures), figsize=(4.6 * len(measures), 3.8), squeeze=False)
@@ -111,7 +112,7 @@ def _samples_figure(scenario: Scenario, runs: list[Run]) -> Any | None:
             firsts.setdefault(scenario.label(run.config), run)
     if not firsts:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     from almanac.lab.gan import centres
 
     fig, axes = plt.subplots(1, len(firsts), figsize=(4.2 * len(firsts), 4.2), squeeze=False)
