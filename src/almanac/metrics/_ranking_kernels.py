@@ -134,29 +134,48 @@ def _group_ends(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ends, np.cumsum(packed & 1)[ends]
 
 
+def _positive_groups(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The tie groups that hold a positive: first index, one past the last, positives before and through it."""
+    ends, pos_through = _group_ends(packed)
+    has = (packed[ends] & 1).nonzero()[0]  # a group's last element is a positive iff it holds one
+    stop = ends[has] + 1
+    start = np.zeros_like(stop)
+    pos_before = np.zeros_like(stop)
+    inner = has > 0
+    start[inner] = ends[has[inner] - 1] + 1
+    pos_before[inner] = pos_through[has[inner] - 1]
+    return start, stop, pos_before, pos_through[has]
+
+
 def _auroc_of_packed(packed: np.ndarray) -> float:
     # Σ_g pos_g · (2·negatives below + neg_g) = Σ_g pos_g · (negatives before g + negatives through g).
-    ends, pos_through = _group_ends(packed)
-    neg_through = ends + 1 - pos_through
-    pos = np.diff(pos_through, prepend=0)
-    twice_pairs = int(np.dot(pos, 2 * neg_through - np.diff(neg_through, prepend=0)))
+    start, stop, pos_before, pos_through = _positive_groups(packed)
+    twice_pairs = int(np.dot(pos_through - pos_before, (start - pos_before) + (stop - pos_through)))
     num_pos = int(pos_through[-1])
     return twice_pairs / (2.0 * num_pos * (packed.size - num_pos))
 
 
 def _average_precision_of_packed(packed: np.ndarray) -> float:
-    # Σ_g pos_g · (P − positives before g) / (n − samples before g) / P; groups without positives add 0.
-    ends, pos_through = _group_ends(packed)
-    pos_before = np.concatenate(([0], pos_through[:-1]))
-    samples_before = np.concatenate(([0], ends[:-1] + 1))
+    # Σ_g pos_g · (P − positives before g) / (n − samples before g) / P over the groups holding positives.
+    start, _, pos_before, pos_through = _positive_groups(packed)
     num_pos = int(pos_through[-1])
-    precision = (num_pos - pos_before) / (packed.size - samples_before)
+    precision = (num_pos - pos_before) / (packed.size - start)
     return float(np.dot(pos_through - pos_before, precision)) / num_pos
 
 
-# Ties are corrected with binary searches (a few random reads each); past this share of tied positives the linear
-# passes of _packed_groups are cheaper.
+# Ties are corrected with binary searches (a few random reads each) when few; past this share of neighbours with
+# equal keys, the linear passes of _positive_groups are cheaper.
 _TIED_SHARE = 1 / 64
+_TIE_SAMPLE = 1 << 16
+
+
+def _many_ties(packed: np.ndarray) -> bool:
+    """Whether more than ``_TIED_SHARE`` of neighbouring pairs share a key, from up to ``_TIE_SAMPLE`` pairs."""
+    step = max(1, packed.size // _TIE_SAMPLE)
+    right = np.arange(step, packed.size, step)
+    if right.size == 0:
+        return False
+    return np.count_nonzero((packed[right] >> 1) == (packed[right - 1] >> 1)) > _TIED_SHARE * right.size
 
 
 def exact_auroc(scores: np.ndarray, target: np.ndarray) -> float:
@@ -168,6 +187,8 @@ def exact_auroc(scores: np.ndarray, target: np.ndarray) -> float:
     if packed is None:
         return auroc_from_groups(*tie_groups(scores, target)[1:])
     packed = packed[0]
+    if _many_ties(packed):
+        return _auroc_of_packed(packed)
     # Sorted with negatives first among ties, a positive at position i has i − (positives before it) negatives
     # scored below or tied with it. Tied pairs count ½, so subtract half of Σ pos_g·neg_g over the tie groups
     # holding both classes: those where a negative (2k) comes right before a positive (2k + 1).
@@ -175,8 +196,6 @@ def exact_auroc(scores: np.ndarray, target: np.ndarray) -> float:
     num_pos = positions.size
     values = packed[positions]
     mixed = (packed[np.maximum(positions - 1, 0)] == values - 1) & (positions > 0)  # first positive of its group
-    if np.count_nonzero(mixed) > _TIED_SHARE * packed.size:
-        return _auroc_of_packed(packed)
     twice_pairs = 2 * int(positions.sum()) - num_pos * (num_pos - 1)
     if mixed.any():
         first = positions[mixed]
@@ -195,6 +214,8 @@ def exact_average_precision(scores: np.ndarray, target: np.ndarray) -> float:
     if packed is None:
         return average_precision_from_groups(*tie_groups(scores, target)[1:])
     packed = packed[0]
+    if _many_ties(packed):
+        return _average_precision_of_packed(packed)
     # Each positive reads the precision of its tie group: (positives at or above the group) / (samples at or above
     # it). For the k-th positive (k from 0, increasing scores) at position i with no tie below it, that is
     # (P − k) / (n − i); a positive tied with the sample before it takes its group's first sample and positive.
@@ -202,8 +223,6 @@ def exact_average_precision(scores: np.ndarray, target: np.ndarray) -> float:
     num_pos = positions.size
     values = packed[positions]
     tied = (packed[np.maximum(positions - 1, 0)] >= values - 1) & (positions > 0)  # the sample before: same key
-    if np.count_nonzero(tied) > _TIED_SHARE * packed.size:
-        return _average_precision_of_packed(packed)
     positives_above = num_pos - np.arange(num_pos)
     samples_above = packed.size - positions
     if tied.any():
