@@ -227,12 +227,14 @@ def test_bucket_kernel_equals_the_sort_on_imbalanced_and_tied_inputs():
             assert abs(fn(bpos, bneg) - fn(pos, neg)) <= 1e-12
 
 
-@pytest.mark.parametrize("tied", [0, 30, 1500])  # no tie; a few (binary-search correction); many (group pass)
-def test_exact_kernels_on_every_tie_regime(tied):
-    rng = np.random.default_rng(tied)
-    s = rng.random(3000)
+@pytest.mark.parametrize("n", [3000, 6000])  # below and above the size where many ties switch to the group pass
+@pytest.mark.parametrize("share", [0, 0.005, 0.5])  # no tie; a few (binary-search correction); many
+def test_exact_kernels_on_every_tie_regime(n, share):
+    rng = np.random.default_rng(n)
+    s = rng.random(n).astype(np.float32)
+    tied = int(share * n)
     s[:tied] = s[tied:2 * tied]
-    t = (rng.random(3000) < 0.5).astype(np.int64)
+    t = (rng.random(n) < 0.5).astype(np.int64)
     assert abs(K.exact_auroc(s, t) - skm.roc_auc_score(t, s)) <= TOL
     assert abs(K.exact_average_precision(s, t) - skm.average_precision_score(t, s)) <= TOL
 

@@ -187,7 +187,7 @@ def exact_auroc(scores: np.ndarray, target: np.ndarray) -> float:
     if packed is None:
         return auroc_from_groups(*tie_groups(scores, target)[1:])
     packed = packed[0]
-    if _many_ties(packed):
+    if packed.size >= _BUCKET_MIN_SIZE and _many_ties(packed):  # small inputs: the binary searches are cheap
         return _auroc_of_packed(packed)
     # Sorted with negatives first among ties, a positive at position i has i − (positives before it) negatives
     # scored below or tied with it. Tied pairs count ½, so subtract half of Σ pos_g·neg_g over the tie groups
@@ -214,7 +214,7 @@ def exact_average_precision(scores: np.ndarray, target: np.ndarray) -> float:
     if packed is None:
         return average_precision_from_groups(*tie_groups(scores, target)[1:])
     packed = packed[0]
-    if _many_ties(packed):
+    if packed.size >= _BUCKET_MIN_SIZE and _many_ties(packed):  # small inputs: the binary searches are cheap
         return _average_precision_of_packed(packed)
     # Each positive reads the precision of its tie group: (positives at or above the group) / (samples at or above
     # it). For the k-th positive (k from 0, increasing scores) at position i with no tie below it, that is
