@@ -233,7 +233,13 @@ class _ScalarRanking(_Ranking):
 
 
 class AUROC(_ScalarRanking):
-    """Streaming area under the ROC curve (see :func:`auroc`)."""
+    """Streaming area under the ROC curve (see :func:`auroc`); with ``bins=K``, a fixed-size state and a bound.
+
+    >>> m = AUROC(bins=16)  # coarse on purpose: 0.1 to 0.4 share one bin
+    >>> m.update([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]); m.update([0.36], [0])
+    >>> m.compute(), m.error_bound()  # the exact value is 0.6667
+    (0.75, 0.25)
+    """
 
     _metric = "auroc"
 
