@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,7 @@ CHUNK = 1 << 16  # elements per chunk: the scratch buffers of a chunk stay in th
 
 R = TypeVar("R")
 _POOL: ThreadPoolExecutor | None = None
+_POOL_PID = 0
 _POOL_LOCK = threading.Lock()
 
 
@@ -59,20 +61,27 @@ def _in_parallel(parts: Sequence[Callable[[], R]]) -> list[R]:
     """The results of ``parts``: inline for one part, else on the pool's single-threaded workers at once."""
     if len(parts) == 1:
         return [_without_grad(parts[0])]
-    global _POOL
+    global _POOL, _POOL_PID
     with _POOL_LOCK:
-        if _POOL is None:
+        if _POOL is None or os.getpid() != _POOL_PID:  # a forked child has the pool object but not its threads
+            _POOL_PID = os.getpid()
             _POOL = ThreadPoolExecutor(max_workers=max(1, torch.get_num_threads()), thread_name_prefix="almanac-loss",
                                        initializer=_serial_worker)
         futures = [_POOL.submit(_without_grad, part) for part in parts]
     return [future.result() for future in futures]
 
 
-def _ranges(n: int) -> list[tuple[int, int]]:
+def _chunk(x: Tensor) -> int:
+    """Chunk size for ``x``: CHUNK on the CPU; one chunk on an accelerator, whose kernels need no cache blocking
+    (and whose streams are per thread, so the work stays on the caller's)."""
+    return CHUNK if x.device.type == "cpu" else max(x.numel(), 1)
+
+
+def _ranges(n: int, chunk: int) -> list[tuple[int, int]]:
     """``[0, n)`` cut into one contiguous range per thread, at chunk boundaries."""
-    chunks = max(1, math.ceil(n / CHUNK))
+    chunks = max(1, math.ceil(n / chunk))
     parts = max(1, min(torch.get_num_threads(), chunks))
-    bounds = [min(n, CHUNK * round(chunks * k / parts)) for k in range(parts + 1)]
+    bounds = [min(n, chunk * round(chunks * k / parts)) for k in range(parts + 1)]
     return [(a, b) for a, b in itertools.pairwise(bounds) if b > a] or [(0, n)]
 
 
@@ -83,13 +92,13 @@ def _split(items: list[R]) -> list[list[R]]:
     return [items[a:b] for a, b in itertools.pairwise(bounds) if b > a] or [items]
 
 
-def _chunks(start: int, stop: int) -> Iterator[tuple[int, int]]:
-    for i in range(start, stop, CHUNK):
-        yield i, min(i + CHUNK, stop)
+def _chunks(start: int, stop: int, chunk: int) -> Iterator[tuple[int, int]]:
+    for i in range(start, stop, chunk):
+        yield i, min(i + chunk, stop)
 
 
 def _scratch(count: int, n: int, like: Tensor) -> list[Tensor]:
-    return [torch.empty(min(n, CHUNK), dtype=like.dtype, device=like.device) for _ in range(count)]
+    return [torch.empty(n, dtype=like.dtype, device=like.device) for _ in range(count)]
 
 
 def _power(base: Tensor, gamma: float, out: Tensor) -> Tensor:
@@ -120,14 +129,15 @@ def _sigmoid_focal_hard(x: Tensor, t: Tensor, gamma: float, alpha: float | None,
     xf, tf, df = x.reshape(-1), t.reshape(-1), deriv.view(-1)
     lf = None if loss is None else loss.view(-1)
     threshold = _softplus_threshold(x.dtype)
+    chunk = _chunk(x)
 
     def part(start: int, stop: int) -> tuple[Tensor, Tensor, Tensor]:
-        ns, u, sp, q, w = _scratch(5, stop - start, x)
+        ns, u, sp, q, w = _scratch(5, min(stop - start, chunk), x)
         total, squares = x.new_zeros((), dtype=torch.float64), x.new_zeros((), dtype=torch.float64)
         bounds = torch.tensor([math.inf, -math.inf], dtype=x.dtype, device=x.device)
         one = x.new_ones(())
         half = one / 2
-        for i, j in _chunks(start, stop):
+        for i, j in _chunks(start, stop, chunk):
             k = j - i
             nk, uk, spk, qk, wk = ns[:k], u[:k], sp[:k], q[:k], w[:k]
             tk, dk = tf[i:j], df[i:j]
@@ -152,7 +162,7 @@ def _sigmoid_focal_hard(x: Tensor, t: Tensor, gamma: float, alpha: float | None,
             torch.mul(spk, wk, out=dk).mul_(nk)
         return total, squares, bounds
 
-    results = _in_parallel([partial(part, a, b) for a, b in _ranges(x.numel())])
+    results = _in_parallel([partial(part, a, b) for a, b in _ranges(x.numel(), chunk)])
     totals, squares, bounds = zip(*results)
     lows, highs = zip(*(b.unbind() for b in bounds))
     return sum(totals), sum(squares), torch.stack([torch.stack(lows).min(), torch.stack(highs).max()])
@@ -163,11 +173,12 @@ def _sigmoid_focal_soft(x: Tensor, t: Tensor, gamma: float, alpha: float | None,
     """Focal loss of soft targets, the expectation over the label: ℓ = t·ℓ(x, 1) + (1 - t)·ℓ(x, 0)."""
     xf, tf, df = x.reshape(-1), t.reshape(-1), deriv.view(-1)
     lf = None if loss is None else loss.view(-1)
+    chunk = _chunk(x)
 
     def part(start: int, stop: int) -> Tensor:
-        a, b, p, q, u, v = _scratch(6, stop - start, x)
+        a, b, p, q, u, v = _scratch(6, min(stop - start, chunk), x)
         total = x.new_zeros((), dtype=torch.float64)
-        for i, j in _chunks(start, stop):
+        for i, j in _chunks(start, stop, chunk):
             k = j - i
             ak, bk, pk, qk, uk, vk = a[:k], b[:k], p[:k], q[:k], u[:k], v[:k]
             xk, tk, dk = xf[i:j], tf[i:j], df[i:j]
@@ -190,7 +201,7 @@ def _sigmoid_focal_soft(x: Tensor, t: Tensor, gamma: float, alpha: float | None,
             torch.lerp(bk, ak, tk, out=dk)
         return total
 
-    return sum(_in_parallel([partial(part, a, b) for a, b in _ranges(x.numel())]))
+    return sum(_in_parallel([partial(part, a, b) for a, b in _ranges(x.numel(), chunk)]))
 
 
 class SigmoidFocal(torch.autograd.Function):
@@ -261,11 +272,12 @@ class Elementwise(torch.autograd.Function):
         xf, tf = x.reshape(-1), t.reshape(-1)
         deriv = torch.empty_like(x, memory_format=torch.contiguous_format)
         loss = None if summed else torch.empty_like(x, memory_format=torch.contiguous_format)
+        chunk = _chunk(x)
 
         def part(start: int, stop: int) -> tuple[Tensor, Tensor]:
-            out, *rest = _scratch(scratch + 1, stop - start, x)
+            out, *rest = _scratch(scratch + 1, min(stop - start, chunk), x)
             total, returned = x.new_zeros((), dtype=torch.float64), x.new_zeros((), dtype=torch.float64)
-            for i, j in _chunks(start, stop):
+            for i, j in _chunks(start, stop, chunk):
                 k = j - i
                 lk = out[:k] if loss is None else loss.view(-1)[i:j]
                 value = kernel(xf[i:j], tf[i:j], lk, deriv.view(-1)[i:j], [b[:k] for b in rest])
@@ -275,7 +287,7 @@ class Elementwise(torch.autograd.Function):
                     total += lk.sum()
             return total, returned
 
-        totals, returns = zip(*_in_parallel([partial(part, a, b) for a, b in _ranges(x.numel())]))
+        totals, returns = zip(*_in_parallel([partial(part, a, b) for a, b in _ranges(x.numel(), chunk)]))
         if extra is not None:
             extra.copy_(sum(returns))
         ctx.save_for_backward(deriv)
@@ -339,17 +351,15 @@ def hinge_kernel(squared: bool, signed: bool) -> Kernel:
     return kernel
 
 
-def _blocks(n: int, c: int, s: int) -> Iterator[tuple[int, int, int, int]]:
-    """Blocks ``[n0:n1, :, s0:s1]`` of an ``(N, C, S)`` tensor of about CHUNK elements, whole classes each."""
-    if c * s <= CHUNK:
-        step = max(1, CHUNK // max(c * s, 1))
-        for n0 in range(0, n, step):
-            yield n0, min(n0 + step, n), 0, s
-    else:
-        step = max(1, CHUNK // c)
-        for n0 in range(n):
-            for s0 in range(0, s, step):
-                yield n0, n0 + 1, s0, min(s0 + step, s)
+def _blocks(x: Tensor) -> list[tuple[int, int, int, int]]:
+    """Blocks ``[n0:n1, :, s0:s1]`` of ``x (N, C, S)`` of about one chunk each, whole classes each."""
+    n, c, s = x.shape
+    chunk = _chunk(x)
+    if c * s <= chunk:
+        step = max(1, chunk // max(c * s, 1))
+        return [(n0, min(n0 + step, n), 0, s) for n0 in range(0, n, step)]
+    step = max(1, chunk // c)
+    return [(n0, n0 + 1, s0, min(s0 + step, s)) for n0 in range(n) for s0 in range(0, s, step)]
 
 
 def _probabilities(x: Tensor, mode: str) -> Tensor:
@@ -382,7 +392,7 @@ class Tversky(torch.autograd.Function):
     @staticmethod
     def forward(ctx: FunctionCtx, x: Tensor, target: Tensor, valid: Tensor | None, mode: str, index: bool,
                 alpha: float, beta: float, smooth: float, gamma: float) -> Tensor:
-        n, c, s = x.shape
+        n, c = x.shape[:2]
 
         def part(blocks: list[tuple[int, int, int, int]]) -> Tensor:
             acc = torch.zeros(3, n, c, dtype=torch.float64, device=x.device)
@@ -398,7 +408,7 @@ class Tversky(torch.autograd.Function):
                 acc[2, n0:n1] += t.sum(2)
             return acc
 
-        inter, pred, true = sum(_in_parallel([partial(part, group) for group in _split(list(_blocks(n, c, s)))]))
+        inter, pred, true = sum(_in_parallel([partial(part, group) for group in _split(_blocks(x))]))
         denom = (1 - alpha - beta) * inter + alpha * pred + beta * true + smooth
         empty = denom <= 0
         denom = torch.where(empty, 1.0, denom)
@@ -420,7 +430,7 @@ class Tversky(torch.autograd.Function):
     @once_differentiable
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
         x, target, valid, coef_i, coef_p = ctx.saved_tensors
-        n, c, s = x.shape
+        c = x.shape[1]
         grad_i, grad_p = (grad.unsqueeze(1) * coef_i).unsqueeze(2), (grad.unsqueeze(1) * coef_p).unsqueeze(2)
         grad_x = torch.empty_like(x)
         mode, index = ctx.mode, ctx.index
@@ -445,5 +455,5 @@ class Tversky(torch.autograd.Function):
                 else:
                     out.copy_(g)
 
-        _in_parallel([partial(part, group) for group in _split(list(_blocks(n, c, s)))])
+        _in_parallel([partial(part, group) for group in _split(_blocks(x))])
         return grad_x, None, None, None, None, None, None, None, None
