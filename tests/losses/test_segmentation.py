@@ -208,3 +208,19 @@ def test_extreme_logits_give_finite_losses_and_gradients(name, task):
     loss = getattr(L, name)(x, t, task=task)
     (grad,) = torch.autograd.grad(loss, x)
     assert torch.isfinite(loss) and torch.isfinite(grad).all()
+
+
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_index_map_gradients_with_ignored_pixels_match_autograd(from_logits):
+    x, t = CASES["multiclass"]()
+    t = t.clone()
+    t[0, 0] = t[2, 3] = -1
+    keep = (t != -1).double().unsqueeze(1)
+    if not from_logits:
+        x = torch.softmax(x, 1)
+    x.requires_grad_(True)
+    ours = L.tversky(x, t, task="multiclass", alpha=0.4, beta=0.8, ignore_index=-1, from_logits=from_logits)
+    p = torch.softmax(x, 1) if from_logits else x
+    ref = _tversky_ref(p, F.one_hot(t.clamp_min(0), 3).movedim(-1, 1).double(), 0.4, 0.8, 1.0, keep=keep).mean()
+    torch.testing.assert_close(ours, ref)
+    torch.testing.assert_close(torch.autograd.grad(ours, x)[0], torch.autograd.grad(ref, x)[0])

@@ -40,7 +40,7 @@ __all__ = [
     "quantile_kernel",
 ]
 
-CHUNK = 1 << 16  # elements per chunk: the scratch buffers of a chunk stay in the CPU caches
+CHUNK = 1 << 18  # elements per chunk: the scratch buffers of a chunk stay in the CPU caches
 
 R = TypeVar("R")
 _POOL: ThreadPoolExecutor | None = None
@@ -128,7 +128,6 @@ def _sigmoid_focal_hard(x: Tensor, t: Tensor, gamma: float, alpha: float | None,
     """
     xf, tf, df = x.reshape(-1), t.reshape(-1), deriv.view(-1)
     lf = None if loss is None else loss.view(-1)
-    threshold = _softplus_threshold(x.dtype)
     chunk = _chunk(x)
 
     def part(start: int, stop: int) -> tuple[Tensor, Tensor, Tensor]:
@@ -148,7 +147,12 @@ def _sigmoid_focal_hard(x: Tensor, t: Tensor, gamma: float, alpha: float | None,
             squares += torch.dot(nk, nk)
             torch.mul(xf[i:j], nk, out=uk)  # u = -(logit of the true label)
             torch.sigmoid(uk, out=qk)  # 1 - p_t = σ(u)
-            F.softplus(uk, 1.0, threshold, out=spk)  # -log p_t = softplus(u), never log(sigmoid(.))
+            # -log p_t = softplus(u) = max(u, 0) - log1p(-σ(-|u|)), with σ(-|u|) = min(q, 1 - q): one log1p on an
+            # argument in [-½, 0], exact at any logit and faster than PyTorch's softplus kernel
+            torch.sub(qk, 1.0, out=spk)
+            torch.maximum(spk, torch.neg(qk, out=wk), out=spk).log1p_()
+            torch.clamp(uk, min=0.0, out=wk)
+            torch.sub(wk, spk, out=spk)
             _power(qk, gamma, wk)
             if alpha is not None:  # α_t = ½ + (½ - α)(1 - 2t): α for positives, 1 - α for negatives
                 torch.add(half, nk, alpha=0.5 - alpha, out=uk)
@@ -398,6 +402,14 @@ class Tversky(torch.autograd.Function):
             acc = torch.zeros(3, n, c, dtype=torch.float64, device=x.device)
             for n0, n1, s0, s1 in blocks:
                 p = _probabilities(x[n0:n1, :, s0:s1], mode)
+                if index and c > 1:  # class-index map: gather the true class instead of forming one-hot masks
+                    y = target[n0:n1, s0:s1]
+                    kept = p.new_ones(y.shape) if valid is None else valid[n0:n1, s0:s1].to(p.dtype)
+                    p_y = p.gather(1, y.unsqueeze(1)).squeeze(1) * kept
+                    acc[0, n0:n1] += p.new_zeros(n1 - n0, c).scatter_add_(1, y, p_y)
+                    acc[1, n0:n1] += torch.bmm(p, kept.unsqueeze(2)).squeeze(2)
+                    acc[2, n0:n1] += p.new_zeros(n1 - n0, c).scatter_add_(1, y, kept)
+                    continue
                 t = _dense_target(target[n0:n1, ..., s0:s1], index, c, x)
                 if valid is not None:
                     v = valid[n0:n1, ..., s0:s1]
@@ -435,8 +447,27 @@ class Tversky(torch.autograd.Function):
         grad_x = torch.empty_like(x)
         mode, index = ctx.mode, ctx.index
 
+        def index_block(n0: int, n1: int, s0: int, s1: int) -> None:
+            """dL/dp_c = v·(g_P,c + g_I,c·[c = y]); through the softmax: v·p_c·(g_P,c + g_I,y·[c = y] - a) with
+            a = Σ_k p_k g_P,k + p_y g_I,y — no one-hot mask, and the sum over classes is one batched matmul."""
+            y = target[n0:n1, s0:s1].unsqueeze(1)
+            g_p, g_iy = grad_p[n0:n1], grad_i[n0:n1, :, 0].gather(1, y.squeeze(1)).unsqueeze(1)
+            out = grad_x[n0:n1, :, s0:s1]
+            if mode == "softmax":
+                p = torch.softmax(x[n0:n1, :, s0:s1], dim=1)
+                a = torch.baddbmm(p.gather(1, y) * g_iy, g_p.transpose(1, 2), p)
+                h = torch.sub(g_p, a).scatter_add_(1, y, g_iy.expand_as(y).contiguous())
+                torch.mul(h, p, out=out)
+            else:
+                out.copy_(g_p.expand_as(out)).scatter_add_(1, y, g_iy.expand_as(y).contiguous())
+            if valid is not None:
+                out.mul_(valid[n0:n1, s0:s1].unsqueeze(1))
+
         def part(blocks: list[tuple[int, int, int, int]]) -> None:
             for n0, n1, s0, s1 in blocks:
+                if index and c > 1:
+                    index_block(n0, n1, s0, s1)
+                    continue
                 xb = x[n0:n1, :, s0:s1]
                 t = _dense_target(target[n0:n1, ..., s0:s1], index, c, x)
                 g = torch.addcmul(grad_p[n0:n1], grad_i[n0:n1], t)  # dL/dp = g_P + g_I·t
