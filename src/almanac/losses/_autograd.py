@@ -404,10 +404,15 @@ class Tversky(torch.autograd.Function):
                 p = _probabilities(x[n0:n1, :, s0:s1], mode)
                 if index and c > 1:  # class-index map: gather the true class instead of forming one-hot masks
                     y = target[n0:n1, s0:s1]
-                    kept = p.new_ones(y.shape) if valid is None else valid[n0:n1, s0:s1].to(p.dtype)
-                    p_y = p.gather(1, y.unsqueeze(1)).squeeze(1) * kept
+                    p_y = p.gather(1, y.unsqueeze(1)).squeeze(1)
+                    if valid is None:
+                        kept = p_y.new_ones(()).expand_as(p_y)
+                        acc[1, n0:n1] += p.sum(2)
+                    else:
+                        kept = valid[n0:n1, s0:s1].to(p.dtype)
+                        p_y = p_y * kept
+                        acc[1, n0:n1] += torch.bmm(p, kept.unsqueeze(2)).squeeze(2)
                     acc[0, n0:n1] += p.new_zeros(n1 - n0, c).scatter_add_(1, y, p_y)
-                    acc[1, n0:n1] += torch.bmm(p, kept.unsqueeze(2)).squeeze(2)
                     acc[2, n0:n1] += p.new_zeros(n1 - n0, c).scatter_add_(1, y, kept)
                     continue
                 t = _dense_target(target[n0:n1, ..., s0:s1], index, c, x)
