@@ -6,9 +6,11 @@ processed in chunks that stay in the CPU cache, so the dozen arithmetic steps of
 pass over memory instead of a dozen. When the caller only needs the sum (``reduction="mean"``/``"sum"`` without a
 per-sample weight) the forward never writes the elementwise loss at all.
 
-Threads: the chunks are shared among ``torch.get_num_threads()`` worker threads that each run PyTorch with one
-intra-op thread, so the threads meet once per call instead of once per op. (Hundreds of short OpenMP regions per
-call are what makes a chunked kernel crawl on a busy machine, where every region waits for a descheduled thread.)
+Threads: on a machine with idle cores each op on a chunk uses PyTorch's intra-op threads. On an oversubscribed
+machine (load average above 1.5 × the cores) hundreds of short OpenMP regions per call make a chunked kernel
+crawl, every region waiting for a descheduled thread; there the chunks are shared among ``torch.get_num_threads()``
+worker threads that each run PyTorch with one intra-op thread, so the threads meet once per call instead of once
+per op. Both ways give the same result.
 """
 
 from __future__ import annotations
@@ -77,8 +79,18 @@ def _chunk(x: Tensor) -> int:
     return CHUNK if x.device.type == "cpu" else max(x.numel(), 1)
 
 
+def _busy() -> bool:
+    """True when the machine is oversubscribed (see the module docstring)."""
+    try:
+        return os.getloadavg()[0] > 1.5 * (os.cpu_count() or 1)
+    except (AttributeError, OSError):  # no load average on this platform: share the work among threads
+        return True
+
+
 def _ranges(n: int, chunk: int) -> list[tuple[int, int]]:
-    """``[0, n)`` cut into one contiguous range per thread, at chunk boundaries."""
+    """``[0, n)`` cut into one contiguous range per worker thread, at chunk boundaries (one range when idle)."""
+    if not _busy():
+        return [(0, n)]
     chunks = max(1, math.ceil(n / chunk))
     parts = max(1, min(torch.get_num_threads(), chunks))
     bounds = [min(n, chunk * round(chunks * k / parts)) for k in range(parts + 1)]
@@ -86,7 +98,9 @@ def _ranges(n: int, chunk: int) -> list[tuple[int, int]]:
 
 
 def _split(items: list[R]) -> list[list[R]]:
-    """``items`` cut into one contiguous group per thread."""
+    """``items`` cut into one contiguous group per worker thread (one group when idle)."""
+    if not _busy():
+        return [items]
     parts = max(1, min(torch.get_num_threads(), len(items)))
     bounds = [round(len(items) * k / parts) for k in range(parts + 1)]
     return [items[a:b] for a, b in itertools.pairwise(bounds) if b > a] or [items]
