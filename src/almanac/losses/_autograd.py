@@ -5,24 +5,13 @@ Elementwise losses have a diagonal Jacobian, so the forward pass computes the lo
 processed in chunks that stay in the CPU cache, so the dozen arithmetic steps of a composite loss cost about one
 pass over memory instead of a dozen. When the caller only needs the sum (``reduction="mean"``/``"sum"`` without a
 per-sample weight) the forward never writes the elementwise loss at all.
-
-Threads: on a machine with idle cores each op on a chunk uses PyTorch's intra-op threads. On an oversubscribed
-machine (load average above 1.5 × the cores) hundreds of short OpenMP regions per call make a chunked kernel
-crawl, every region waiting for a descheduled thread; there the chunks are shared among ``torch.get_num_threads()``
-worker threads that each run PyTorch with one intra-op thread, so the threads meet once per call instead of once
-per op. Both ways give the same result.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import os
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -44,66 +33,10 @@ __all__ = [
 
 CHUNK = 1 << 18  # elements per chunk: the scratch buffers of a chunk stay in the CPU caches
 
-R = TypeVar("R")
-_POOL: ThreadPoolExecutor | None = None
-_POOL_PID = 0
-_POOL_LOCK = threading.Lock()
-
-
-def _without_grad(part: Callable[[], R]) -> R:
-    with torch.no_grad():  # grad mode is per thread; the kernels write into outputs with out=
-        return part()
-
-
-def _serial_worker() -> None:
-    torch.set_num_threads(1)  # this thread only: OpenMP's thread count and MKL's local one are per thread
-
-
-def _in_parallel(parts: Sequence[Callable[[], R]]) -> list[R]:
-    """The results of ``parts``: inline for one part, else on the pool's single-threaded workers at once."""
-    if len(parts) == 1:
-        return [_without_grad(parts[0])]
-    global _POOL, _POOL_PID
-    with _POOL_LOCK:
-        if _POOL is None or os.getpid() != _POOL_PID:  # a forked child has the pool object but not its threads
-            _POOL_PID = os.getpid()
-            _POOL = ThreadPoolExecutor(max_workers=max(1, torch.get_num_threads()), thread_name_prefix="almanac-loss",
-                                       initializer=_serial_worker)
-        futures = [_POOL.submit(_without_grad, part) for part in parts]
-    return [future.result() for future in futures]
-
 
 def _chunk(x: Tensor) -> int:
-    """Chunk size for ``x``: CHUNK on the CPU; one chunk on an accelerator, whose kernels need no cache blocking
-    (and whose streams are per thread, so the work stays on the caller's)."""
+    """Chunk size for ``x``: CHUNK on the CPU; one chunk on an accelerator, whose kernels need no cache blocking."""
     return CHUNK if x.device.type == "cpu" else max(x.numel(), 1)
-
-
-def _busy() -> bool:
-    """True when the machine is oversubscribed (see the module docstring)."""
-    try:
-        return os.getloadavg()[0] > 1.5 * (os.cpu_count() or 1)
-    except (AttributeError, OSError):  # no load average on this platform: share the work among threads
-        return True
-
-
-def _ranges(n: int, chunk: int) -> list[tuple[int, int]]:
-    """``[0, n)`` cut into one contiguous range per worker thread, at chunk boundaries (one range when idle)."""
-    if not _busy():
-        return [(0, n)]
-    chunks = max(1, math.ceil(n / chunk))
-    parts = max(1, min(torch.get_num_threads(), chunks))
-    bounds = [min(n, chunk * round(chunks * k / parts)) for k in range(parts + 1)]
-    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a] or [(0, n)]
-
-
-def _split(items: list[R]) -> list[list[R]]:
-    """``items`` cut into one contiguous group per worker thread (one group when idle)."""
-    if not _busy():
-        return [items]
-    parts = max(1, min(torch.get_num_threads(), len(items)))
-    bounds = [round(len(items) * k / parts) for k in range(parts + 1)]
-    return [items[a:b] for a, b in itertools.pairwise(bounds) if b > a] or [items]
 
 
 def _chunks(start: int, stop: int, chunk: int) -> Iterator[tuple[int, int]]:
@@ -180,10 +113,7 @@ def _sigmoid_focal_hard(x: Tensor, t: Tensor, gamma: float, alpha: float | None,
             torch.mul(spk, wk, out=dk).mul_(nk)
         return total, squares, bounds
 
-    results = _in_parallel([partial(part, a, b) for a, b in _ranges(x.numel(), chunk)])
-    totals, squares, bounds = zip(*results)
-    lows, highs = zip(*(b.unbind() for b in bounds))
-    return sum(totals), sum(squares), torch.stack([torch.stack(lows).min(), torch.stack(highs).max()])
+    return part(0, x.numel())
 
 
 def _sigmoid_focal_soft(x: Tensor, t: Tensor, gamma: float, alpha: float | None, loss: Tensor | None,
@@ -219,7 +149,7 @@ def _sigmoid_focal_soft(x: Tensor, t: Tensor, gamma: float, alpha: float | None,
             torch.lerp(bk, ak, tk, out=dk)
         return total
 
-    return sum(_in_parallel([partial(part, a, b) for a, b in _ranges(x.numel(), chunk)]))
+    return part(0, x.numel())
 
 
 class SigmoidFocal(torch.autograd.Function):
@@ -305,12 +235,12 @@ class Elementwise(torch.autograd.Function):
                     total += lk.sum()
             return total, returned
 
-        totals, returns = zip(*_in_parallel([partial(part, a, b) for a, b in _ranges(x.numel(), chunk)]))
+        total, returned = part(0, x.numel())
         if extra is not None:
-            extra.copy_(sum(returns))
+            extra.copy_(returned)
         ctx.save_for_backward(deriv)
         ctx.target_grad = target_grad
-        return sum(totals).to(x.dtype) if loss is None else loss
+        return total.to(x.dtype) if loss is None else loss
 
     @staticmethod
     @once_differentiable
@@ -439,7 +369,7 @@ class Tversky(torch.autograd.Function):
                 acc[2, n0:n1] += t.sum(2)
             return acc
 
-        inter, pred, true = sum(_in_parallel([partial(part, group) for group in _split(_blocks(x))]))
+        inter, pred, true = part(_blocks(x))
         denom = (1 - alpha - beta) * inter + alpha * pred + beta * true + smooth
         empty = denom <= 0
         denom = torch.where(empty, 1.0, denom)
@@ -505,5 +435,5 @@ class Tversky(torch.autograd.Function):
                 else:
                     out.copy_(g)
 
-        _in_parallel([partial(part, group) for group in _split(_blocks(x))])
+        part(_blocks(x))
         return grad_x, None, None, None, None, None, None, None, None
