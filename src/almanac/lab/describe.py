@@ -276,8 +276,7 @@ def explain(names: Sequence[str], out: str | os.PathLike[str] | None = None) -> 
 
 
 def _draw(panels: dict[str, list[tuple[str, list[float], list[float], list[float]]]], out: Path) -> Path:
-    from almanac.lab.report import pyplot
-    from almanac.train.report import save_figure
+    from almanac.train.report import pyplot, save_figure
 
     plt = pyplot()
     fig, axes = plt.subplots(len(panels), 2, figsize=(11, 3.6 * len(panels)), squeeze=False)

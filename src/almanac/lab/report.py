@@ -16,18 +16,9 @@ import numpy as np
 from almanac.lab.scenario import Scenario, config_label
 from almanac.lab.store import Run
 from almanac.lab.summary import Summary
+from almanac.train.report import Figure, Section, Table, pyplot, save_figure, write_html
 
-__all__ = ["pyplot", "ranked_rows", "write_report"]
-
-
-def pyplot() -> Any:
-    """``matplotlib.pyplot`` on the Agg backend (files only, no display), imported on first use."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+__all__ = ["ranked_rows", "write_report"]
 
 
 def _cell(mean: float, std: float) -> str:
@@ -135,7 +126,6 @@ def write_report(scenario: Scenario, runs: list[Run], summary: Summary, finding:
                  *, quick: bool = False) -> Path:
     """Write ``out_dir/report.html`` and its PNGs for ``runs`` of ``scenario`` (``summary`` groups them,
     ``finding`` is the scenario's finding on it); returns the HTML's path."""
-    from almanac.train.report import Figure, Section, Table, save_figure, write_html
 
     out = Path(out_dir)
     columns, rows = ranked_rows(scenario, summary)

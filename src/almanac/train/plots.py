@@ -14,7 +14,7 @@ import numpy as np
 from torch import Tensor
 
 from almanac.train.history import History
-from almanac.train.report import Figure, Section, Table, save_figure, write_html
+from almanac.train.report import Figure, Section, Table, pyplot, save_figure, write_html
 
 if TYPE_CHECKING:
     from almanac.train.job import Job
@@ -22,17 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["write_report"]
 
 
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _curves(history: History) -> tuple[Any, Any]:
-    plt = _plt()
+    plt = pyplot()
     epochs = history.column("epoch")
     loss_fig, ax = plt.subplots(figsize=(5.5, 3.6))
     ax.plot(epochs, history.column("train_loss"), marker=".", label="train")
@@ -63,7 +54,7 @@ def _confusion(preds: Tensor, target: Tensor, classes: tuple[str, ...]) -> Any:
     task = "binary" if preds.ndim == 1 and n == 2 else "multiclass"
     params = {"task": task} if task == "binary" else {"task": task, "num_classes": n}
     matrix = np.asarray(metrics.confusion_matrix(preds, target, **params), dtype=float)
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * n + 2.5), max(3.6, 0.45 * n + 2)))
     image = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(image, ax=ax, fraction=0.046)
@@ -92,7 +83,7 @@ def _one_vs_rest(
 def _ranking_curves(preds: Tensor, target: Tensor, classes: tuple[str, ...], task: str) -> tuple[Any, Any]:
     from almanac import metrics
 
-    plt = _plt()
+    plt = pyplot()
     roc_fig, roc = plt.subplots(figsize=(5, 4.4))
     pr_fig, pr = plt.subplots(figsize=(5, 4.4))
     for name, scores, truth in _one_vs_rest(preds, target, classes, task):
@@ -114,7 +105,7 @@ def _ranking_curves(preds: Tensor, target: Tensor, classes: tuple[str, ...], tas
 
 
 def _regression(preds: Tensor, target: Tensor) -> tuple[Any, Any]:
-    plt = _plt()
+    plt = pyplot()
     p, t = preds.double().numpy(), target.double().numpy()
     scatter_fig, ax = plt.subplots(figsize=(5, 4.4))
     ax.scatter(t, p, s=10, alpha=0.6)
@@ -135,7 +126,7 @@ def _regression(preds: Tensor, target: Tensor) -> tuple[Any, Any]:
 
 
 def _examples(x: Tensor, preds: Tensor, target: Tensor, k: int = 4) -> Any:
-    plt = _plt()
+    plt = pyplot()
     k = min(k, len(x))
     fig, axes = plt.subplots(k, 3, figsize=(6, 2 * k), squeeze=False)
     labels = preds.argmax(1)

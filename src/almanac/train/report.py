@@ -2,6 +2,7 @@
 
 Generic helpers, shared by ``almanac train`` and ``almanac compare``:
 
+- :func:`pyplot` is ``matplotlib.pyplot`` on the Agg backend (files only, no display);
 - :func:`save_figure` writes a matplotlib figure as PNG atomically and returns the PNG bytes;
 - :func:`render_html` / :func:`write_html` build one HTML page from :class:`Section` s of text, :class:`Table` s
   and PNG figures embedded as base64, so the page needs no other file.
@@ -27,7 +28,7 @@ from typing import Any
 
 from almanac.train.files import atomic_write_bytes, atomic_write_text
 
-__all__ = ["Figure", "Section", "Table", "figure_png", "render_html", "save_figure", "write_html"]
+__all__ = ["Figure", "Section", "Table", "figure_png", "pyplot", "render_html", "save_figure", "write_html"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,16 @@ class Section:
     figures: Sequence[Figure | bytes | str | os.PathLike[str]] = field(default=())
 
 
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg backend (files only, no display), imported on first use."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def figure_png(fig: Any, *, dpi: int = 110) -> bytes:
     """The PNG bytes of a matplotlib figure (the figure is left open)."""
     buffer = io.BytesIO()
@@ -81,9 +92,7 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int = 110, close
     png = figure_png(fig, dpi=dpi)
     atomic_write_bytes(path, png)
     if close:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
+        pyplot().close(fig)
     return png
 
 
