@@ -60,7 +60,7 @@ def test_check_probabilities_asks_for_the_keyword_never_guesses():
 
 def test_check_class_indices():
     checks.check_class_indices(torch.tensor([0, 4, -100]), "target", 5, ignore_index=-100)
-    with pytest.raises(TargetError, match=r"in \[0, 5\), got max 7 — pass num_classes=8"):
+    with pytest.raises(TargetError, match=r"in \[0, 5\), got max 7 — fix the labels, or give `input` 8 classes"):
         checks.check_class_indices(torch.tensor([0, 7]), "target", 5)
     with pytest.raises(TargetError, match="min -1"):
         checks.check_class_indices(torch.tensor([0, -1]), "target", 5)

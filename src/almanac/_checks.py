@@ -140,9 +140,17 @@ def check_probabilities(value: torch.Tensor, name: str, *, logits_keyword: str =
 
 
 def check_class_indices(
-    target: torch.Tensor, name: str, num_classes: int | None, ignore_index: int | None = None
+    target: torch.Tensor,
+    name: str,
+    num_classes: int | None,
+    ignore_index: int | None = None,
+    *,
+    classes_of: str = "input",
 ) -> None:
-    """Integer class indices in [0, num_classes), ``ignore_index`` allowed (TargetError)."""
+    """Integer class indices in [0, num_classes), ``ignore_index`` allowed (TargetError).
+
+    ``classes_of`` names what sets ``num_classes`` (the scores' class dimension), for the fix the message gives.
+    """
     if target.is_floating_point() or target.dtype == torch.bool or target.is_complex():
         raise problem(TargetError, name, "to hold integer class indices", f"dtype {target.dtype}",
                       f"pass {name}.long(), or probabilities of the same shape as the scores")
@@ -154,6 +162,6 @@ def check_class_indices(
     lo, hi = (int(v) for v in torch.aminmax(valid))
     if lo < 0 or hi >= num_classes:
         got = f"min {lo}" if lo < 0 else f"max {hi}"
-        fix = (f"pass num_classes={hi + 1} or fix the labels" if hi >= num_classes and lo >= 0
+        fix = (f"fix the labels, or give `{classes_of}` {hi + 1} classes" if hi >= num_classes and lo >= 0
                else "fix the labels" + ("" if ignore_index is None else f" or mark them ignore_index={ignore_index}"))
         raise problem(TargetError, name, f"to hold class indices in [0, {num_classes})", got, fix)
