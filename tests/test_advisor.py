@@ -26,11 +26,15 @@ TARGETS = {
     "bounded": lambda: _rng(5).uniform(0.0, 1.0, 300),
     "segmentation": lambda: (_rng(6).random((8, 16, 16)) < 0.2).astype(np.int64),
     "segmentation_multiclass": lambda: _rng(7).integers(0, 3, (8, 16, 16)),
+    "segmentation_rare": lambda: (_rng(8).random((8, 16, 16)) < 0.05).astype(np.int64),
+    "segmentation_rare_multiclass": lambda: np.where(_rng(9).random((8, 16, 16)) < 0.06,
+                                                     _rng(10).integers(1, 3, (8, 16, 16)), 0),
 }
 EXPECTED_TASK = {"binary": "binary", "imbalanced_binary": "binary", "multiclass": "multiclass",
                  "imbalanced_multiclass": "multiclass", "multilabel": "multilabel", "regression": "regression",
                  "outliers": "regression", "count": "count", "bounded": "bounded", "segmentation": "segmentation",
-                 "segmentation_multiclass": "segmentation"}
+                 "segmentation_multiclass": "segmentation", "segmentation_rare": "segmentation",
+                 "segmentation_rare_multiclass": "segmentation"}
 
 
 @pytest.mark.parametrize("kind", sorted(TARGETS))
@@ -63,6 +67,24 @@ def test_outliers_get_huber_with_delta_from_the_spread() -> None:
     assert advice.metrics[0] == "mae"
     clean = am.advise(TARGETS["regression"]())
     assert clean.loss == "mse" and clean.metrics[0] == "rmse"
+
+
+@pytest.mark.parametrize(("kind", "task", "inference"), [("segmentation_rare", "binary", "sigmoid"),
+                                                          ("segmentation_rare_multiclass", "multiclass", "softmax")])
+def test_rare_foreground_masks_get_dice_and_overlap_metrics(kind: str, task: str, inference: str) -> None:
+    advice = am.advise(TARGETS[kind]())
+    assert advice.facts["foreground_fraction"] < 0.1
+    assert advice.loss == "dice" and dict(advice.loss_params) == {"task": task}
+    assert advice.metrics == ("iou", "dice")
+    assert advice.output_activation == "identity" and advice.inference_activation == inference
+    assert "foreground is" in advice.reasons["loss"]
+
+
+@pytest.mark.parametrize("kind", ["segmentation", "segmentation_multiclass"])
+def test_common_foreground_masks_keep_the_pixel_losses(kind: str) -> None:
+    advice = am.advise(TARGETS[kind]())
+    assert advice.facts["foreground_fraction"] >= 0.1
+    assert advice.loss in ("binary_cross_entropy", "cross_entropy") and advice.metrics[:2] == ("iou", "dice")
 
 
 def test_string_labels_and_forced_task() -> None:

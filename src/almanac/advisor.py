@@ -3,6 +3,7 @@
 The task is inferred from the target (binary, multiclass, multilabel, regression, ``"count"`` and ``"bounded"``
 refinements of regression, segmentation masks), then measured: class frequencies, outliers (robust z-scores
 ``0.6745·|y − median| / MAD > 3.5``, Iglewicz & Hoaglin) and the range. Every choice comes with a one-line reason.
+Segmentation masks whose foreground is under 10% of the pixels get the Dice loss, IoU and Dice.
 
 >>> import torch
 >>> import almanac as am
@@ -34,6 +35,10 @@ _ADVICE_TASKS = (*TASKS, "count", "bounded")
 _MAX_CLASSES = 20  # integers with more distinct values than this are counts or values, not classes
 _IMBALANCED = 0.35  # a minority below this share gets a weighted loss
 _RARE = 0.10  # a minority below this share gets ranking metrics first
+# foreground below this share of the pixels gets the Dice loss: per-pixel cross-entropy is then mostly background
+# terms and can stay low while the few object pixels are missed; Dice scores the overlap and ignores class size.
+# The same 10% as _RARE, the share below which the advisor treats a class as rare everywhere else.
+_RARE_FOREGROUND = _RARE
 
 
 @dataclass(frozen=True)
@@ -249,12 +254,19 @@ def _segmentation(y: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
     classes = len(facts["classes"])
     foreground = 1.0 - float(np.mean(masks == facts["classes"][0]))
     facts["foreground_fraction"] = _round(foreground, 4)
-    if classes <= 2:
-        advice = _binary(facts, "one")
-        advice["reasons"]["output_activation"] = "one raw score per pixel; the loss applies the sigmoid itself"
-    else:
-        advice = _multiclass(facts)
-        advice["reasons"]["output_activation"] = f"{classes} raw scores per pixel; the loss applies log-softmax"
+    advice = _binary(facts, "one") if classes <= 2 else _multiclass(facts)
+    squash = "the sigmoid" if classes <= 2 else "softmax"
+    scores = "one raw score" if classes <= 2 else f"{classes} raw scores"
+    if foreground < _RARE_FOREGROUND:
+        advice.update(loss="dice", loss_params={"task": "binary" if classes <= 2 else "multiclass"},
+                      metrics=("iou", "dice"))
+        advice["reasons"]["output_activation"] = f"{scores} per pixel; the loss applies {squash} itself"
+        advice["reasons"]["loss"] = (f"foreground is {foreground:.1%} of the pixels: per-pixel cross-entropy would be "
+                                     "mostly background; the Dice loss scores the overlap whatever the object size")
+        advice["reasons"]["metrics"] = "rare foreground: IoU and Dice measure the overlap of the objects, not pixels"
+        return facts, advice
+    log = "" if classes <= 2 else "log-"
+    advice["reasons"]["output_activation"] = f"{scores} per pixel; the loss applies {log}{squash} itself"
     advice["metrics"] = ("iou", "dice", "balanced_accuracy") if classes > 2 else ("iou", "dice", "f1")
     advice["reasons"]["metrics"] = "IoU and Dice measure the overlap of predicted and true masks per class"
     return facts, advice
