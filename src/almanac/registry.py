@@ -198,6 +198,11 @@ class Registry(Generic[S]):
         for alias in spec.aliases:
             self._aliases[alias] = spec.name
 
+    @property
+    def package(self) -> str:
+        """The package that exports this registry: ``almanac.losses`` for the ``loss`` family."""
+        return f"almanac.{self.family}{'es' if self.family.endswith('s') else 's'}"
+
     # -- looking up ------------------------------------------------------------------------------------------
     def resolve(self, name: str) -> str:
         """The canonical name of ``name`` or an alias of it; raises :class:`UnknownNameError` otherwise."""
@@ -211,7 +216,7 @@ class Registry(Generic[S]):
         close = difflib.get_close_matches(key, [*self._entries, *self._aliases], n=4, cutoff=0.5)
         hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else "none is close"
         raise UnknownNameError(
-            f"unknown {self.family} {name!r} — {hint} See almanac.{self.family}s.names() for all "
+            f"unknown {self.family} {name!r} — {hint} See {self.package}.names() for all "
             f"{len(self._entries)} names"
         )
 
@@ -235,7 +240,7 @@ class Registry(Generic[S]):
         if unknown:
             raise ConfigError(
                 f"expected parameters of {self.family} `{entry.spec.name}` among {list(allowed) or 'none'}, "
-                f"got {unknown} — see almanac.{self.family}s.spec({entry.spec.name!r}).params"
+                f"got {unknown} — see {self.package}.spec({entry.spec.name!r}).params"
             )
         if entry.factory is None:
             raise ConfigError(f"{self.family} `{entry.spec.name}` has no object form")

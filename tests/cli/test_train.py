@@ -99,6 +99,51 @@ def test_bad_input_exits_2_with_one_line(args, message, bad_csvs, capsys, tmp_pa
     assert "Traceback" not in err and not (tmp_path / "runs").exists()
 
 
+def test_loss_and_activation_params_land_in_config_and_modules_and_survive_resume(tmp_path, capsys):
+    code, *_ = _run(["--dataset", "moons", "--loss", "focal", "--loss-param", "gamma=1", "--loss-param", "alpha=0.25",
+                     "--activation", "leaky_relu", "--activation-param", "negative_slope=0.1", "--epochs", "1",
+                     "--hidden", "8", "--out", str(tmp_path), "--name", "f"], capsys)
+    assert code == 0
+    saved = json.loads((tmp_path / "f" / "config.json").read_text())
+    assert saved["loss"] == "focal" and saved["loss_params"] == {"gamma": 1, "alpha": 0.25}
+    assert saved["activation_params"] == {"negative_slope": 0.1}
+    job = prepare(RunConfig.from_json(saved))  # what --resume builds
+    assert job.loss.params["gamma"] == 1 and job.loss.params["alpha"] == 0.25
+    acts = [m for m in job.model.modules() if getattr(m, "name", None) == "leaky_relu"]
+    assert len(acts) == 1 and acts[0].params == {"negative_slope": 0.1}
+    code, _, err = _run(["--resume", str(tmp_path / "f"), "--loss-param", "gamma=2", "--activation-param", "x=1"],
+                        capsys)
+    assert code == 2 and "also --activation-param, --loss-param —" in err
+    code, *_ = _run(["--resume", str(tmp_path / "f"), "--epochs", "2"], capsys)
+    assert code == 0 and json.loads((tmp_path / "f" / "config.json").read_text())["loss_params"] == saved["loss_params"]
+
+
+def test_loss_params_override_the_advised_ones(tmp_path):
+    config = RunConfig(dataset="shapes", loss="auto", loss_params={"smooth": 0.5}, epochs=1)
+    job = prepare(config)
+    assert config.loss == "dice" and config.loss_params == {"task": "multiclass", "smooth": 0.5}
+    assert job.loss.params["smooth"] == 0.5 and any("smooth given" in r for r in config.reasons)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--loss-param", "bogus=1"], "expected parameters of loss `focal` among ['gamma', 'alpha'"),
+    (["--loss-param", "gamma=-1"], "expected `gamma` to be in [0.0, inf), got -1"),
+    (["--loss-param", "gamma=abc"], "expected `gamma` to be a number, got 'abc'"),
+    (["--loss-param", "alpha=0.2,x"], "expected `--loss-param alpha` to be one value or comma-separated numbers"),
+    (["--loss-param", "gamma"], "expected `--loss-param` to be KEY=VALUE, got 'gamma'"),
+    (["--loss-param", "gamma=1", "--loss-param", "gamma=2"], "to set each parameter once, got gamma twice"),
+    (["--loss-param", "reduction=sum"], "the trainer sets task, from_logits, reduction"),
+    (["--activation-param", "slope=2"], "expected parameters of activation `relu` among none, got ['slope']"),
+])
+def test_bad_params_exit_2_with_one_line(args, message, tmp_path, capsys):
+    code, _, err = _run(["--dataset", "moons", "--loss", "focal", "--epochs", "1", "--out", str(tmp_path / "runs"),
+                         *args], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_debug_shows_the_traceback():
     with pytest.raises(Exception, match="did you mean 'relu'"):
         main(["--debug", "train", "--activation", "rellu"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import torch
 
@@ -9,6 +11,7 @@ from almanac import _checks
 from almanac.errors import ConfigError, problem
 
 _RESUMABLE = {"resume_dir", "epochs", "device", "threads"}
+_TRAINER_SET = ("task", "from_logits", "reduction")  # loss parameters the trainer sets to fit the model's head
 
 
 def _csv_list(value: str | None, name: str) -> tuple[str, ...] | None:
@@ -18,6 +21,40 @@ def _csv_list(value: str | None, name: str) -> tuple[str, ...] | None:
     if not items:
         raise problem(ConfigError, name, "a comma-separated list", repr(value), f"pass for example {name} a,b")
     return items
+
+
+def _value(text: str) -> Any:
+    """``true``/``false`` → bool, an integer → int, another number → float, otherwise the string itself."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _params(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs → a dict; VALUE is a number, true/false, a string or comma-separated numbers (a list).
+
+    The keys and values are checked by the registry when the loss or activation is built."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = (part.strip() for part in pair.partition("="))
+        if not sep or not key.isidentifier() or not text:
+            raise problem(ConfigError, option, "to be KEY=VALUE", repr(pair), f"pass for example {option} gamma=1")
+        if key in params:
+            raise problem(ConfigError, option, "to set each parameter once", f"{key} twice", f"drop one {key}=")
+        if "," in text:
+            items = [_value(v.strip()) for v in text.split(",")]
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+                raise problem(ConfigError, f"{option} {key}", "to be one value or comma-separated numbers",
+                              repr(text), f"pass for example {option} {key}=0.2,0.3,0.5")
+            params[key] = items
+        else:
+            params[key] = _value(text)
+    return params
 
 
 def _hidden(value: str) -> tuple[int, ...]:
@@ -44,8 +81,16 @@ def _hidden(value: str) -> tuple[int, ...]:
 @click.option("--hidden", default="128,64", show_default=True, help="Hidden layer widths of the MLP.")
 @click.option("--activation", default="relu", show_default=True,
               help="Hidden activation: any name of almanac.activations, or auto.")
+@click.option("--activation-param", "activation_param", multiple=True, metavar="KEY=VALUE",
+              help="A parameter of the hidden activation (repeatable): --activation leaky_relu "
+                   "--activation-param negative_slope=0.1.")
 @click.option("--loss", default=None, help="Any loss of almanac.losses that fits the task, or auto "
               "(default: cross_entropy, binary_cross_entropy or mse by task).")
+@click.option("--loss-param", "loss_param", multiple=True, metavar="KEY=VALUE",
+              help="A parameter of the loss (repeatable): --loss focal --loss-param gamma=1 --loss-param alpha=0.25. "
+                   "VALUE is a number, true/false, a string or comma-separated numbers (alpha=0.2,0.3,0.5). "
+                   "With --loss auto these override the advised parameters. task, from_logits and reduction are "
+                   "set by the trainer to fit the model's head.")
 @click.option("--metrics", default=None, metavar="A,B,...", help="Validation metrics, the main one first, or auto "
               "(default: accuracy,f1,auroc,log_loss for classification; macro averages).")
 @click.option("--epochs", type=int, default=30, show_default=True)
@@ -61,9 +106,9 @@ def _hidden(value: str) -> tuple[int, ...]:
               help="CPU threads per process: small models train fastest on one; raise it for wide ones.")
 @click.pass_context
 def train(ctx: click.Context, dataset: str | None, csv_path: str | None, target: str | None, task: str | None,
-          model: str | None, hidden: str, activation: str, loss: str | None, metrics: str | None, epochs: int,
-          batch_size: int, lr: float, seed: int, out: str, name: str | None, resume_dir: str | None,
-          device: str | None, threads: int) -> None:
+          model: str | None, hidden: str, activation: str, activation_param: tuple[str, ...], loss: str | None,
+          loss_param: tuple[str, ...], metrics: str | None, epochs: int, batch_size: int, lr: float, seed: int,
+          out: str, name: str | None, resume_dir: str | None, device: str | None, threads: int) -> None:
     """Train a network and write its report, history, metrics and checkpoint to runs/<name>/.
 
     With no options: scikit-learn's digits, an MLP with ReLU, cross-entropy, and validation accuracy, macro F1,
@@ -73,6 +118,7 @@ def train(ctx: click.Context, dataset: str | None, csv_path: str | None, target:
     Examples:
       almanac train
       almanac train --dataset moons --activation gelu --loss focal
+      almanac train --dataset moons --loss focal --loss-param gamma=1 --loss-param alpha=0.25
       almanac train --csv data.csv --target price
       almanac train --dataset imbalanced --loss auto --metrics auto
       almanac train --resume runs/NAME
@@ -104,10 +150,16 @@ def train(ctx: click.Context, dataset: str | None, csv_path: str | None, target:
                           "drop one of them")
         if target is not None and csv_path is None:
             raise problem(ConfigError, "--target", "with --csv", "no --csv", "pass --csv FILE")
+        given_loss_params = _params(loss_param, "--loss-param")
+        reserved = [k for k in _TRAINER_SET if k in given_loss_params]
+        if reserved:
+            raise problem(ConfigError, "--loss-param", "to set a hyperparameter of the loss", ", ".join(reserved),
+                          f"drop it: the trainer sets {', '.join(_TRAINER_SET)} to fit the model's head")
         config = RunConfig(dataset=None if csv_path else (dataset or "digits"), csv=csv_path, target=target,
-                           task=task, model=model, hidden=_hidden(hidden), activation=activation, loss=loss,
-                           metrics=_csv_list(metrics, "--metrics"), epochs=epochs, batch_size=batch_size, lr=lr,
-                           seed=seed, device=device or "cpu", name=name, out=out)
+                           task=task, model=model, hidden=_hidden(hidden), activation=activation,
+                           activation_params=_params(activation_param, "--activation-param"), loss=loss,
+                           loss_params=given_loss_params, metrics=_csv_list(metrics, "--metrics"), epochs=epochs,
+                           batch_size=batch_size, lr=lr, seed=seed, device=device or "cpu", name=name, out=out)
         path, history, final = run(config)
     if distributed.is_main():
         table = Table(title=f"validation metrics after epoch {history.last.get('epoch', 0)}")

@@ -56,6 +56,7 @@ class RunConfig:
     model: str | None = None
     hidden: tuple[int, ...] = (128, 64)
     activation: str = "relu"
+    activation_params: dict[str, Any] = field(default_factory=dict)
     loss: str | None = None
     loss_params: dict[str, Any] = field(default_factory=dict)
     metrics: tuple[str, ...] | None = None
@@ -113,8 +114,10 @@ def _resolve_auto(config: RunConfig, data: Data) -> None:
         return
     advice = advise(data.y_train, inputs=data.x_train, task=data.task)
     config.reasons = [f"{key.replace('_', ' ')}: {text}" for key, text in advice.reasons.items()]
-    if config.loss == "auto":
-        config.loss, config.loss_params = advice.loss, dict(advice.loss_params)
+    if config.loss == "auto":  # parameters given with it override the advised ones
+        if config.loss_params:
+            config.reasons.append(f"loss parameters: {', '.join(config.loss_params)} given, over the advised values")
+        config.loss, config.loss_params = advice.loss, {**advice.loss_params, **config.loss_params}
     if config.metrics == ("auto",):
         fitting = tuple(m for m in advice.metrics if data.task in metrics.spec(m).tasks)
         config.metrics = fitting or DEFAULT_METRICS[data.task]
@@ -310,17 +313,19 @@ def _build_model(name: str, config: RunConfig, data: Data, head: _Head) -> nn.Mo
             raise problem(ConfigError, "--model", "unet for a segmentation task", "mlp", "pass --model unet")
         in_features = math.prod(data.input_shape)
         model: nn.Module = mlp(in_features, width, hidden=config.hidden, activation=config.activation,
-                               output=ends_with, squeeze=squeeze)
+                               activation_params=config.activation_params, output=ends_with, squeeze=squeeze)
     elif name == "cnn":
         if not data.is_image or data.task == "segmentation":
             raise problem(ConfigError, "--model", "mlp (or unet for masks) for this dataset", "cnn",
                           "use --model cnn with image classification: --dataset digits")
-        model = cnn(data.input_shape[0], width, activation=config.activation, output=ends_with, squeeze=squeeze)
+        model = cnn(data.input_shape[0], width, activation=config.activation,
+                    activation_params=config.activation_params, output=ends_with, squeeze=squeeze)
     elif name == "unet":
         if data.task != "segmentation":
             raise problem(ConfigError, "--model", "mlp or cnn for a task that is not segmentation", "unet",
                           "use --model unet with --dataset shapes")
-        model = unet(data.input_shape[0], width, activation=config.activation, output=ends_with)
+        model = unet(data.input_shape[0], width, activation=config.activation,
+                     activation_params=config.activation_params, output=ends_with)
     else:
         raise problem(ConfigError, "--model", "mlp, cnn or unet", repr(name), "pass one of these")
     # regression heads predict in the target's units; the layers before them work at unit scale
