@@ -3,7 +3,7 @@
 The task is inferred from the target (binary, multiclass, multilabel, regression, ``"count"`` and ``"bounded"``
 refinements of regression, segmentation masks), then measured: class frequencies, outliers (robust z-scores
 ``0.6745·|y − median| / MAD > 3.5``, Iglewicz & Hoaglin) and the range. Every choice comes with a one-line reason.
-Segmentation masks whose foreground is under 10% of the pixels get the Dice loss, IoU and Dice.
+Binary segmentation masks whose foreground is under 10% of the pixels get the Dice loss, IoU and Dice.
 
 >>> import torch
 >>> import almanac as am
@@ -35,8 +35,11 @@ _ADVICE_TASKS = (*TASKS, "count", "bounded")
 _MAX_CLASSES = 20  # integers with more distinct values than this are counts or values, not classes
 _IMBALANCED = 0.35  # a minority below this share gets a weighted loss
 _RARE = 0.10  # a minority below this share gets ranking metrics first
-# foreground below this share of the pixels gets the Dice loss: per-pixel cross-entropy is then mostly background
-# terms and can stay low while the few object pixels are missed; Dice scores the overlap and ignores class size.
+# binary masks with foreground below this share of the pixels get the Dice loss: per-pixel BCE is then mostly
+# background terms and can stay low while the few object pixels are missed (measured with `almanac compare
+# segmentation --quick`: IoU 0.38 with Dice, 0.00 with BCE). Class maps keep the per-pixel losses (focal with class
+# weights when a class is rare): on the bundled `shapes` maps (9.7% foreground) Dice alone stalled at IoU 0.30 with
+# the softmax saturated to background, while the advised focal loss reached 0.59 after 15 epochs.
 # The same 10% as _RARE, the share below which the advisor treats a class as rare everywhere else.
 _RARE_FOREGROUND = _RARE
 
@@ -257,9 +260,8 @@ def _segmentation(y: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
     advice = _binary(facts, "one") if classes <= 2 else _multiclass(facts)
     squash = "the sigmoid" if classes <= 2 else "softmax"
     scores = "one raw score" if classes <= 2 else f"{classes} raw scores"
-    if foreground < _RARE_FOREGROUND:
-        advice.update(loss="dice", loss_params={"task": "binary" if classes <= 2 else "multiclass"},
-                      metrics=("iou", "dice"))
+    if classes <= 2 and foreground < _RARE_FOREGROUND:
+        advice.update(loss="dice", loss_params={"task": "binary"}, metrics=("iou", "dice"))
         advice["reasons"]["output_activation"] = f"{scores} per pixel; the loss applies {squash} itself"
         advice["reasons"]["loss"] = (f"foreground is {foreground:.1%} of the pixels: per-pixel cross-entropy would be "
                                      "mostly background; the Dice loss scores the overlap whatever the object size")

@@ -119,10 +119,10 @@ def test_loss_and_activation_params_land_in_config_and_modules_and_survive_resum
 
 
 def test_loss_params_override_the_advised_ones(tmp_path):
-    config = RunConfig(dataset="shapes", loss="auto", loss_params={"smooth": 0.5}, epochs=1)
+    config = RunConfig(dataset="shapes", loss="auto", loss_params={"gamma": 0.5}, epochs=1)
     job = prepare(config)
-    assert config.loss == "dice" and config.loss_params == {"task": "multiclass", "smooth": 0.5}
-    assert job.loss.params["smooth"] == 0.5 and any("smooth given" in r for r in config.reasons)
+    assert config.loss == "focal" and config.loss_params["gamma"] == 0.5 and len(config.loss_params["alpha"]) == 3
+    assert job.loss.params["gamma"] == 0.5 and any("gamma given" in r for r in config.reasons)
 
 
 @pytest.mark.parametrize(("args", "message"), [
