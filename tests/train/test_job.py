@@ -127,3 +127,18 @@ def test_the_run_is_checked_with_almanac_check():
     assert len(findings) == 1 and "AL011" in findings[0]
     deep = check(prepare(RunConfig(dataset="digits", activation="sigmoid", hidden=(32,) * 10), _data("digits")))
     assert any("AL019" in f for f in deep)
+
+
+@pytest.mark.parametrize(("dataset", "model", "hidden", "default"), [
+    ("iris", "mlp", (16, 8), (128, 64)), ("digits", "cnn", (4, 8), (32, 64)), ("shapes", "unet", (4, 8), (16, 32, 64)),
+])
+def test_hidden_sets_the_widths_of_every_model_and_defaults_to_the_builders(dataset, model, hidden, default):
+    def widths(job):
+        layers = [m for m in job.model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+        return {m.out_features if isinstance(m, torch.nn.Linear) else m.out_channels for m in layers}
+
+    given = prepare(RunConfig(dataset=dataset, model=model, hidden=hidden), _data(dataset))
+    assert set(hidden) <= widths(given) and not (set(default) - set(hidden)) & widths(given)
+    builder = prepare(RunConfig(dataset=dataset, model=model), _data(dataset))
+    assert set(default) <= widths(builder)
+    assert RunConfig.from_json(json.loads(json.dumps(RunConfig(model=model).to_json()))).hidden is None

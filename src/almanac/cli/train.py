@@ -57,7 +57,9 @@ def _params(pairs: tuple[str, ...], option: str) -> dict[str, Any]:
     return params
 
 
-def _hidden(value: str) -> tuple[int, ...]:
+def _hidden(value: str | None) -> tuple[int, ...] | None:
+    if value is None:  # the model builder's own widths
+        return None
     try:
         widths = tuple(int(v) for v in value.split(",") if v.strip())
     except ValueError:
@@ -78,7 +80,9 @@ def _hidden(value: str) -> tuple[int, ...]:
 @click.option("--task", default=None, metavar="TASK",
               help="binary, multiclass, multilabel or regression (default: inferred from the target).")
 @click.option("--model", default=None, metavar="mlp|cnn|unet", help="Model (default: mlp; unet for shapes).")
-@click.option("--hidden", default="128,64", show_default=True, help="Hidden layer widths of the MLP.")
+@click.option("--hidden", default=None,
+              help="Layer widths: the MLP's hidden layers (default 128,64), or the channels per stage of cnn "
+                   "(32,64) and unet (16,32,64).")
 @click.option("--activation", default="relu", show_default=True,
               help="Hidden activation: any name of almanac.activations, or auto.")
 @click.option("--activation-param", "activation_param", multiple=True, metavar="KEY=VALUE",
@@ -106,7 +110,7 @@ def _hidden(value: str) -> tuple[int, ...]:
               help="CPU threads per process: small models train fastest on one; raise it for wide ones.")
 @click.pass_context
 def train(ctx: click.Context, dataset: str | None, csv_path: str | None, target: str | None, task: str | None,
-          model: str | None, hidden: str, activation: str, activation_param: tuple[str, ...], loss: str | None,
+          model: str | None, hidden: str | None, activation: str, activation_param: tuple[str, ...], loss: str | None,
           loss_param: tuple[str, ...], metrics: str | None, epochs: int, batch_size: int, lr: float, seed: int,
           out: str, name: str | None, resume_dir: str | None, device: str | None, threads: int) -> None:
     """Train a network and write its report, history, metrics and checkpoint to runs/<name>/.

@@ -54,7 +54,7 @@ class RunConfig:
     target: str | None = None
     task: str | None = None
     model: str | None = None
-    hidden: tuple[int, ...] = (128, 64)
+    hidden: tuple[int, ...] | None = None  # layer widths (mlp) or channels per stage (cnn, unet); None: the builder's
     activation: str = "relu"
     activation_params: dict[str, Any] = field(default_factory=dict)
     loss: str | None = None
@@ -71,14 +71,15 @@ class RunConfig:
 
     def to_json(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
-        d["hidden"], d["metrics"] = list(self.hidden), list(self.metrics or ())
+        d["hidden"], d["metrics"] = None if self.hidden is None else list(self.hidden), list(self.metrics or ())
         return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> RunConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         d = {k: v for k, v in d.items() if k in known}
-        d["hidden"], d["metrics"] = tuple(d.get("hidden", ())), tuple(d.get("metrics") or ()) or None
+        hidden = d.get("hidden")
+        d["hidden"], d["metrics"] = None if hidden is None else tuple(hidden), tuple(d.get("metrics") or ()) or None
         return cls(**d)
 
 
@@ -305,6 +306,11 @@ def _metric(name: str, task: str, n: int) -> Any:
     return metrics.get(name, **{k: v for k, v in wanted.items() if k in params})
 
 
+def _widths(keyword: str, config: RunConfig) -> dict[str, tuple[int, ...]]:
+    """``--hidden`` as the builder's keyword; nothing when it was not given, so the builder's default holds."""
+    return {} if config.hidden is None else {keyword: config.hidden}
+
+
 def _build_model(name: str, config: RunConfig, data: Data, head: _Head) -> nn.Module:
     torch.manual_seed(config.seed)
     width, squeeze, ends_with = head.width, head.squeeze, head.ends_with
@@ -312,19 +318,19 @@ def _build_model(name: str, config: RunConfig, data: Data, head: _Head) -> nn.Mo
         if data.task == "segmentation":
             raise problem(ConfigError, "--model", "unet for a segmentation task", "mlp", "pass --model unet")
         in_features = math.prod(data.input_shape)
-        model: nn.Module = mlp(in_features, width, hidden=config.hidden, activation=config.activation,
+        model: nn.Module = mlp(in_features, width, **_widths("hidden", config), activation=config.activation,
                                activation_params=config.activation_params, output=ends_with, squeeze=squeeze)
     elif name == "cnn":
         if not data.is_image or data.task == "segmentation":
             raise problem(ConfigError, "--model", "mlp (or unet for masks) for this dataset", "cnn",
                           "use --model cnn with image classification: --dataset digits")
-        model = cnn(data.input_shape[0], width, activation=config.activation,
+        model = cnn(data.input_shape[0], width, **_widths("channels", config), activation=config.activation,
                     activation_params=config.activation_params, output=ends_with, squeeze=squeeze)
     elif name == "unet":
         if data.task != "segmentation":
             raise problem(ConfigError, "--model", "mlp or cnn for a task that is not segmentation", "unet",
                           "use --model unet with --dataset shapes")
-        model = unet(data.input_shape[0], width, activation=config.activation,
+        model = unet(data.input_shape[0], width, **_widths("channels", config), activation=config.activation,
                      activation_params=config.activation_params, output=ends_with)
     else:
         raise problem(ConfigError, "--model", "mlp, cnn or unet", repr(name), "pass one of these")

@@ -84,7 +84,7 @@ def mlp(
     in_features: int,
     out_features: int,
     *,
-    hidden: Sequence[int] = (64, 64),
+    hidden: Sequence[int] = (128, 64),
     activation: str = "relu",
     output: str = "identity",
     dropout: float = 0.0,
