@@ -178,17 +178,31 @@ def _many_ties(packed: np.ndarray) -> bool:
     return np.count_nonzero((packed[right] >> 1) == (packed[right - 1] >> 1)) > _TIED_SHARE * right.size
 
 
-def exact_auroc(scores: np.ndarray, target: np.ndarray) -> float:
-    """AUROC of one binary problem with both classes present (ties count ½)."""
-    groups = _bucket_groups(scores, target, "auroc")
+def _shortcut(
+    scores: np.ndarray,
+    target: np.ndarray,
+    metric: str,
+    from_groups: Callable[[np.ndarray, np.ndarray], float],
+    of_packed: Callable[[np.ndarray], float],
+) -> float | np.ndarray:
+    """The value of ``metric`` when a grouped path gives it (the bucket pass, two-class sorting for keys that do not
+    pack, or the tie-group pass on heavily tied keys); otherwise the packed sorted keys, for the direct pass."""
+    groups = _bucket_groups(scores, target, metric)
     if groups is not None:
-        return auroc_from_groups(*groups)
+        return from_groups(*groups)
     packed = _packed(scores, target)
     if packed is None:
-        return auroc_from_groups(*tie_groups(scores, target)[1:])
-    packed = packed[0]
-    if packed.size >= _BUCKET_MIN_SIZE and _many_ties(packed):  # small inputs: the binary searches are cheap
-        return _auroc_of_packed(packed)
+        return from_groups(*tie_groups(scores, target)[1:])
+    if packed[0].size >= _BUCKET_MIN_SIZE and _many_ties(packed[0]):  # small inputs: the binary searches are cheap
+        return of_packed(packed[0])
+    return packed[0]
+
+
+def exact_auroc(scores: np.ndarray, target: np.ndarray) -> float:
+    """AUROC of one binary problem with both classes present (ties count ½)."""
+    packed = _shortcut(scores, target, "auroc", auroc_from_groups, _auroc_of_packed)
+    if isinstance(packed, float):
+        return packed
     # Sorted with negatives first among ties, a positive at position i has i − (positives before it) negatives
     # scored below or tied with it. Tied pairs count ½, so subtract half of Σ pos_g·neg_g over the tie groups
     # holding both classes: those where a negative (2k) comes right before a positive (2k + 1).
@@ -207,15 +221,9 @@ def exact_auroc(scores: np.ndarray, target: np.ndarray) -> float:
 
 def exact_average_precision(scores: np.ndarray, target: np.ndarray) -> float:
     """Average precision of one binary problem with a positive present."""
-    groups = _bucket_groups(scores, target, "ap")
-    if groups is not None:
-        return average_precision_from_groups(*groups)
-    packed = _packed(scores, target)
-    if packed is None:
-        return average_precision_from_groups(*tie_groups(scores, target)[1:])
-    packed = packed[0]
-    if packed.size >= _BUCKET_MIN_SIZE and _many_ties(packed):  # small inputs: the binary searches are cheap
-        return _average_precision_of_packed(packed)
+    packed = _shortcut(scores, target, "ap", average_precision_from_groups, _average_precision_of_packed)
+    if isinstance(packed, float):
+        return packed
     # Each positive reads the precision of its tie group: (positives at or above the group) / (samples at or above
     # it). For the k-th positive (k from 0, increasing scores) at position i with no tie below it, that is
     # (P − k) / (n − i); a positive tied with the sample before it takes its group's first sample and positive.
