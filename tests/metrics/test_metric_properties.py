@@ -171,12 +171,20 @@ def test_invalid_parameter_values_raise_at_construction(name):
             am.metrics.get(name, **{param: INVALID[param]})
 
 
-@pytest.mark.parametrize("name", [n for n in am.metrics.names() if "regression" in am.metrics.spec(n).tasks])
-def test_regression_gradcheck(name):
+@pytest.mark.parametrize("name", [n for n in am.metrics.names() if am.metrics.spec(n).differentiable])
+def test_every_differentiable_metric_passes_gradcheck(name):
     g = torch.Generator().manual_seed(0)
-    preds = torch.rand(8, 2, dtype=torch.float64, generator=g).requires_grad_()
-    target = (torch.rand(8, 2, dtype=torch.float64, generator=g) + 0.5).requires_grad_()
-    assert torch.autograd.gradcheck(function(name), (preds, target))
+    if "regression" in am.metrics.spec(name).tasks:
+        preds = torch.rand(8, 2, dtype=torch.float64, generator=g).requires_grad_()
+        target = (torch.rand(8, 2, dtype=torch.float64, generator=g) + 0.5).requires_grad_()
+        assert torch.autograd.gradcheck(function(name), (preds, target))
+        return
+    # classification: gradients reach the predicted probabilities, multiclass and binary
+    probs = torch.softmax(torch.randn(8, 3, dtype=torch.float64, generator=g), 1).requires_grad_()
+    labels = torch.randint(0, 3, (8,), generator=g)
+    assert torch.autograd.gradcheck(lambda p: function(name)(p, labels), (probs,))
+    binary = torch.rand(8, dtype=torch.float64, generator=g).requires_grad_()
+    assert torch.autograd.gradcheck(lambda p: function(name)(p, labels % 2), (binary,))
 
 
 LOGIT_CASES = [(n, t) for n, t in CASES if "from_logits" in am.metrics.spec(n).params and t != "regression"]
