@@ -65,7 +65,25 @@ def test_duplicate_names_and_bad_facts_are_refused():
         reg.add(reg.spec("relu"), lambda x: x)
     with pytest.raises(ConfigError, match="expects"):
         LossSpec(name="l", family="loss", summary="", formula="", expects="nonsense", target="real",
-                 tasks=("regression",))
+                 tasks=("regression",), normalization="none")
+    with pytest.raises(ConfigError, match="normalization"):
+        LossSpec(name="l", family="loss", summary="", formula="", expects="logits", target="real",
+                 tasks=("regression",), normalization="tanh")
+    with pytest.raises(ConfigError, match="task"):
+        LossSpec(name="l", family="loss", summary="", formula="", expects="logits", target="binary",
+                 tasks=("binary",), normalization={"binary": "sigmoid"})
+
+
+def test_loss_normalization_follows_task_and_from_logits():
+    from almanac import losses
+
+    assert losses.spec("cross_entropy").normalization_for() == "softmax"
+    assert losses.spec("dice").normalization_for({"task": "multiclass"}) == "softmax"
+    assert losses.spec("dice").normalization_for({"task": "binary"}) == "sigmoid"
+    assert losses.spec("lovasz").normalization_for({"task": "binary"}) == "margin"
+    assert losses.spec("focal").normalization_for({"from_logits": False}) == "none"
+    assert losses.spec("poisson_nll").normalization_for({"log_input": False}) == "none"
+    assert losses.spec("hinge").normalization_for() == "margin"
     with pytest.raises(ConfigError, match="tasks"):
         MetricSpec(name="m", family="metric", summary="", formula="", tasks=("ranking",), needs="labels",
                    higher_is_better=True)

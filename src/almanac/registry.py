@@ -36,6 +36,9 @@ TASKS = ("binary", "multiclass", "multilabel", "regression", "segmentation", "ad
 PLACEMENTS = ("hidden", "output")
 LOSS_EXPECTS = ("logits", "probabilities", "values", "critic_scores")
 LOSS_TARGETS = ("class_indices", "binary", "multi_hot", "soft_labels", "real", "mask")
+# What a loss applies to its input before comparing it with the target: "softmax" over the class dimension,
+# "sigmoid" per unit, "margin" (raw scores against ±1 labels), "exp" (log-rates), or "none".
+LOSS_NORMALIZATIONS = ("softmax", "sigmoid", "margin", "exp", "none")
 METRIC_NEEDS = ("labels", "scores", "probabilities", "values")
 
 
@@ -91,6 +94,7 @@ class LossSpec(Spec):
     expects: str
     target: str
     tasks: tuple[str, ...]
+    normalization: str | Mapping[str, str]
     robust_to_outliers: bool = False
     for_imbalance: bool = False
 
@@ -100,6 +104,30 @@ class LossSpec(Spec):
         _require(self.target, LOSS_TARGETS, "target", self.name)
         for task in self.tasks:
             _require(task, TASKS, "tasks", self.name)
+        if isinstance(self.normalization, str):
+            _require(self.normalization, LOSS_NORMALIZATIONS, "normalization", self.name)
+        else:
+            object.__setattr__(self, "normalization", MappingProxyType(dict(self.normalization)))
+            if "task" not in self.params:
+                raise ConfigError(f"spec `{self.name}`: a normalization per task needs a `task` parameter")
+            for value in self.normalization.values():
+                _require(value, LOSS_NORMALIZATIONS, "normalization", self.name)
+
+    def normalization_for(self, params: Mapping[str, Any] | None = None) -> str:
+        """The normalisation the loss applies to its input when called with ``params`` (defaults filled in).
+
+        ``from_logits=False`` (probabilities in) and ``log_input=False`` (rates in) turn it off.
+
+        >>> from almanac import losses
+        >>> losses.spec("focal").normalization_for({"task": "multiclass"})
+        'softmax'
+        """
+        merged = {**self.params, **(params or {})}
+        if merged.get("from_logits", True) is False or merged.get("log_input", True) is False:
+            return "none"
+        if isinstance(self.normalization, str):
+            return self.normalization
+        return self.normalization[merged["task"]]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -84,8 +84,6 @@ _TORCH_FUNCTIONS: dict[Callable[..., Any], tuple[str, str | None, str, str]] = {
     F.mse_loss: _REG, F.l1_loss: _REG, F.huber_loss: _REG, F.smooth_l1_loss: _REG,
     F.poisson_nll_loss: ("values", None, "count", "regression"),
 }
-# almanac losses on raw scores that apply no normalisation of their own.
-_MARGIN_LOSSES = frozenset({"hinge", "squared_hinge", "multiclass_hinge"})
 
 
 def _almanac(name: str, params: Mapping[str, Any], fn: Callable[..., Any] | None) -> LossKind:
@@ -95,23 +93,17 @@ def _almanac(name: str, params: Mapping[str, Any], fn: Callable[..., Any] | None
     merged = {**spec.params, **params}
     expects, target = spec.expects, spec.target
     task = merged.get("task")
-    if spec.name in _MARGIN_LOSSES:
-        applies = None
-    elif target in ("class_indices", "soft_labels") or task == "multiclass":
-        applies = "softmax"
-    elif target in ("binary", "multi_hot") or task in ("binary", "multilabel"):
-        applies = "sigmoid"
-    else:
-        applies = None
+    normalization = spec.normalization_for(merged)
+    applies = normalization if normalization in ("softmax", "sigmoid") else None
     if expects == "logits" and merged.get("from_logits", True) is False:
-        expects, applies = "probabilities", None
+        expects = "probabilities"
     if target == "multi_hot":
         target = "binary"
     if target == "binary" and task == "multiclass":
         target = "class_indices"
     if "regression" in spec.tasks:
         family = "regression"
-        target = "count" if spec.name == "poisson_nll" else "real"
+        target = "count" if spec.normalization == "exp" else "real"
     elif "adversarial" in spec.tasks:
         family = "adversarial"
     elif target == "mask":

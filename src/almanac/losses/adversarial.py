@@ -17,7 +17,7 @@ from almanac.losses._reduction import check_reduction, check_weight, reduce
 __all__ = ["gradient_penalty", "wasserstein", "wasserstein_generator"]
 
 _WGAN = "Arjovsky, Chintala & Bottou 2017, Wasserstein GAN"
-_FACTS = dict(expects="critic_scores", target="real", tasks=("adversarial",))
+_FACTS = dict(expects="critic_scores", target="real", tasks=("adversarial",), normalization="none")
 
 
 def _plain_params(reduction: str = "mean", weight: Any = None) -> None:

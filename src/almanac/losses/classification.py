@@ -48,7 +48,7 @@ def _ce_params(class_weight: Any = None, ignore_index: int | None = None, label_
     summary="Softmax cross-entropy: the negative log-likelihood of the true class under softmax(logits).",
     formula="-Σ_c y_c · log_softmax(x)_c  (y one-hot, smoothed, or probabilities)",
     references=_CE_REFS,
-    expects="logits", target="class_indices", tasks=("multiclass", "segmentation"),
+    expects="logits", target="class_indices", tasks=("multiclass", "segmentation"), normalization="softmax",
 )
 def cross_entropy(
     input: Tensor,
@@ -141,7 +141,7 @@ def _pos_weight(pos_weight: Any, input: Tensor) -> Tensor | None:
     summary="Binary cross-entropy of a sigmoid output, for binary and multi-label targets.",
     formula="-[p_w · y · log σ(x) + (1 - y) · log(1 - σ(x))]",
     references=("PyTorch torch.nn.BCEWithLogitsLoss",),
-    expects="logits", target="binary", tasks=("binary", "multilabel", "segmentation"),
+    expects="logits", target="binary", tasks=("binary", "multilabel", "segmentation"), normalization="sigmoid",
 )
 def binary_cross_entropy(
     input: Tensor,
@@ -220,6 +220,7 @@ def _focal_params(gamma: float = 2.0, alpha: Any = None, task: str = "binary", f
     formula="-α_t · (1 - p_t)^γ · log p_t",
     references=("Lin et al. 2017, Focal Loss for Dense Object Detection",),
     expects="logits", target="binary", tasks=("binary", "multilabel", "multiclass", "segmentation"),
+    normalization={"binary": "sigmoid", "multilabel": "sigmoid", "multiclass": "softmax"},
     for_imbalance=True,
 )
 def focal(
@@ -330,7 +331,7 @@ def _kl_params(from_logits: bool = True, reduction: str = "mean", weight: Any = 
     formula="Σ_c t_c · (log t_c - log_softmax(x)_c), with 0 · log 0 = 0",
     references=("Kullback & Leibler 1951, On Information and Sufficiency",
                 "Hinton et al. 2015, Distilling the Knowledge in a Neural Network"),
-    expects="logits", target="soft_labels", tasks=("multiclass",),
+    expects="logits", target="soft_labels", tasks=("multiclass",), normalization="softmax",
 )
 def kl_div(input: Tensor, target: Tensor, *, from_logits: bool = True, reduction: str = "mean",
            weight: Tensor | None = None) -> Tensor:

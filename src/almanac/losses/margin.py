@@ -46,7 +46,7 @@ def _plain_params(reduction: str = "mean", weight: Any = None) -> None:
     summary="Hinge loss of a binary max-margin classifier (SVM): zero once the score is beyond the margin.",
     formula="max(0, 1 - s·x), s = ±1",
     references=("Cortes & Vapnik 1995, Support-Vector Networks",),
-    expects="logits", target="binary", tasks=("binary",),
+    expects="logits", target="binary", tasks=("binary",), normalization="margin",
 )
 def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Binary hinge loss on raw scores.
@@ -74,7 +74,7 @@ def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Ten
     summary="Squared hinge: a smooth hinge whose gradient grows with the margin violation.",
     formula="max(0, 1 - s·x)², s = ±1",
     references=("Lee & Mangasarian 2001, SSVM: A Smooth Support Vector Machine",),
-    expects="logits", target="binary", tasks=("binary",),
+    expects="logits", target="binary", tasks=("binary",), normalization="margin",
 )
 def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Squared binary hinge loss on raw scores.
@@ -114,7 +114,7 @@ def _multiclass_params(margin: float = 1.0, kind: str = "weston_watkins", reduct
     formula="WW: Σ_{c≠y} max(0, m - x_y + x_c);  CS: max(0, m - x_y + max_{c≠y} x_c)",
     references=("Weston & Watkins 1999, Support Vector Machines for Multi-Class Pattern Recognition",
                 "Crammer & Singer 2001, On the Algorithmic Implementation of Multiclass Kernel-based Vector Machines"),
-    expects="logits", target="class_indices", tasks=("multiclass",),
+    expects="logits", target="class_indices", tasks=("multiclass",), normalization="margin",
 )
 def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind: str = "weston_watkins",
                      reduction: str = "mean", weight: Tensor | None = None) -> Tensor:

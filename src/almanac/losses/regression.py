@@ -37,7 +37,7 @@ def _plain_params(reduction: str = "mean", weight: Any = None) -> None:
     summary="Mean squared error: the Gaussian negative log-likelihood up to constants; outliers dominate it.",
     formula="(x - y)²",
     references=("Gauss 1809, least squares",),
-    expects="values", target="real", tasks=("regression",),
+    expects="values", target="real", tasks=("regression",), normalization="none",
 )
 def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Squared error.
@@ -66,7 +66,7 @@ def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tenso
     summary="Mean absolute error: the median regressor; robust to outliers, constant gradient.",
     formula="|x - y|",
     references=("Laplace 1774, least absolute deviations",),
-    expects="values", target="real", tasks=("regression",), robust_to_outliers=True,
+    expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
 def mae(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Absolute error.
@@ -100,7 +100,7 @@ def _huber_params(delta: float = 1.0, reduction: str = "mean", weight: Any = Non
     summary="Huber loss: quadratic for errors below delta, linear beyond; robust with a smooth minimum.",
     formula="½(x - y)² if |x - y| ≤ δ else δ(|x - y| - ½δ)",
     references=("Huber 1964, Robust Estimation of a Location Parameter",),
-    expects="values", target="real", tasks=("regression",), robust_to_outliers=True,
+    expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
 def huber(input: Tensor, target: Tensor, *, delta: float = 1.0, reduction: str = "mean",
           weight: Tensor | None = None) -> Tensor:
@@ -137,7 +137,7 @@ def _smooth_l1_params(beta: float = 1.0, reduction: str = "mean", weight: Any = 
     summary="Smooth L1: Huber divided by beta; L1 beyond beta, quadratic below (beta = 0 is L1).",
     formula="½(x - y)²/β if |x - y| < β else |x - y| - ½β",
     references=("Girshick 2015, Fast R-CNN",),
-    expects="values", target="real", tasks=("regression",), robust_to_outliers=True,
+    expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
 def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: str = "mean",
               weight: Tensor | None = None) -> Tensor:
@@ -169,7 +169,7 @@ def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: st
     summary="Log-cosh: quadratic near zero and linear for large errors, smooth everywhere (a smooth Huber).",
     formula="log cosh(x - y)",
     references=("Chen et al. 2019, Log Hyperbolic Cosine Loss Improves Variational Auto-Encoder",),
-    expects="values", target="real", tasks=("regression",), robust_to_outliers=True,
+    expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
 def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Log-cosh loss, stable for any error.
@@ -207,7 +207,7 @@ def _quantile_params(q: float = 0.5, reduction: str = "mean", weight: Any = None
     summary="Quantile (pinball) loss: its minimiser is the q-quantile of the target; q = 0.5 is half the MAE.",
     formula="max(q·(y - x), (q - 1)·(y - x))",
     references=("Koenker & Bassett 1978, Regression Quantiles",),
-    expects="values", target="real", tasks=("regression",), robust_to_outliers=True,
+    expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
 def quantile(input: Tensor, target: Tensor, *, q: float = 0.5, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
@@ -251,7 +251,7 @@ def _poisson_params(log_input: bool = True, full: bool = False, eps: float = 1e-
     summary="Poisson negative log-likelihood, for count targets; the model predicts the log rate by default.",
     formula="exp(x) - y·x (log_input) or x - y·log(x + eps); + Stirling term of log y! if full",
     references=("PyTorch torch.nn.PoissonNLLLoss", "Nelder & Wedderburn 1972, Generalized Linear Models"),
-    expects="values", target="real", tasks=("regression",),
+    expects="values", target="real", tasks=("regression",), normalization="exp",
 )
 def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: bool = False, eps: float = 1e-8,
                 reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
@@ -298,7 +298,7 @@ def _gaussian_params(full: bool = False, eps: float = 1e-6, reduction: str = "me
     formula="½(log max(var, eps) + (mean - y)² / max(var, eps)) (+ ½ log 2π if full)",
     references=("Nix & Weigend 1994, Estimating the Mean and Variance of the Target Probability Distribution",
                 "PyTorch torch.nn.GaussianNLLLoss"),
-    expects="values", target="real", tasks=("regression",),
+    expects="values", target="real", tasks=("regression",), normalization="none",
 )
 def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = False, eps: float = 1e-6,
                  reduction: str = "mean", weight: Tensor | None = None) -> Tensor:

@@ -127,7 +127,8 @@ def _seg_params(task: str = "binary", from_logits: bool = True, smooth: float = 
 
 
 _SEG_FACTS = dict(expects="logits", target="mask", tasks=("segmentation", "binary", "multilabel", "multiclass"),
-                  for_imbalance=True)
+                  for_imbalance=True,
+                  normalization={"binary": "sigmoid", "multilabel": "sigmoid", "multiclass": "softmax"})
 
 
 @REGISTRY.register(
@@ -268,7 +269,7 @@ def _lovasz_params(task: str = "binary", from_logits: bool = True, ignore_index:
     formula="Σ_k m_(k) · ΔJ_k: sorted errors m times the Lovász gradient of the Jaccard loss",
     references=("Berman et al. 2018, The Lovász-Softmax loss: A tractable surrogate for the optimization of the "
                 "intersection-over-union measure in neural networks",),
-    **_SEG_FACTS,
+    **{**_SEG_FACTS, "normalization": {"binary": "margin", "multilabel": "margin", "multiclass": "softmax"}},
 )
 def lovasz(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: bool = True,
            ignore_index: int | None = None, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
