@@ -72,3 +72,17 @@ def test_check_ndim():
     checks.check_ndim(torch.zeros(2, 3), "x", (2,))
     with pytest.raises(ShapeError, match="2 or 3 dimensions"):
         checks.check_ndim(torch.zeros(2), "x", (2, 3))
+
+
+def test_check_number_takes_numpy_scalars_as_python_numbers():
+    import numpy as np
+
+    n = checks.check_number(np.int64(3), "num_classes", integer=True, low=1)
+    assert n == 3 and type(n) is int
+    t = checks.check_number(np.float32(0.5), "threshold", low=0.0, high=1.0)
+    assert t == 0.5 and type(t) is float
+    for bad in (np.True_, True, "3", None):
+        with pytest.raises(ConfigError, match="to be a number"):
+            checks.check_number(bad, "threshold")
+    with pytest.raises(ConfigError, match="to be an integer"):
+        checks.check_number(np.float64(2.0), "num_classes", integer=True)

@@ -8,6 +8,7 @@ Every check raises one of the typed errors of :mod:`almanac.errors` with the mes
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -50,12 +51,16 @@ def check_number(
     high_open: bool = False,
     integer: bool = False,
 ) -> Any:
-    """``value`` must be a real number (an int when ``integer``) in the interval given (ConfigError)."""
+    """``value`` must be a real number (an int when ``integer``) in the interval given (ConfigError).
+
+    NumPy scalars count (``num_classes=y.max() + 1``); the value comes back as a Python ``int`` or ``float``.
+    """
     kind = "an integer" if integer else "a number"
-    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok_type:
+    ok_type = isinstance(value, numbers.Integral if integer else numbers.Real)
+    if isinstance(value, (bool, np.bool_)) or not ok_type:
         raise problem(ConfigError, name, f"to be {kind}", f"{value!r} ({type(value).__name__})",
                       f"pass {name} as {kind}")
+    value = int(value) if isinstance(value, numbers.Integral) else float(value)
     lo_ok = value > low if low_open else value >= low
     hi_ok = value < high if high_open else value <= high
     if not (lo_ok and hi_ok) or (not integer and math.isnan(value)):
