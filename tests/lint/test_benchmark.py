@@ -43,7 +43,7 @@ def test_every_rule_has_three_faulty_and_two_correct_setups() -> None:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for s in SETUPS:
         counts[s.rule][0 if s.faulty else 1] += 1
-    assert sorted(counts) == sorted(RULES)
+    assert sorted(counts) == sorted(code for code, rule in RULES.items() if rule.severity != "info")
     assert all(f >= 3 and c >= 2 for f, c in counts.values()), dict(counts)
 
 
@@ -60,7 +60,7 @@ def test_detection_summary(capsys: pytest.CaptureFixture[str]) -> None:
             alarms[s.rule][0] += bool(report.findings)
             alarms[s.rule][1] += 1
     lines = [f"{'rule':6} {'detected':>9} {'false alarms':>13}"]
-    for code in sorted(RULES):
+    for code in sorted(caught):
         lines.append(f"{code:6} {caught[code][0]:>4}/{caught[code][1]:<4} {alarms[code][0]:>7}/{alarms[code][1]:<5}")
     total_caught = sum(c[0] for c in caught.values())
     total_faulty = sum(c[1] for c in caught.values())

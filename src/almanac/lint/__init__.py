@@ -18,35 +18,41 @@ The model's parameters, buffers, gradients, train/eval modes and the RNG state a
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from almanac._checks import check_choice, to_tensor
-from almanac.errors import ConfigError, ShapeError, problem
+from almanac.errors import ConfigError, ShapeError, UnknownNameError, problem
 from almanac.lint.context import new_context
-from almanac.lint.losses import LossKind, classify_loss, identify_by_call
+from almanac.lint.losses import LossKind, classify_loss, kind_of_op
 from almanac.lint.report import Finding, Report
-from almanac.lint.rules import ALL_RULES, RULES, Rule
-from almanac.lint.trace import Trace, preserved, trace_model
+from almanac.lint.rules import ALL_RULES, RULES, Rule, finding
+from almanac.lint.trace import Trace, first_tensor, preserved, trace_loss, trace_model
 from almanac.registry import TASKS
 
 __all__ = ["RULES", "Finding", "Report", "Rule", "check"]
 
+_NO_OP = -3  # the source of a tensor no traced op produced
 
-def _gradients(model: nn.Module, loss: LossKind, output: Tensor, target: Tensor
-               ) -> tuple[Tensor | None, dict[str, Tensor | None]]:
+
+@dataclass(frozen=True)
+class _Site:
+    """One place where a loss scores a tensor: the loss's kind, the tensor, the op that made it and the target."""
+
+    kind: LossKind | None
+    output: Tensor | None
+    source: int | None
+    target: Tensor | None
+
+
+def _gradients(model: nn.Module, value: Any) -> tuple[Tensor | None, dict[str, Tensor | None]]:
     """The loss on the sample batch and d loss / d parameter, without touching ``.grad``."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            value = loss.fn(output, target)  # type: ignore[misc]
-    except Exception:  # the loss rejects this batch: the format rules say why
-        return None, {}
-    if not isinstance(value, Tensor) or not value.is_floating_point() or value.numel() == 0:
+    value = first_tensor(value)
+    if value is None or not value.is_floating_point() or value.numel() == 0:
         return None, {}
     value = value.sum() if value.numel() > 1 else value.reshape(())  # reduction="none": the sum has the same graph
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
@@ -58,6 +64,24 @@ def _gradients(model: nn.Module, loss: LossKind, output: Tensor, target: Tensor
     return value, {n: (g.detach() if g is not None else None) for (n, _), g in zip(params, grads)}
 
 
+def _inputs(inputs: Any) -> Any:
+    """A tensor, a tuple of positional arguments (``model(*inputs)``) or a dict of keyword arguments."""
+    if inputs is None or isinstance(inputs, Tensor):
+        return inputs
+    if isinstance(inputs, dict):
+        return {k: v if isinstance(v, Tensor) or not _numeric(v) else to_tensor(v, f"inputs[{k!r}]")
+                for k, v in inputs.items()}
+    if isinstance(inputs, tuple) and any(isinstance(v, Tensor) for v in inputs):
+        return tuple(v if isinstance(v, Tensor) or not _numeric(v) else to_tensor(v, "inputs") for v in inputs)
+    return to_tensor(inputs, "inputs")
+
+
+def _numeric(value: Any) -> bool:
+    import numpy as np
+
+    return isinstance(value, (np.ndarray, list)) and np.asarray(value).dtype.kind in "biuf"
+
+
 def check(
     model: nn.Module,
     loss: Any = None,
@@ -66,19 +90,27 @@ def check(
     target: Any = None,
     metrics: Iterable[Any] | None = None,
     task: str | None = None,
+    ignore: Iterable[str] = (),
 ) -> Report:
     """Check a model, its loss, metrics and a sample batch against the rules AL001–AL020.
+
+    The loss call is traced as well as the model: the head and target rules judge what reaches each PyTorch loss
+    function (after reshapes, slicing, tuple/dict indexing or arithmetic in a custom loss), so the class count is
+    the size of the class dimension there (``V`` for a language model's ``(N·T, V)`` scores).
 
     Args:
         model: any ``nn.Module`` (Sequential or a custom ``forward`` with functional calls).
         loss: a PyTorch loss module or function (``nn.CrossEntropyLoss()``, ``F.cross_entropy``), an almanac loss
-            (object, function or name such as ``"focal"``), a PyTorch loss class name, or any callable.
-        inputs: a sample batch of inputs ``(N, ...)``; enables the rules on data, activations and gradients.
+            (object, function or name such as ``"focal"``), a PyTorch loss class name, or any callable
+            ``loss(output, target)`` (it may index a tuple or dict output).
+        inputs: a sample batch: a tensor ``(N, ...)``, a tuple (``model(*inputs)``) or a dict (``model(**inputs)``);
+            enables the rules on data, activations and gradients.
         target: the sample batch's targets; enables the rules on targets, metrics and gradients.
         metrics: metric names (``"accuracy"``), almanac metric objects, torchmetrics metrics or scikit-learn
             metric functions.
         task: one of ``"binary"``, ``"multiclass"``, ``"multilabel"``, ``"regression"``, ``"segmentation"``,
             ``"adversarial"``; inferred from the loss and the target when None.
+        ignore: rule codes to leave out, for example ``["AL019"]``.
 
     Returns:
         A :class:`Report`: ``findings`` (errors first), ``ok`` (no error), ``str(report)`` one finding a line.
@@ -97,30 +129,76 @@ def check(
     model = getattr(model, "_orig_mod", model)  # torch.compile's wrapper: check the module it compiles
     if task is not None:
         check_choice(task, "task", TASKS)
-    x = to_tensor(inputs, "inputs") if inputs is not None else None
+    skip = _ignored(ignore)
+    x = _inputs(inputs)
     y = to_tensor(target, "target") if target is not None else None
-    if x is not None and y is not None and x.ndim and y.ndim and x.shape[0] != y.shape[0]:
-        raise problem(ShapeError, "target", f"to have one row per input row ({x.shape[0]})",
-                      f"{y.shape[0]} rows", "pass the inputs and targets of the same batch")
     kind = classify_loss(loss)
-    loss_value, grads = None, {}
-    with preserved(model):
+    dynamic = x is not None
+    with preserved(model), (torch.enable_grad() if dynamic else torch.no_grad()):
         trace = _trace(model, x)
-        output = trace.output_value if trace is not None else None
-        if output is not None and kind is not None and not kind.known:
-            for sample in ([y] if y is not None else _sample_targets(output)):
-                kind = identify_by_call(kind, output, sample)
-                if kind.known:
-                    break
-        if output is not None and x is not None and y is not None and kind is not None and kind.fn is not None:
-            loss_value, grads = _gradients(model, kind, output, y)
-        ctx = new_context(model=model, loss=kind, trace=trace, inputs=x, target=y, metrics=list(metrics or ()),
-                          task=task, dynamic=x is not None, loss_value=loss_value,
-                          grads=grads)
-        findings = [f for rule in ALL_RULES for f in rule(ctx)]
+        sites, trace = _sites(trace, kind, y, dynamic)
+        loss_value, grads = None, {}
+        if trace is not None and dynamic and y is not None and trace.loss_value is not None:
+            loss_value, grads = _gradients(model, trace.loss_value)
+        first = next((t for t in _flat(x) if t.is_floating_point()), next(iter(_flat(x)), None))
+        findings: list[Finding] = []
+        for site in sites:
+            ctx = new_context(model=model, loss=site.kind, trace=trace, inputs=first, target=site.target,
+                              metrics=list(metrics or ()), task=task, dynamic=dynamic, loss_value=loss_value,
+                              grads=grads, output=site.output, source=site.source)
+            findings += [f for rule in ALL_RULES for f in rule(ctx)]
+        findings += _loss_findings(trace, y, findings)
+        findings += _opaque(model, trace)
     order = {"error": 0, "warning": 1}
-    findings.sort(key=lambda f: (order.get(f.severity, 2), f.code))
-    return Report(findings)
+    unique = [f for f in dict.fromkeys(findings) if f.code not in skip]
+    unique.sort(key=lambda f: (order.get(f.severity, 2), f.code))
+    return Report(unique)
+
+
+def _ignored(ignore: Iterable[str]) -> set[str]:
+    codes = {str(c).strip().upper() for c in ([ignore] if isinstance(ignore, str) else ignore) if str(c).strip()}
+    unknown = sorted(codes - set(RULES))
+    if unknown:
+        raise problem(UnknownNameError, "ignore", f"rule codes ({', '.join(sorted(RULES))})", ", ".join(unknown),
+                      "pass codes such as 'AL019'")
+    return codes
+
+
+def _flat(value: Any) -> list[Tensor]:
+    if isinstance(value, Tensor):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return [t for t in items if isinstance(t, Tensor)]
+
+
+def _sites(trace: Trace | None, kind: LossKind | None, y: Tensor | None, dynamic: bool
+           ) -> tuple[list[_Site], Trace | None]:
+    """Where the loss scores a tensor. An almanac loss is judged on the model's output by its spec; a PyTorch loss
+    or a custom callable is traced, and each PyTorch loss function it calls is a site of its own."""
+    output = trace.output_tensor if trace is not None else None
+    plain = _Site(kind, output, None, y)
+    if trace is None or kind is None or kind.fn is None or output is None:
+        return [plain], trace
+    if kind.known and not kind.torch_native:  # an almanac loss: its spec says what it takes
+        traced = trace_loss(trace, kind.fn, output, y) if y is not None and dynamic else trace
+        return [plain], traced
+    argument = output if kind.known else trace.output_value  # a custom loss may index a tuple or dict itself
+    samples = [y] if y is not None else _sample_targets(output)
+    traced = trace
+    for sample in samples:
+        traced = trace_loss(trace, kind.fn, argument, sample)
+        calls = traced.loss_ops
+        if not calls:
+            continue
+        sites = []
+        for op in calls:
+            scored, target, options = op.loss_call  # type: ignore[misc]
+            name = kind.name if kind.known and len(calls) == 1 else f"{kind.name} (F.{op.kind})"
+            source = traced.source(scored)
+            sites.append(_Site(kind_of_op(op.kind, options, name), scored, _NO_OP if source is None else source,
+                               target if y is not None else None))
+        return sites, traced
+    return [plain], traced if y is not None else trace
 
 
 def _sample_targets(output: Tensor) -> list[Tensor]:
@@ -133,15 +211,39 @@ def _sample_targets(output: Tensor) -> list[Tensor]:
     return samples
 
 
-def _trace(model: nn.Module, x: Tensor | None) -> Trace | None:
+def _loss_findings(trace: Trace | None, y: Tensor | None, found: list[Finding]) -> list[Finding]:
+    """The loss raised on the sample batch: say so, quoting it, unless a rule already explained it."""
+    if trace is None or y is None or trace.loss_error is None or any(f.severity == "error" for f in found):
+        return []
+    exc = trace.loss_error
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return [finding("AL010", f"the loss raises on the sample batch: {type(exc).__name__}: {text}",
+                    "pass the output and target in the shapes and dtypes the loss takes (see the exception)",
+                    "loss")]
+
+
+def _opaque(model: nn.Module, trace: Trace | None) -> list[Finding]:
+    """An info finding for what the tracer cannot see into (TorchScript modules)."""
+    scripted = [name or type(model).__name__ for name, m in model.named_modules()
+                if isinstance(m, torch.jit.ScriptModule)]
+    if scripted:
+        outer = [n for n in scripted if not any(n.startswith(o + ".") for o in scripted if o != n)]
+        return [finding("AL000", f"TorchScript module{'s' * (len(outer) > 1)} {', '.join(outer[:3])}: "
+                                 "its operations run as compiled code and were not analysed",
+                        "check the eager (un-scripted) model to cover its layers", outer[0] if outer[0] else "")]
+    if trace is not None and trace.output_tensor is not None and not trace.ops:
+        return [finding("AL000", "no operation of the forward pass could be traced (compiled or opaque code): "
+                                 "the model's layers were not analysed",
+                        "check the eager model", "forward")]
+    return []
+
+
+def _trace(model: nn.Module, x: Any) -> Trace | None:
     if x is None:
-        with torch.no_grad():
-            return trace_model(model)
+        return trace_model(model)
     try:
         return trace_model(model, x, measure=True)
     except Exception as exc:  # the user's model rejects the user's batch: say so plainly
         raise problem(ShapeError, "inputs", "to be accepted by the model's forward",
                       f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
                       "pass a sample batch of the shape the model takes") from exc
-
-

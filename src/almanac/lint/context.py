@@ -158,6 +158,10 @@ class Context:
     dynamic: bool = False
     loss_value: Tensor | None = None
     grads: dict[str, Tensor | None] = field(default_factory=dict)
+    #: what reaches the loss (the tensor a PyTorch loss function scores), or the model's output without a loss
+    output: Tensor | None = None
+    #: the trace index of the op that produced ``output`` (None: the model's output; -3: no traced op)
+    source: int | None = None
 
     # -- the model's output ---------------------------------------------------------------------------------
     @cached_property
@@ -165,7 +169,7 @@ class Context:
         """The output activation read from the last ops on the output path (None when unknown)."""
         if self.trace is None:
             return None
-        chain = self.trace.tail()
+        chain = self.trace.tail(start=self.source)
         if not chain:
             return None
         last = chain[0]
@@ -182,14 +186,16 @@ class Context:
 
     @cached_property
     def output_shape(self) -> tuple[int, ...] | None:
-        """The output's shape; with a dry run the batch size is the dry run's."""
-        if self.trace is None or self.trace.output_value is None:
-            return None
-        return tuple(self.trace.output_value.shape)
+        """The shape of what reaches the loss; with a dry run the batch size is the dry run's."""
+        if self.output is not None:
+            return tuple(self.output.shape)
+        out = self.trace.output_tensor if self.trace is not None else None
+        return tuple(out.shape) if out is not None else None
 
     @property
     def classes(self) -> int | None:
-        """The number of output units per sample (dimension 1), or None for a 1-d output."""
+        """The number of output units per sample (dimension 1 of what reaches the loss: ``V`` for a language
+        model's ``(N·T, V)`` scores), or None for a 1-d output."""
         shape = self.output_shape
         return shape[1] if shape is not None and len(shape) >= 2 else None
 
@@ -220,19 +226,21 @@ class Context:
                 return "binary" if len(facts.distinct) <= 2 else "multiclass"
         return None
 
-    def class_frequencies(self) -> list[float] | None:
-        """Frequencies of the classes (or per-label positive rates for multi-hot targets), or None."""
+    def class_counts(self) -> tuple[list[int], int] | None:
+        """How often each present class occurs (or, for multi-hot targets, each label's rarer value) and out of
+        how many samples; None when the target holds no class labels."""
         facts, target = self.target_facts, self.target
         if facts is None or target is None or not facts.integer_valued or facts.low < 0:
             return None
         task = self.inferred_task
         if task == "multilabel" and target.ndim == 2 and facts.binary01:
-            rates = target.double().mean(dim=0)
-            return [float(min(r, 1 - r)) for r in rates]
+            positives = target.detach().double().sum(dim=0)
+            n = int(target.shape[0])
+            return [int(min(p, n - p)) for p in positives], n
         if task in ("binary", "multiclass") and target.ndim <= 2 and target.numel() == target.shape[0]:
-            counts = torch.bincount(target.reshape(-1).long())
-            present = counts[counts > 0].double()
-            return [float(c) for c in present / present.sum()] if len(present) > 1 else None
+            counts = torch.bincount(target.detach().reshape(-1).long())
+            present = [int(c) for c in counts if c > 0]
+            return (present, sum(present)) if len(present) > 1 else None
         return None
 
 

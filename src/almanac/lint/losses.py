@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import nn
 
 from almanac.errors import ConfigError, problem
 
-__all__ = ["LossKind", "classify_loss", "identify_by_call"]
+__all__ = ["LOSS_OPS", "LossKind", "classify_loss", "kind_of_op"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class LossKind:
 
     ``expects``: "logits" | "probabilities" | "log_probabilities" | "values" | "critic_scores" | "unknown";
     ``applies``: the normalisation the loss applies to its input ("softmax", "sigmoid" or None);
-    ``target``: "class_indices" | "binary" | "soft_labels" | "signs" | "real" | "count" | "mask" | "unknown";
+    ``target``: "class_indices" | "binary" | "soft_labels" | "signs" | "real" | "count" | "mask" | "sequence" |
+    "unknown";
     ``family``: "classification" | "regression" | "segmentation" | "adversarial" | "unknown".
     """
 
@@ -74,6 +75,7 @@ _TORCH: dict[type, tuple[str, str | None, str, str]] = {
     nn.SoftMarginLoss: ("logits", None, "signs", "classification"),
     nn.MSELoss: _REG, nn.L1Loss: _REG, nn.HuberLoss: _REG, nn.SmoothL1Loss: _REG,
     nn.PoissonNLLLoss: ("values", None, "count", "regression"),
+    nn.CTCLoss: ("log_probabilities", None, "sequence", "classification"),
 }
 _TORCH_FUNCTIONS: dict[Callable[..., Any], tuple[str, str | None, str, str]] = {
     F.cross_entropy: _CE, F.nll_loss: _NLL, F.binary_cross_entropy_with_logits: _BCE_LOGITS,
@@ -83,6 +85,7 @@ _TORCH_FUNCTIONS: dict[Callable[..., Any], tuple[str, str | None, str, str]] = {
     F.soft_margin_loss: ("logits", None, "signs", "classification"),
     F.mse_loss: _REG, F.l1_loss: _REG, F.huber_loss: _REG, F.smooth_l1_loss: _REG,
     F.poisson_nll_loss: ("values", None, "count", "regression"),
+    F.ctc_loss: ("log_probabilities", None, "sequence", "classification"),
 }
 
 
@@ -168,31 +171,17 @@ def classify_loss(loss: Any) -> LossKind | None:
 
 
 _BY_OP_NAME = {fn.__name__: facts for fn, facts in _TORCH_FUNCTIONS.items()}
+#: The names of PyTorch's loss functions, as the tracer records them (``F.cross_entropy`` → "cross_entropy").
+LOSS_OPS = frozenset(_BY_OP_NAME)
 
 
-def identify_by_call(kind: LossKind, output: Tensor, target: Tensor) -> LossKind:
-    """A custom loss callable that hands the model's output straight to one PyTorch loss takes that loss's kind.
+def kind_of_op(op_kind: str, options: Mapping[str, Any], name: str | None = None) -> LossKind:
+    """The :class:`LossKind` of a call to the PyTorch loss function ``op_kind`` with keyword arguments ``options``.
 
-    ``lambda out, y: F.cross_entropy(out, y) + 0.1 * penalty`` is a cross-entropy: the call is traced on the sample
-    batch and the PyTorch losses whose first input is the output itself (through reshapes) are read. Anything
-    else (no such loss, several different ones, the output transformed first) keeps the kind "unknown".
+    >>> kind_of_op("nll_loss", {"ignore_index": 0}).ignore_index, kind_of_op("kl_div", {}).expects
+    (0, 'log_probabilities')
     """
-    from almanac.lint.trace import Trace, record_call
-
-    if kind.known or kind.fn is None:
-        return kind
-    ops = record_call(kind.fn, output, target)
-    if ops is None:
-        return kind
-    trace = Trace(ops, None, int(output.shape[0]) if output.ndim else 1)
-    found = set()
-    for op in ops:
-        if op.kind in _BY_OP_NAME:
-            source = op.parent
-            found.add(op.kind if source == -1 or (source is not None and trace.producer(source) is None) else "")
-    if len(found) != 1 or "" in found:
-        return kind
-    name = found.pop()
-    expects, applies, target_kind, family = _BY_OP_NAME[name]
-    return LossKind(f"{kind.name} (F.{name})", expects, applies, target_kind, family, kind.fn, -100,
-                    torch_native=True)
+    expects, applies, target, family = _BY_OP_NAME[op_kind]
+    ignore = options.get("ignore_index", -100 if target == "class_indices" else None)
+    return LossKind(name or f"F.{op_kind}", expects, applies, target, family, None,
+                    ignore if isinstance(ignore, int) else None, torch_native=True)

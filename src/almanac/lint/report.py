@@ -62,4 +62,6 @@ class Report:
     def __str__(self) -> str:
         n_err, n_warn = len(self.errors), len(self.warnings)
         summary = f"{n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)}"
+        n_info = len(self.findings) - n_err - n_warn
+        summary += f", {n_info} note{'s' * (n_info != 1)}" if n_info else ""
         return "\n".join([*(str(f) for f in self.findings), summary])

@@ -28,7 +28,10 @@ import torch
 from torch import Tensor, nn
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["AFFINE", "NEUTRAL", "RANGES", "Op", "Trace", "dry_inputs", "preserved", "record_call", "trace_model"]
+from almanac.lint.losses import LOSS_OPS
+
+__all__ = ["AFFINE", "NEUTRAL", "RANGES", "Op", "Trace", "call_model", "dry_inputs", "first_tensor", "preserved",
+           "trace_loss", "trace_model"]
 
 #: Ops that keep the values of their first input (shape, dtype and regularisation ops): walked through.
 NEUTRAL = frozenset({
@@ -36,7 +39,10 @@ NEUTRAL = frozenset({
     "clone", "detach", "to", "float", "double", "half", "bfloat16", "type", "type_as", "permute", "transpose", "t",
     "__getitem__", "view_as", "reshape_as", "expand", "expand_as", "select", "narrow", "dropout", "dropout1d",
     "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "identity", "movedim", "cpu", "cuda",
+    "chunk", "split", "unbind", "index_select", "gather", "masked_select", "take_along_dim", "flip", "roll",
 })
+#: Products and quotients: walked through when the other operand is a positive number (a temperature).
+_SCALES = frozenset({"mul", "div", "__mul__", "__rmul__", "__truediv__", "true_divide", "divide", "multiply"})
 #: Ops whose output is an unbounded affine map of their input: a model ending with one outputs raw scores.
 AFFINE = frozenset({"linear", "conv", "matmul", "bilinear"})
 #: Normalisation layers: unbounded output, but not a linear map of one sample (they break a linear stack).
@@ -86,6 +92,8 @@ class Op:
     module: nn.Module | None = None
     range: tuple[float, float] | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    #: for a PyTorch loss function: the tensor it scores, its target and its other (non-tensor) arguments
+    loss_call: tuple[Tensor, Tensor | None, dict[str, Any]] | None = None
 
     @property
     def parent(self) -> int | None:
@@ -95,27 +103,50 @@ class Op:
 
 @dataclass
 class Trace:
-    """The ops of one forward pass, the index of the op that produced the output, and the batch size used."""
+    """The ops of one forward pass (and of the loss call, from ``loss_start`` on), the index of the op that produced
+    the output, and the batch size used. ``output_value`` is what the model returned (a tensor, tuple or dict)."""
 
     ops: list[Op]
     output: int | None
     batch: int
-    output_value: Tensor | None = None
+    output_value: Any = None
+    producers: dict[int, tuple[Tensor, int]] = field(default_factory=dict, repr=False)
+    loss_start: int | None = None
+    loss_value: Any = None
+    loss_error: BaseException | None = None
+
+    @property
+    def output_tensor(self) -> Tensor | None:
+        """The model's output, or its first floating tensor (``logits`` first) for a tuple or dict output."""
+        return first_tensor(self.output_value)
+
+    def source(self, tensor: Tensor) -> int | None:
+        """The index of the op that produced ``tensor`` (-1 the model's input, -2 the loss's target)."""
+        entry = self.producers.get(id(tensor))
+        return entry[1] if entry is not None and entry[0] is tensor else None
+
+    @property
+    def loss_ops(self) -> list[Op]:
+        """The PyTorch loss functions called by the loss, in order."""
+        start = self.loss_start if self.loss_start is not None else len(self.ops)
+        return [op for op in self.ops[start:] if op.loss_call is not None]
 
     def producer(self, index: int | None) -> Op | None:
-        """The first op at or before ``index`` (walking back through :data:`NEUTRAL` ops) that changes values."""
+        """The first op at or before ``index`` (walking back through :data:`NEUTRAL` ops and products with a
+        positive number) that changes values."""
         seen = 0
         while index is not None and index >= 0 and seen < len(self.ops):
             op = self.ops[index]
-            if op.kind not in NEUTRAL:
+            if op.kind not in NEUTRAL and not op.facts.get("positive_scale"):
                 return op
             index, seen = op.parent, seen + 1
         return None
 
-    def tail(self, limit: int = 3) -> list[Op]:
-        """The last value-changing ops on the output path, last first, stopping after an affine layer."""
+    def tail(self, limit: int = 3, start: int | None = None) -> list[Op]:
+        """The last value-changing ops on the path to ``start`` (default the output), last first, stopping after an
+        affine layer."""
         chain: list[Op] = []
-        op = self.producer(self.output)
+        op = self.producer(self.output if start is None else start)
         while op is not None and len(chain) < limit:
             chain.append(op)
             if op.kind in AFFINE:
@@ -145,6 +176,30 @@ class Trace:
                         yield op
 
 
+def first_tensor(value: Any) -> Tensor | None:
+    """``value`` itself, or the first floating tensor of a tuple, list or dict (its ``"logits"`` entry first)."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, dict):
+        items = [value["logits"]] if isinstance(value.get("logits"), Tensor) else []
+        items += list(value.values())
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        return None
+    tensors = [t for t in items if isinstance(t, Tensor)]
+    return next((t for t in tensors if t.is_floating_point()), tensors[0] if tensors else None)
+
+
+def call_model(model: nn.Module, inputs: Any) -> Any:
+    """``model(inputs)``, ``model(*inputs)`` for a tuple or ``model(**inputs)`` for a dict."""
+    if isinstance(inputs, tuple):
+        return model(*inputs)
+    if isinstance(inputs, dict):
+        return model(**inputs)
+    return model(inputs)
+
+
 def _kind(func: Any) -> str:
     name = getattr(func, "__name__", "") or ""
     return _KINDS.get(name, name)
@@ -155,6 +210,9 @@ def _tensors(value: Any) -> Iterator[Tensor]:
         yield value
     elif isinstance(value, (list, tuple)):
         for item in value:
+            yield from _tensors(item)
+    elif isinstance(value, dict):
+        for item in value.values():
             yield from _tensors(item)
 
 
@@ -187,6 +245,7 @@ class _Recorder(TorchFunctionMode):
         self.producers: dict[int, tuple[Tensor, int]] = {}
         self.stack: list[tuple[str, nn.Module]] = []
         self.quiet = 0
+        self.where = ""  # the place of ops outside any module ("loss" while the loss runs)
 
     # -- bookkeeping --------------------------------------------------------------------------------------
     def source(self, tensor: Tensor) -> int | None:
@@ -200,7 +259,7 @@ class _Recorder(TorchFunctionMode):
     def record(self, kind: str, inputs: list[Tensor], output: Any, *, dim: int | None = None,
                module: nn.Module | None = None, value_range: tuple[float, float] | None = None) -> Op:
         first_out = next(_tensors(output), None)
-        where, leaf = self.stack[-1] if self.stack else ("", None)
+        where, leaf = self.stack[-1] if self.stack else (self.where, None)
         op = Op(
             index=len(self.ops), kind=kind, where=where, parents=tuple(self.source(t) for t in inputs),
             in_shape=tuple(inputs[0].shape) if inputs else None,
@@ -239,8 +298,13 @@ class _Recorder(TorchFunctionMode):
             with torch.no_grad():
                 x = inputs[0]
                 pre = float((x.abs() > 5).float().mean()) if x.is_floating_point() and x.numel() else None
-        output = func(*args, **kwargs)
-        if self.quiet or not inputs or next(_tensors(output), None) is None or kind.startswith("__get"):
+        try:
+            output = func(*args, **kwargs)
+        except Exception:  # a loss that rejects its input: what reached it is still a site to judge
+            if kind in LOSS_OPS and not self.quiet and isinstance(args[0] if args else None, Tensor):
+                self.record_loss(self.record(kind, inputs, None), args, kwargs)
+            raise
+        if self.quiet or not inputs or next(_tensors(output), None) is None or kind == "__get__":
             return output
         if kind in NEUTRAL and any(t is output for t in inputs):  # an in-place reshape keeps its producer
             return output
@@ -249,7 +313,17 @@ class _Recorder(TorchFunctionMode):
         op = self.record(kind, inputs, output, dim=dim)
         if pre is not None:
             op.facts["saturated_fraction"] = pre
+        if kind in _SCALES and len(inputs) == 1 and len(args) == 2 and isinstance(args[1], (int, float)):
+            op.facts["positive_scale"] = args[1] > 0 and not isinstance(args[1], bool)
+        if kind in LOSS_OPS and isinstance(args[0] if args else None, Tensor):
+            self.record_loss(op, args, kwargs)
         return output
+
+    @staticmethod
+    def record_loss(op: Op, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        target = args[1] if len(args) > 1 else kwargs.get("target")
+        options = {k: v for k, v in kwargs.items() if not isinstance(v, Tensor)}
+        op.loss_call = (args[0], target if isinstance(target, Tensor) else None, options)
 
 
 def _atomic_kind(module: nn.Module) -> tuple[str, tuple[float, float] | None, int | None] | None:
@@ -361,12 +435,12 @@ def dry_inputs(model: nn.Module, batch: int) -> Iterator[Tensor]:
         return
 
 
-def trace_model(model: nn.Module, inputs: Tensor | None = None, *, batch: int = 7,
-                measure: bool = False) -> Trace | None:
-    """Trace one forward pass on ``inputs`` (or on a random input read from the first layer).
+def trace_model(model: nn.Module, inputs: Any = None, *, batch: int = 7, measure: bool = False) -> Trace | None:
+    """Trace one forward pass on ``inputs`` (a tensor, a tuple of positional or a dict of keyword arguments; or on a
+    random input read from the first layer).
 
     Returns None when no input fits. The caller restores the model (see :func:`preserved`); ``measure`` records
-    the dynamic facts. The output tensor is kept in ``Trace.output_value`` (with its graph, for a backward pass).
+    the dynamic facts. The output is kept in ``Trace.output_value`` (with its graph, for a backward pass).
     """
     candidates = [inputs] if inputs is not None else list(dry_inputs(model, batch))
     for x in candidates:
@@ -376,27 +450,35 @@ def trace_model(model: nn.Module, inputs: Tensor | None = None, *, batch: int = 
             with _hooks(model, recorder), recorder, warnings.catch_warnings():
                 if inputs is None:  # random inputs of a guessed shape: the model's complaints are not the user's
                     warnings.simplefilter("ignore")
-                output = model(x)
+                output = call_model(model, x)
         except Exception:  # a candidate input of the wrong size: try the next one
             if inputs is not None:
                 raise
             continue
-        index = recorder.source(output) if isinstance(output, Tensor) else None
-        if isinstance(output, Tensor) and index is None and output is x:
+        out = first_tensor(output)
+        index = recorder.source(out) if out is not None else None
+        if out is not None and index is None and any(out is t for t in _tensors(x)):
             index = -1
-        return Trace(recorder.ops, index, int(x.shape[0]) if x.ndim else 1,
-                     output if isinstance(output, Tensor) else None)
+        first = next(_tensors(x), None)
+        return Trace(recorder.ops, index, int(first.shape[0]) if first is not None and first.ndim else 1,
+                     output, recorder.producers)
     return None
 
 
-def record_call(fn: Any, output: Tensor, target: Tensor) -> list[Op] | None:
-    """The ops of ``fn(output, target)`` with ``output`` as the input (index -1); None when the call fails."""
+def trace_loss(trace: Trace, fn: Any, output: Any, target: Any) -> Trace:
+    """``trace`` extended with the ops of ``fn(output, target)`` (the target's index is -2): the loss's value, or the
+    exception it raised, and the PyTorch loss functions it called with what reached them."""
     recorder = _Recorder(False)
-    recorder.mark(output, -1)
+    recorder.ops = list(trace.ops)
+    recorder.producers = dict(trace.producers)
+    recorder.where = "loss"
+    recorder.mark(target, -2)
+    value, error = None, None
     try:
         with warnings.catch_warnings(), recorder:
             warnings.simplefilter("ignore")
-            fn(output, target)
-    except Exception:  # the loss rejects this batch: the caller keeps the loss's kind unknown
-        return None
-    return recorder.ops
+            value = fn(output, target)
+    except Exception as exc:  # the loss rejects the batch: a finding, not a crash
+        error = exc
+    return Trace(recorder.ops, trace.output, trace.batch, trace.output_value, recorder.producers, len(trace.ops),
+                 value, error)

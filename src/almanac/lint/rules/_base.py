@@ -22,6 +22,7 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {r.code: r for r in (
+    Rule("AL000", "info", "part of the model or loss was not analysed (TorchScript, opaque code)", True),
     Rule("AL001", "error", "double softmax", True),
     Rule("AL002", "error", "double sigmoid", True),
     Rule("AL003", "error", "unbounded scores into a loss that expects probabilities or log-probabilities", True),

@@ -181,19 +181,37 @@ def _class_index_format(ctx: Context) -> tuple[str, str] | None:
     return None
 
 
+def _upper_bound(count: int, total: int, confidence: float = 0.95) -> float:
+    """One-sided Clopper–Pearson upper bound of a share seen ``count`` times in ``total`` draws.
+
+    >>> round(_upper_bound(2, 100), 4)  # 2 of 100: the share is below 6.2% with 95% confidence
+    0.0616
+    """
+    from scipy.stats import beta
+
+    return 1.0 if count >= total else float(beta.ppf(confidence, count + 1, total - count))
+
+
 def imbalance_with_accuracy(ctx: Context) -> Iterator[Finding]:
-    """AL011: a minority class below 10% judged by accuracy alone."""
+    """AL011: a minority class surely below 10% (95% confidence given the batch size; below half the balanced
+    share for more than 5 classes) judged by accuracy alone."""
     names = {m.name for m in ctx.metrics}
     if "accuracy" not in names or names & _IMBALANCE_AWARE:
         return
-    frequencies = ctx.class_frequencies()
-    if not frequencies:
+    counts = ctx.class_counts()
+    if not counts:
         return
-    minority = min(frequencies)
-    if minority >= 0.1 or minority >= 0.5 / len(frequencies):
+    observed, total = counts
+    rarest = min(observed)
+    # rare: below 10%, and below half the balanced share for many classes; the rarest of K classes is picked
+    # after the fact, so each bound is taken at 1 - 5%/K (Bonferroni) for 95% confidence over all of them
+    threshold = min(0.1, 0.5 / len(observed))
+    bound = _upper_bound(rarest, total, 1 - 0.05 / len(observed))
+    if bound >= threshold:
         return
-    yield finding("AL011", f"the rarest class is {minority:.1%} of the samples, and accuracy alone rewards "
-                           "predicting the majority",
+    yield finding("AL011", f"the rarest class is {rarest} of {total} samples ({rarest / total:.1%}; below "
+                           f"{bound:.1%} with 95% confidence over the {len(observed)} classes), and accuracy alone "
+                           "rewards predicting the majority",
                   "add F1, balanced accuracy or AUC-PR (average_precision), and weight the loss "
                   "(pos_weight / class weights) or use focal loss", "metrics")
 

@@ -51,8 +51,13 @@ def scores_into_probabilities(ctx: Context) -> Iterator[Finding]:
                       f"use {fix}, or end the model with a sigmoid", where)
     elif loss.expects == "log_probabilities" and head.kind not in ("log_softmax", "log_sigmoid"):
         what = "unbounded scores" if head.kind == "identity" else f"{head.kind} outputs"
-        yield finding("AL003", f"{what} go into {loss.name}, which expects log-probabilities",
-                      "end the model with nn.LogSoftmax(dim=1), or use CrossEntropyLoss on the raw scores", where)
+        if head.kind in ("softmax", "sigmoid"):
+            fix = (f"take log_{head.kind} instead of {head.kind} ({describe(head.op)} → "
+                   f"{'F.log_softmax' if head.kind == 'softmax' else 'F.logsigmoid'}), or use "
+                   f"{'CrossEntropyLoss' if head.kind == 'softmax' else 'BCEWithLogitsLoss'} on the raw scores")
+        else:
+            fix = "end the model with nn.LogSoftmax(dim=1) (log_softmax), or use CrossEntropyLoss on the raw scores"
+        yield finding("AL003", f"{what} go into {loss.name}, which expects log-probabilities", fix, where)
 
 
 def softmax_of_one(ctx: Context) -> Iterator[Finding]:

@@ -29,7 +29,7 @@ def no_gradient(ctx: Context) -> Iterator[Finding]:
     if ctx.trace is not None:
         path = ctx.trace.on_output_path()
         cut = next((op for op in ctx.trace.ops if op.kind in DISCRETE and op.index in path), None)
-    output = ctx.trace.output_value if ctx.trace is not None else None
+    output = ctx.trace.output_tensor if ctx.trace is not None else None
     where = cut.where if cut is not None else ("loss" if output is not None and output.requires_grad else "forward")
     how = (f"{describe(cut)} in the forward pass" if cut is not None
            else "the loss path" if where == "loss" else "the forward pass")
@@ -106,7 +106,7 @@ def non_finite(ctx: Context) -> Iterator[Finding]:
         return
     if ctx.trace is not None:
         # NaN anywhere is a bug; inf only when it reaches the output (-inf is the usual attention mask)
-        output_bad = not _finite(ctx.trace.output_value)
+        output_bad = not _finite(ctx.trace.output_tensor)
         for op in ctx.trace.ops:
             if op.facts.get("nan") or (output_bad and op.facts.get("inf")):
                 yield finding("AL016", f"{describe(op)} produces NaN or inf on the sample batch",
