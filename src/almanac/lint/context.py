@@ -165,11 +165,16 @@ class Context:
 
     # -- the model's output ---------------------------------------------------------------------------------
     @cached_property
+    def chain(self) -> list[Op]:
+        """The last value-changing ops before what reaches the loss (or the output), last first."""
+        return self.trace.tail(start=self.source) if self.trace is not None else []
+
+    @cached_property
     def head(self) -> Head | None:
         """The output activation read from the last ops on the output path (None when unknown)."""
         if self.trace is None:
             return None
-        chain = self.trace.tail(start=self.source)
+        chain = self.chain
         if not chain:
             return None
         last = chain[0]

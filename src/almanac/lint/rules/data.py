@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import torch
 
-from almanac.lint.context import Context, describe
+from almanac.lint.context import Context, TargetFacts, describe
 from almanac.lint.report import Finding
 from almanac.lint.rules._base import finding
 
@@ -79,7 +79,8 @@ def _class_like(ctx: Context) -> bool:
         return True
     if facts.integer_dtype and len(facts.distinct) <= 20:
         return True
-    return (classes is not None and classes >= 2 and target.ndim == 1 and facts.high < classes)
+    single = target.ndim == 1 or (target.ndim == 2 and target.shape[1] == 1)  # (N,) or (N, 1) labels
+    return classes is not None and classes >= 2 and single and facts.high < classes and len(facts.distinct) > 1
 
 
 def regression_on_labels(ctx: Context) -> Iterator[Finding]:
@@ -141,7 +142,7 @@ def target_format(ctx: Context) -> Iterator[Finding]:
                            "make them the same shape, for example target.view_as(output) or output.squeeze(1)")
         elif not facts.continuous and (facts.low < 0 or facts.high > 1):
             problem = (f"{loss.name} targets must lie in [0, 1], got values in [{facts.low:g}, {facts.high:g}]",
-                       "map the labels to 0/1 (for example (target + 1) / 2 for -1/1 labels)")
+                       _to_unit_fix(facts))
         elif loss.torch_native and not target.is_floating_point():
             problem = (f"integer targets ({target.dtype}) where {loss.name} needs float targets",
                        "pass target.float()")
@@ -177,8 +178,30 @@ def _class_index_format(ctx: Context) -> tuple[str, str] | None:
                 "output one unit per class (2 for a binary task), or one unit with BCEWithLogitsLoss")
     if low < 0 or high >= classes:
         return (f"labels in [{low}, {high}] but the model has {classes} output units (classes [0, {classes}))",
-                f"make the last layer output {max(high + 1, classes)} units, or fix the labels")
+                _label_fix(labels, low, high, classes))
     return None
+
+
+def _to_unit_fix(facts: TargetFacts) -> str:
+    """How to bring 0/1 targets stored another way into [0, 1]."""
+    if set(facts.distinct) <= {0.0, 255.0}:
+        return "the targets are 0/255 masks: divide them by 255 (target / 255)"
+    if set(facts.distinct) <= {-1.0, 1.0}:
+        return "map the -1/1 labels to 0/1: (target + 1) / 2"
+    return "map the labels to 0/1 (for example (target > 0).float())"
+
+
+def _label_fix(labels: torch.Tensor, low: int, high: int, classes: int) -> str:
+    """The fix for class labels outside [0, classes), for the case at hand."""
+    present = set(torch.unique(labels).tolist())
+    if present <= {0, 255}:
+        return "the labels are 0/255 masks: divide them by 255 (target // 255)"
+    if low >= 1 and high == classes:
+        return f"the labels look 1-based ([1, {classes}]): pass target - 1"
+    if low < 0 and high < classes:
+        return (f"labels below 0 are not classes: map them into [0, {classes}), or pass ignore_index={low} if they "
+                "mark padding")
+    return f"make the last layer output {high + 1} units (one per class), or fix the labels"
 
 
 def _upper_bound(count: int, total: int, confidence: float = 0.95) -> float:

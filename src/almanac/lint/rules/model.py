@@ -10,7 +10,7 @@ from torch import nn
 from almanac.lint.context import Context, describe
 from almanac.lint.report import Finding
 from almanac.lint.rules._base import finding
-from almanac.lint.trace import NORMS, Op, Trace
+from almanac.lint.trace import AFFINE, NEUTRAL, NORMS, Op, Trace
 
 __all__ = ["MODEL_RULES"]
 
@@ -38,9 +38,48 @@ def double_sigmoid(ctx: Context) -> Iterator[Finding]:
                   f"remove the final {what}: {loss.name} expects logits", head.op.where)
 
 
+_PRODUCTS = ("mul", "__mul__", "__rmul__", "multiply", "mul_")
+_QUOTIENTS = ("div", "__truediv__", "__rtruediv__", "true_divide", "divide", "div_")
+
+
+def _from_target(trace: Trace, index: int | None) -> bool:
+    """The tensor at ``index`` is the loss's target (-2), through reshapes and dtype casts."""
+    seen = 0
+    while index is not None and index >= 0 and seen < len(trace.ops) and trace.ops[index].kind in NEUTRAL:
+        index, seen = trace.ops[index].parent, seen + 1
+    return index == -2
+
+
+def _overlap_on_scores(ctx: Context) -> Op | None:
+    """A Dice/IoU-style overlap written in the loss on raw scores: ``scores * target`` with 0/1 targets, later
+    divided (``2·Σ(p·y) / (Σp + Σy)``). Returns the layer whose raw scores enter it."""
+    trace, facts = ctx.trace, ctx.target_facts
+    if trace is None or trace.loss_start is None or facts is None or not facts.binary01:
+        return None
+    ops = trace.ops[trace.loss_start:]
+    for op in ops:
+        if op.kind not in _PRODUCTS or len(op.parents) != 2 or not any(_from_target(trace, p) for p in op.parents):
+            continue
+        other = next(p for p in op.parents if not _from_target(trace, p))
+        chain = trace.tail(start=other) if other is not None else []
+        if chain and (chain[0].kind in AFFINE or chain[0].kind in NORMS) and chain[0].where != "loss" and any(
+                later.kind in _QUOTIENTS and later.index > op.index for later in ops):
+            return chain[0]
+    return None
+
+
 def scores_into_probabilities(ctx: Context) -> Iterator[Finding]:
-    """AL003: scores that are not probabilities (or log-probabilities) into a loss that expects them."""
+    """AL003: scores that are not probabilities (or log-probabilities) into a loss that expects them, or a Dice /
+    IoU overlap computed in the loss on raw scores."""
     head, loss = ctx.head, ctx.loss
+    if loss is None or not loss.known:
+        layer = _overlap_on_scores(ctx)
+        if layer is not None:
+            yield finding("AL003", "the loss computes an overlap (Dice / IoU: scores × target, then a ratio) on the "
+                                   "raw scores of the last layer, which are not probabilities",
+                          "apply torch.sigmoid (or softmax over the classes) to the scores before the Dice/IoU "
+                          "terms", layer.where)
+            return
     if head is None or loss is None or head.kind == "labels":
         return
     where = head.op.where
@@ -161,9 +200,23 @@ def deep_saturating_stack(ctx: Context) -> Iterator[Finding]:
                       hidden[0].where)
 
 
+_NON_NEGATIVE = ("relu", "relu6", "softplus", "abs", "exp")
+
+
 def non_negative_logits(ctx: Context) -> Iterator[Finding]:
-    """AL020: a non-negative last activation into a loss that expects logits (negative scores are lost)."""
+    """AL020: a non-negative last activation into a loss that expects logits (negative scores are lost), or a ReLU
+    just before the final (log-)softmax or sigmoid."""
     head, loss = ctx.head, ctx.loss
+    if head is not None and head.kind in ("softmax", "log_softmax", "sigmoid", "log_sigmoid"):
+        position = next((i for i, op in enumerate(ctx.chain) if op is head.op), None)
+        before = ctx.chain[position + 1] if position is not None and position + 1 < len(ctx.chain) else None
+        if before is not None and before.kind in _NON_NEGATIVE:
+            what = describe(before)
+            yield finding("AL020", f"{what} comes just before the final {head.kind}: the scores it normalises are "
+                                   "never negative, so low scores are lost and the output is squashed",
+                          f"remove the {what} before the {head.kind}: feed it the last layer's raw scores",
+                          before.where)
+            return
     if head is None or loss is None or loss.expects != "logits" or not head.non_negative:
         return
     if (head.kind in ("softmax", "log_softmax") and loss.applies == "softmax") or (

@@ -34,6 +34,15 @@ def no_gradient(ctx: Context) -> Iterator[Finding]:
     how = (f"{describe(cut)} in the forward pass" if cut is not None
            else "the loss path" if where == "loss" else "the forward pass")
     state = "no gradient" if not reached else "gradients that are exactly zero"
+    constant = next((op for op in (ctx.trace.ops if ctx.trace is not None else ())
+                     if op.kind in ("softmax", "log_softmax") and op.dim is not None and op.in_shape
+                     and op.in_shape[op.dim] == 1), None)
+    if cut is None and constant is not None:
+        yield finding("AL013", f"the loss gives the parameters {state}: {describe(constant)} over a dimension of "
+                               "size 1 is constant, so nothing flows back",
+                      "for one output unit use a sigmoid (BCEWithLogitsLoss on the raw score), or output one unit "
+                      "per class", constant.where)
+        return
     yield finding("AL013", f"the loss gives the parameters {state}: {how} is not differentiable "
                            "(argmax, round, a threshold or detach)",
                   "compute the loss on the raw scores or probabilities, not on hard labels", where)
