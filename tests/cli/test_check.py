@@ -90,3 +90,95 @@ def test_help_lists_check_and_advise(capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0 and "check" in out and "advise" in out
     code, out, _ = _run(["check", "--help"], capsys)
     assert code == 0 and "Example: almanac check" in out
+
+
+BROKEN = {
+    "syntax.py": "def build(:\n    pass\n",
+    "imports.py": "import no_such_module_for_almanac\n",
+    "raises.py": "raise RuntimeError('boom at import')\n",
+    "exits.py": "import sys\nsys.exit(3)\n",
+    "factory.py": ("import torch.nn as nn\n\ndef needs(width):\n    return nn.Linear(width, 1)\n\n"
+                   "def fails():\n    raise ValueError('no data dir')\n\ndef quits():\n    raise SystemExit(3)\n"),
+}
+
+
+@pytest.mark.parametrize("spec", ["syntax.py:build", "imports.py:build", "raises.py:build", "exits.py:build",
+                                  "factory.py:needs", "factory.py:fails", "factory.py:quits"])
+def test_broken_module_or_factory_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        spec: str) -> None:
+    for name, text in BROKEN.items():
+        (tmp_path / name).write_text(text)
+    code, _, err = _run(["check", f"{tmp_path}/{spec}"], capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_non_utf8_and_ragged_csv_are_csv_errors(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (files / "latin1.csv").write_bytes(b"a,b,c,label\n" + "1,2,caf\xe9,1\n3,4,5,0\n6,7,8,1\n".encode("latin1"))
+    code, _, err = _run(["check", f"{files}/models.py:logits", "--csv", f"{files}/latin1.csv", "--target", "label"],
+                        capsys)
+    assert code == 2 and "--csv" in err and "UTF-8" in err
+    (files / "ragged.csv").write_text("a,b,c,d,label\n1,2,3,4,1\n1,2,3,0\n1,2,3,4,1\n")
+    code, _, err = _run(["check", f"{files}/models.py:logits", "--csv", f"{files}/ragged.csv", "--target", "label"],
+                        capsys)
+    assert code == 2 and "row 3 has 4" in err and "AL016" not in err
+
+
+def test_ignore_option(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["check", f"{files}/models.py:stacked", "--loss", "mse", "--ignore", "AL006"], capsys)
+    assert (code, out.strip()) == (0, "no findings")
+    code, _, err = _run(["check", f"{files}/models.py:stacked", "--ignore", "AL999"], capsys)
+    assert code == 2 and "AL999" in err
+
+
+TRAIN = '''
+import sys
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+head = [nn.Softmax(dim=1)] if "--bug" in sys.argv else []
+model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 3), *head)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+crit = nn.CrossEntropyLoss()
+for step in range(3):
+    x, y = torch.randn(16, 10), torch.arange(16) % 3
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    print("step", step)
+if "--fail" in sys.argv:
+    raise RuntimeError("disk full")
+'''
+
+
+def test_run_checks_the_first_step_and_stops_the_script(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "train.py").write_text(TRAIN)
+    code, out, _ = _run(["check", "--run", f"{tmp_path}/train.py", "--bug"], capsys)
+    assert code == 1
+    assert out.splitlines()[0].startswith("3: error AL001: double softmax")
+    assert "step" not in out  # stopped at the first optimizer.step()
+    code, out, _ = _run(["check", "--run", f"{tmp_path}/train.py"], capsys)
+    assert (code, out.strip()) == (0, "no findings")
+
+
+def test_run_continue_lets_the_script_finish(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "train.py").write_text(TRAIN)
+    code, out, _ = _run(["check", "--continue", "--run", f"{tmp_path}/train.py", "--bug"], capsys)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("3: error AL001") and lines[-1] == "step 2"
+    assert all("step" not in line for line in lines[:2])  # the report came at the first step, before any print
+
+
+def test_run_script_problems_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "train.py").write_text(TRAIN)
+    code, _, err = _run(["check", "--continue", "--run", f"{tmp_path}/train.py", "--fail"], capsys)
+    assert code == 2 and "RuntimeError: disk full" in err and len(err.strip().splitlines()) == 1
+    (tmp_path / "idle.py").write_text("print('no training here')\n")
+    code, _, err = _run(["check", "--run", f"{tmp_path}/idle.py"], capsys)
+    assert code == 2 and "no PyTorch loss function was called" in err
+    (tmp_path / "bad.py").write_text("def f(:\n")
+    code, _, err = _run(["check", "--run", f"{tmp_path}/bad.py"], capsys)
+    assert code == 2 and "SyntaxError" in err

@@ -32,9 +32,10 @@ from almanac.lint.losses import LossKind, classify_loss, kind_of_op
 from almanac.lint.report import Finding, Report
 from almanac.lint.rules import ALL_RULES, RULES, Rule, finding
 from almanac.lint.trace import Trace, first_tensor, preserved, trace_loss, trace_model
+from almanac.lint.watch import watch
 from almanac.registry import TASKS
 
-__all__ = ["RULES", "Finding", "Report", "Rule", "check"]
+__all__ = ["RULES", "Finding", "Report", "Rule", "check", "watch"]
 
 _NO_OP = -3  # the source of a tensor no traced op produced
 
@@ -140,15 +141,23 @@ def check(
         loss_value, grads = None, {}
         if trace is not None and dynamic and y is not None and trace.loss_value is not None:
             loss_value, grads = _gradients(model, trace.loss_value)
-        first = next((t for t in _flat(x) if t.is_floating_point()), next(iter(_flat(x)), None))
-        findings: list[Finding] = []
-        for site in sites:
-            ctx = new_context(model=model, loss=site.kind, trace=trace, inputs=first, target=site.target,
-                              metrics=list(metrics or ()), task=task, dynamic=dynamic, loss_value=loss_value,
-                              grads=grads, output=site.output, source=site.source)
-            findings += [f for rule in ALL_RULES for f in rule(ctx)]
-        findings += _loss_findings(trace, y, findings)
-        findings += _opaque(model, trace)
+        return analyse(model, trace, sites, inputs=x, target=y, metrics=metrics, task=task, dynamic=dynamic,
+                       loss_value=loss_value, grads=grads, skip=skip)
+
+
+def analyse(model: nn.Module, trace: Trace | None, sites: list[_Site], *, inputs: Any, target: Tensor | None,
+            metrics: Iterable[Any] | None, task: str | None, dynamic: bool, loss_value: Tensor | None,
+            grads: dict[str, Tensor | None], skip: set[str]) -> Report:
+    """Every rule on every site of a traced step (from :func:`check` or :func:`watch`), errors first."""
+    first = next((t for t in _flat(inputs) if t.is_floating_point()), next(iter(_flat(inputs)), None))
+    findings: list[Finding] = []
+    for site in sites:
+        ctx = new_context(model=model, loss=site.kind, trace=trace, inputs=first, target=site.target,
+                          metrics=list(metrics or ()), task=task, dynamic=dynamic, loss_value=loss_value,
+                          grads=grads, output=site.output, source=site.source)
+        findings += [f for rule in ALL_RULES for f in rule(ctx)]
+    findings += _loss_findings(trace, target, findings)
+    findings += _opaque(model, trace)
     order = {"error": 0, "warning": 1}
     unique = [f for f in dict.fromkeys(findings) if f.code not in skip]
     unique.sort(key=lambda f: (order.get(f.severity, 2), f.code))
@@ -190,15 +199,23 @@ def _sites(trace: Trace | None, kind: LossKind | None, y: Tensor | None, dynamic
         calls = traced.loss_ops
         if not calls:
             continue
-        sites = []
-        for op in calls:
-            scored, target, options = op.loss_call  # type: ignore[misc]
-            name = kind.name if kind.known and len(calls) == 1 else f"{kind.name} (F.{op.kind})"
-            source = traced.source(scored)
-            sites.append(_Site(kind_of_op(op.kind, options, name), scored, _NO_OP if source is None else source,
-                               target if y is not None else None))
-        return sites, traced
+        name = kind.name if kind.known and len(calls) == 1 else None
+        return loss_sites(traced, name, kind.name, keep_target=y is not None), traced
     return [plain], traced if y is not None else trace
+
+
+def loss_sites(trace: Trace, name: str | None, caller: str | None, keep_target: bool = True) -> list[_Site]:
+    """A site for each PyTorch loss function in ``trace``: what reached it, the op that made it, its target."""
+    sites = []
+    for op in trace.loss_ops:
+        scored, target, options = op.loss_call  # type: ignore[misc]
+        module = op.module if isinstance(op.module, nn.modules.loss._Loss) else None
+        label = name or (f"{caller} (F.{op.kind})" if caller else type(module).__name__ if module is not None
+                         else f"F.{op.kind}")
+        source = trace.source(scored)
+        sites.append(_Site(kind_of_op(op.kind, options, label), scored, _NO_OP if source is None else source,
+                           target if keep_target else None))
+    return sites
 
 
 def _sample_targets(output: Tensor) -> list[Tensor]:

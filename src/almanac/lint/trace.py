@@ -317,6 +317,8 @@ class _Recorder(TorchFunctionMode):
             op.facts["positive_scale"] = args[1] > 0 and not isinstance(args[1], bool)
         if kind in LOSS_OPS and isinstance(args[0] if args else None, Tensor):
             self.record_loss(op, args, kwargs)
+            value = next(_tensors(output))
+            op.facts["loss_value"] = value.detach()
         return output
 
     @staticmethod
