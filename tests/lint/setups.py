@@ -25,14 +25,16 @@ class Setup:
     name: str
     faulty: bool
     build: Callable[[], dict[str, Any]]
+    source: str = ""  # the public bug report or recipe a real case re-creates (tests/lint/corpus.py)
 
 
 SETUPS: list[Setup] = []
 
 
-def setup(rule: str, faulty: bool) -> Callable[[Callable[[], dict[str, Any]]], Callable[[], dict[str, Any]]]:
+def setup(rule: str, faulty: bool, source: str = ""
+          ) -> Callable[[Callable[[], dict[str, Any]]], Callable[[], dict[str, Any]]]:
     def register(build: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
-        SETUPS.append(Setup(rule, build.__name__, faulty, build))
+        SETUPS.append(Setup(rule, build.__name__, faulty, build, source))
         return build
 
     return register

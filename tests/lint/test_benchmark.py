@@ -11,6 +11,7 @@ import torch
 import almanac as am
 from almanac.lint import RULES
 
+from .corpus import CORPUS
 from .setups import SETUPS, Setup
 
 # nn.Softmax() without dim is one of the faults on purpose
@@ -71,3 +72,46 @@ def test_detection_summary(capsys: pytest.CaptureFixture[str]) -> None:
         print("\nalmanac check benchmark: detection per rule (faulty setups caught) and false alarms "
               "(correct setups with any finding)\n" + "\n".join(lines))
     assert total_caught == total_faulty and total_alarms == 0
+
+
+# -- the corpus of real cases (tests/lint/corpus.py) ---------------------------------------------------------------
+@pytest.mark.parametrize("s", [s for s in CORPUS if s.faulty], ids=lambda s: f"{s.rule}-{s.name}")
+def test_real_bug_is_caught(s: Setup) -> None:
+    report = _run(s)
+    assert s.rule in report.codes, f"{s.source}\n{report}"
+
+
+@pytest.mark.parametrize("s", [s for s in CORPUS if not s.faulty], ids=lambda s: s.name)
+def test_real_correct_setup_is_clean(s: Setup) -> None:
+    report = _run(s)
+    assert not report.findings, f"{s.source}\n{report}"
+
+
+def test_corpus_size_and_sources() -> None:
+    faulty = [s for s in CORPUS if s.faulty]
+    assert len(faulty) >= 80 and len(CORPUS) - len(faulty) >= 50
+    assert all(s.source.startswith("http") for s in CORPUS)
+    assert len({s.name for s in CORPUS}) == len(CORPUS)
+
+
+def test_corpus_recall_and_false_alarms(capsys: pytest.CaptureFixture[str]) -> None:
+    """Recall per rule on the real bugs (target ≥ 95% overall) and false alarms on the real correct setups (0)."""
+    caught: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    errors = warnings = 0
+    for s in CORPUS:
+        report = _run(s)
+        if s.faulty:
+            caught[s.rule][0] += s.rule in report.codes
+            caught[s.rule][1] += 1
+        else:
+            errors += bool(report.errors)
+            warnings += bool(report.warnings)
+    lines = [f"{code:6} {hit:>3}/{total:<3}" for code, (hit, total) in sorted(caught.items())]
+    hit, total = sum(c[0] for c in caught.values()), sum(c[1] for c in caught.values())
+    correct = sum(not s.faulty for s in CORPUS)
+    with capsys.disabled():
+        print("\nreal bugs caught, per rule:\n" + "\n".join(lines) + f"\nall    {hit:>3}/{total:<3} "
+              f"({hit / total:.0%}); correct setups: {errors} with an error, {warnings} with a warning, "
+              f"of {correct}")
+    assert hit / total >= 0.95
+    assert errors == 0 and warnings == 0
