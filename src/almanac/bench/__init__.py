@@ -4,4 +4,4 @@ Each suite (``activations``, ...) is a module of this package with a ``cases(sca
 :class:`~almanac.bench.harness.Case` objects; :func:`~almanac.bench.harness.run` times them interleaved.
 """
 
-SUITES = ("activations", "metrics", "losses")
+SUITES = ("activations", "metrics", "losses", "lint")
