@@ -200,3 +200,36 @@ def test_imbalance_fires_when_the_minority_is_surely_rare_and_says_what_was_meas
     few = y[torch.arange(0, 1000, 25)]  # 40 samples, 1 positive: 2.5% seen, but not surely below 10%
     assert am.lint.check(nn.Linear(4, 2), nn.CrossEntropyLoss(), inputs=torch.randn(40, 4), target=few,
                          metrics=["accuracy"]).codes == []
+
+
+class Detector(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(6, 16), nn.ReLU())
+        self.cls, self.box = nn.Linear(16, 3), nn.Linear(16, 4)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        h = self.body(x)
+        return {"logits": self.cls(h), "boxes": self.box(h)}
+
+
+def test_structured_targets_go_to_the_loss_as_they_are() -> None:
+    def detection(out: dict[str, torch.Tensor], t: dict[str, torch.Tensor]) -> torch.Tensor:
+        return F.cross_entropy(out["logits"], t["labels"]) + F.smooth_l1_loss(out["boxes"], t["boxes"])
+
+    x = torch.randn(8, 6)
+    target = {"labels": torch.arange(8) % 3, "boxes": torch.randn(8, 4)}
+    assert not am.lint.check(Detector(), detection, inputs=x, target=target).findings
+    wrong = {"labels": torch.arange(8) % 3 + 1, "boxes": torch.randn(8, 4)}  # 1-based labels
+    report = am.lint.check(Detector(), detection, inputs=x, target=wrong)
+    assert "AL010" in report.codes and "1-based" in str(report)
+
+
+def test_a_loss_that_runs_its_own_backward_does_not_crash_the_check() -> None:
+    def eager(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        value = F.cross_entropy(out, y)
+        value.backward()
+        return value
+
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+    assert am.lint.check(model, eager, inputs=torch.randn(8, 6), target=torch.arange(8) % 3).ok

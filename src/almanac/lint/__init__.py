@@ -61,7 +61,10 @@ def _gradients(model: nn.Module, value: Any) -> tuple[Tensor | None, dict[str, T
         return value, {}
     if not value.requires_grad:
         return value, {n: None for n, _ in params}
-    grads = torch.autograd.grad(value, [p for _, p in params], allow_unused=True)
+    try:
+        grads = torch.autograd.grad(value, [p for _, p in params], allow_unused=True)
+    except RuntimeError:  # the loss ran its own backward (graph freed) or cut it in a way autograd rejects
+        return value, {}
     return value, {n: (g.detach() if g is not None else None) for (n, _), g in zip(params, grads)}
 
 
@@ -132,20 +135,21 @@ def check(
         check_choice(task, "task", TASKS)
     skip = _ignored(ignore)
     x = _inputs(inputs)
-    y = to_tensor(target, "target") if target is not None else None
+    y = None if target is None or _structured(target) else to_tensor(target, "target")
+    raw = y if y is not None else target  # a tuple/dict target (detection boxes...) goes to the loss as it is
     kind = classify_loss(loss)
     dynamic = x is not None
     with preserved(model), (torch.enable_grad() if dynamic else torch.no_grad()):
         trace = _trace(model, x)
-        sites, trace = _sites(trace, kind, y, dynamic)
+        sites, trace = _sites(trace, kind, y, dynamic, raw)
         loss_value, grads = None, {}
-        if trace is not None and dynamic and y is not None and trace.loss_value is not None:
+        if trace is not None and dynamic and raw is not None and trace.loss_value is not None:
             loss_value, grads = _gradients(model, trace.loss_value)
-        return analyse(model, trace, sites, inputs=x, target=y, metrics=metrics, task=task, dynamic=dynamic,
+        return analyse(model, trace, sites, inputs=x, target=raw, metrics=metrics, task=task, dynamic=dynamic,
                        loss_value=loss_value, grads=grads, skip=skip)
 
 
-def analyse(model: nn.Module, trace: Trace | None, sites: list[_Site], *, inputs: Any, target: Tensor | None,
+def analyse(model: nn.Module, trace: Trace | None, sites: list[_Site], *, inputs: Any, target: Any,
             metrics: Iterable[Any] | None, task: str | None, dynamic: bool, loss_value: Tensor | None,
             grads: dict[str, Tensor | None], skip: set[str]) -> Report:
     """Every rule on every site of a traced step (from :func:`check` or :func:`watch`), errors first."""
@@ -180,7 +184,13 @@ def _flat(value: Any) -> list[Tensor]:
     return [t for t in items if isinstance(t, Tensor)]
 
 
-def _sites(trace: Trace | None, kind: LossKind | None, y: Tensor | None, dynamic: bool
+def _structured(target: Any) -> bool:
+    """A dict, or a tuple/list holding tensors or dicts: passed to the loss as it is."""
+    return isinstance(target, dict) or (isinstance(target, (tuple, list)) and any(
+        isinstance(t, (Tensor, dict)) for t in target))
+
+
+def _sites(trace: Trace | None, kind: LossKind | None, y: Tensor | None, dynamic: bool, raw: Any = None
            ) -> tuple[list[_Site], Trace | None]:
     """Where the loss scores a tensor. An almanac loss is judged on the model's output by its spec; a PyTorch loss
     or a custom callable is traced, and each PyTorch loss function it calls is a site of its own."""
@@ -189,10 +199,10 @@ def _sites(trace: Trace | None, kind: LossKind | None, y: Tensor | None, dynamic
     if trace is None or kind is None or kind.fn is None or output is None:
         return [plain], trace
     if kind.known and not kind.torch_native:  # an almanac loss: its spec says what it takes
-        traced = trace_loss(trace, kind.fn, output, y) if y is not None and dynamic else trace
+        traced = trace_loss(trace, kind.fn, output, raw) if raw is not None and dynamic else trace
         return [plain], traced
     argument = output if kind.known else trace.output_value  # a custom loss may index a tuple or dict itself
-    samples = [y] if y is not None else _sample_targets(output)
+    samples = [raw] if raw is not None else _sample_targets(output)
     traced = trace
     for sample in samples:
         traced = trace_loss(trace, kind.fn, argument, sample)
@@ -200,8 +210,8 @@ def _sites(trace: Trace | None, kind: LossKind | None, y: Tensor | None, dynamic
         if not calls:
             continue
         name = kind.name if kind.known and len(calls) == 1 else None
-        return loss_sites(traced, name, kind.name, keep_target=y is not None), traced
-    return [plain], traced if y is not None else trace
+        return loss_sites(traced, name, kind.name, keep_target=raw is not None), traced
+    return [plain], traced if raw is not None else trace
 
 
 def loss_sites(trace: Trace, name: str | None, caller: str | None, keep_target: bool = True) -> list[_Site]:
@@ -228,7 +238,7 @@ def _sample_targets(output: Tensor) -> list[Tensor]:
     return samples
 
 
-def _loss_findings(trace: Trace | None, y: Tensor | None, found: list[Finding]) -> list[Finding]:
+def _loss_findings(trace: Trace | None, y: Any, found: list[Finding]) -> list[Finding]:
     """The loss raised on the sample batch: say so, quoting it, unless a rule already explained it."""
     if trace is None or y is None or trace.loss_error is None or any(f.severity == "error" for f in found):
         return []
