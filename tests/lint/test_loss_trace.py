@@ -233,3 +233,21 @@ def test_a_loss_that_runs_its_own_backward_does_not_crash_the_check() -> None:
 
     model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
     assert am.lint.check(model, eager, inputs=torch.randn(8, 6), target=torch.arange(8) % 3).ok
+
+
+DEVICES = ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_loss_trace_on_each_device(device: str) -> None:
+    torch.manual_seed(0)
+    tokens = torch.randint(0, 64, (4, 16), device=device)
+    tokens[0, 0] = 63
+    model = TinyLM(vocab=64).to(device)
+    assert not am.lint.check(model, lm_loss, inputs=tokens, target=tokens).findings
+    assert "1-based" in str(am.lint.check(model, lm_loss, inputs=tokens, target=tokens + 1))  # labels in [1, 64]
+    mask = (torch.rand(4, 1, 8, 8, device=device) > 0.5).float()
+    seg = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 1, 1)).to(device)
+    report = am.lint.check(seg, nn.BCEWithLogitsLoss(), inputs=torch.randn(4, 3, 8, 8, device=device),
+                           target=mask * 255)
+    assert "divide them by 255" in str(report)

@@ -70,3 +70,21 @@ def test_watch_with_stop_raises_from_the_optimizer_step() -> None:
         except StopTraining:
             raised = True
     assert raised and w.report is not None and w.report.ok
+
+
+def test_watch_a_hand_written_loss_still_checks_the_model_and_stops() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3), nn.Softmax(dim=0))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    steps = 0
+    with am.lint.watch(stop=True, echo=False) as w:
+        try:
+            for _ in range(3):
+                loss = -(F.one_hot(torch.arange(8) % 3, 3) * torch.log(model(torch.randn(8, 6)))).sum(1).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                steps += 1
+        except StopTraining:
+            pass
+    assert steps == 0 and w.report is not None and "AL017" in w.report.codes

@@ -87,7 +87,7 @@ class Watch:
             self.roots[-1] = (module, args, rec.source(out) if out is not None else None)
 
     def _step(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
-        if not self.active or not any(op.loss_call is not None for op in self.recorder.ops):
+        if not self.active or not self.roots:  # an optimizer step with no model call yet (a closure runs later)
             return
         self.seen_steps += 1
         if self.seen_steps < self.steps:
@@ -130,17 +130,23 @@ class Watch:
         return self.report
 
     def _analyse(self) -> Report | None:
-        from almanac.lint import analyse, loss_sites
+        from almanac.lint import _Site, analyse, loss_sites
 
         rec = self.recorder
         trace = Trace(rec.ops, None, 1, None, rec.producers, 0)
         sites = loss_sites(trace, None, None)
-        if not sites or not self.roots:
+        if not self.roots:
             return None
-        model, inputs, output = self._model_of(trace, sites[0].source)
+        if not sites:  # a loss written by hand (no PyTorch loss function): the model's rules still apply
+            model, inputs, output = self.roots[-1]
+            out = trace.ops[output] if output is not None and output >= 0 else None
+            sites = [_Site(None, None, output if out is not None else None, None)]
+        else:
+            model, inputs, output = self._model_of(trace, sites[0].source)
         first = next((t for t in _tensors(inputs)), None)
         trace.output = output
-        trace.batch = int(sites[0].output.shape[0]) if sites[0].output is not None and sites[0].output.ndim else 1
+        scored = sites[0].output
+        trace.batch = int(scored.shape[0]) if scored is not None and scored.ndim else 1
         if first is not None and first.ndim:
             trace.batch = int(first.shape[0])
         values = [op.facts["loss_value"] for op in trace.loss_ops if "loss_value" in op.facts]
