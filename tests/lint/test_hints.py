@@ -87,3 +87,14 @@ def test_softmax_over_one_unit_blames_the_softmax_not_a_threshold() -> None:
     al013 = next(f for f in report.findings if f.code == "AL013")
     assert "size 1 is constant" in al013.message and "sigmoid" in al013.hint
     assert "argmax" not in al013.message
+
+
+def test_dead_relus_are_judged_only_on_enough_rows() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+    with torch.no_grad():
+        model[0].bias.fill_(-20.0)  # every unit dead
+    few = am.lint.check(model, nn.CrossEntropyLoss(), inputs=torch.randn(4, 6), target=torch.arange(4) % 3)
+    assert "AL014" not in few.codes  # 4 rows: a live unit is silent on all of them 6% of the time
+    many = am.lint.check(model, nn.CrossEntropyLoss(), inputs=torch.randn(16, 6), target=torch.arange(16) % 3)
+    assert "AL014" in many.codes and "the 16 sample rows" in str(many)

@@ -251,3 +251,23 @@ def test_loss_trace_on_each_device(device: str) -> None:
     report = am.lint.check(seg, nn.BCEWithLogitsLoss(), inputs=torch.randn(4, 3, 8, 8, device=device),
                            target=mask * 255)
     assert "divide them by 255" in str(report)
+
+
+class SeqFirstAttention(nn.Module):
+    """Sequence-first GRU with attention over time: a softmax over dim=0 that is not the batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn, self.score, self.out = nn.GRU(5, 12), nn.Linear(12, 1), nn.Linear(12, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.rnn(x)[0]  # (T, N, H)
+        w = torch.softmax(self.score(h), dim=0)  # over time
+        return self.out((w * h).sum(0))
+
+
+def test_softmax_over_time_of_a_sequence_first_model_is_not_over_the_batch() -> None:
+    torch.manual_seed(0)
+    report = am.lint.check(SeqFirstAttention(), nn.CrossEntropyLoss(), inputs=torch.randn(9, 4, 5),
+                           target=torch.arange(4) % 3)
+    assert not report.findings, str(report)

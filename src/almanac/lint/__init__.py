@@ -141,6 +141,8 @@ def check(
     dynamic = x is not None
     with preserved(model), (torch.enable_grad() if dynamic else torch.no_grad()):
         trace = _trace(model, x)
+        if trace is not None and dynamic:
+            trace.batch = _batch(trace, y, trace.batch)
         sites, trace = _sites(trace, kind, y, dynamic, raw)
         loss_value, grads = None, {}
         if trace is not None and dynamic and raw is not None and trace.loss_value is not None:
@@ -182,6 +184,14 @@ def _flat(value: Any) -> list[Tensor]:
         return [value]
     items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
     return [t for t in items if isinstance(t, Tensor)]
+
+
+def _batch(trace: Trace, y: Tensor | None, fallback: int) -> int:
+    """The batch size, read from the target and the output (a sequence-first model's input starts with time)."""
+    out = trace.output_tensor
+    if y is not None and y.ndim and out is not None and out.ndim and int(y.shape[0]) in tuple(out.shape):
+        return int(y.shape[0])
+    return int(out.shape[0]) if out is not None and out.ndim else fallback
 
 
 def _structured(target: Any) -> bool:

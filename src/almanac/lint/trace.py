@@ -284,8 +284,10 @@ class _Recorder(TorchFunctionMode):
                 op.facts["inf"] = bool(torch.isinf(out).any())
             if op.kind == "relu" and out.ndim >= 2 and out.shape[0] > 1:
                 unit = _unit_dim(self.ops[op.parent] if op.parent is not None and op.parent >= 0 else None, out.ndim)
-                active = (out > 0).movedim(unit, -1).reshape(-1, out.shape[unit]).any(dim=0)
+                rows = (out > 0).movedim(unit, -1).reshape(-1, out.shape[unit])
+                active = rows.any(dim=0)
                 op.facts["dead_fraction"] = 1.0 - float(active.float().mean())
+                op.facts["rows"] = int(rows.shape[0])
                 op.facts["units"] = int(out.shape[unit])
 
     # -- the mode -----------------------------------------------------------------------------------------

@@ -48,16 +48,21 @@ def no_gradient(ctx: Context) -> Iterator[Finding]:
                   "compute the loss on the raw scores or probabilities, not on hard labels", where)
 
 
+_MIN_ROWS = 8
+
+
 def dead_relus(ctx: Context) -> Iterator[Finding]:
-    """AL014: ReLU layers with at least 70% of their units inactive on the whole sample batch."""
+    """AL014: ReLU layers with at least 70% of their units inactive on the whole sample batch (of 8 rows or more:
+    fewer cannot tell a dead unit from chance)."""
     if ctx.trace is None or not ctx.dynamic:
         return
     for op in ctx.trace.ops:
         dead = op.facts.get("dead_fraction")
-        if dead is not None and dead >= 0.7:
+        # a unit active on half the samples is silent on all of n rows with chance 0.5^n: judge from 8 rows on
+        if dead is not None and dead >= 0.7 and op.facts.get("rows", 0) >= _MIN_ROWS:
             units = op.facts.get("units", 0)
-            yield finding("AL014", f"{dead:.0%} of the {units} units of {describe(op)} output 0 on every sample of "
-                                   "the batch: they get no gradient and stop learning",
+            yield finding("AL014", f"{dead:.0%} of the {units} units of {describe(op)} output 0 on every one of "
+                                   f"the {op.facts['rows']} sample rows: they get no gradient and stop learning",
                           "use LeakyReLU/GELU, lower the learning rate, check the initialisation and bias, or "
                           "normalise the inputs", op.where)
 
