@@ -271,3 +271,43 @@ def test_softmax_over_time_of_a_sequence_first_model_is_not_over_the_batch() -> 
     report = am.lint.check(SeqFirstAttention(), nn.CrossEntropyLoss(), inputs=torch.randn(9, 4, 5),
                            target=torch.arange(4) % 3)
     assert not report.findings, str(report)
+
+
+class ListOfImages(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
+        assert isinstance(xs, list)
+        return torch.stack([self.fc(x) for x in xs])
+
+
+class NoOutput(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x: torch.Tensor) -> None:
+        self.fc(x)
+
+
+@pytest.mark.parametrize(("model", "inputs", "target"), [
+    (ListOfImages(), [torch.randn(4) for _ in range(6)], torch.arange(6) % 3),
+    (NoOutput(), torch.randn(6, 4), torch.arange(6) % 3),
+    (nn.Linear(4, 3), torch.randn(6, 4), torch.full((6,), float("nan"))),
+    (nn.Linear(4, 3), torch.randn(0, 4), torch.zeros(0, dtype=torch.long)),
+], ids=["list-inputs", "no-output", "nan-target", "empty-batch"])
+def test_odd_but_valid_setups_get_a_report(model: nn.Module, inputs: object, target: torch.Tensor) -> None:
+    report = am.lint.check(model, nn.CrossEntropyLoss(), inputs=inputs, target=target, metrics=["accuracy"])
+    assert isinstance(report, am.lint.Report)
+
+
+def test_a_rule_that_fails_becomes_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(ctx: object) -> list[object]:
+        raise ValueError("cannot read this")
+
+    monkeypatch.setattr(am.lint, "ALL_RULES", (broken,))
+    report = am.lint.check(nn.Linear(4, 3), nn.CrossEntropyLoss(), inputs=torch.randn(6, 4), target=torch.arange(6) % 3)
+    assert report.ok and report.codes == ["AL000"]
+    assert "rule broken was not applied: ValueError: cannot read this" in str(report)

@@ -77,6 +77,8 @@ def _inputs(inputs: Any) -> Any:
                 for k, v in inputs.items()}
     if isinstance(inputs, tuple) and any(isinstance(v, Tensor) for v in inputs):
         return tuple(v if isinstance(v, Tensor) or not _numeric(v) else to_tensor(v, "inputs") for v in inputs)
+    if isinstance(inputs, list) and any(isinstance(v, (Tensor, dict)) for v in inputs):
+        return (inputs,)  # a list of images or samples (detection models): one argument, as it is
     return to_tensor(inputs, "inputs")
 
 
@@ -107,8 +109,8 @@ def check(
         loss: a PyTorch loss module or function (``nn.CrossEntropyLoss()``, ``F.cross_entropy``), an almanac loss
             (object, function or name such as ``"focal"``), a PyTorch loss class name, or any callable
             ``loss(output, target)`` (it may index a tuple or dict output).
-        inputs: a sample batch: a tensor ``(N, ...)``, a tuple (``model(*inputs)``) or a dict (``model(**inputs)``);
-            enables the rules on data, activations and gradients.
+        inputs: a sample batch: a tensor ``(N, ...)``, a tuple (``model(*inputs)``), a dict (``model(**inputs)``)
+            or a list of tensors (``model(inputs)``); enables the rules on data, activations and gradients.
         target: the sample batch's targets; enables the rules on targets, metrics and gradients.
         metrics: metric names (``"accuracy"``), almanac metric objects, torchmetrics metrics or scikit-learn
             metric functions.
@@ -161,7 +163,13 @@ def analyse(model: nn.Module, trace: Trace | None, sites: list[_Site], *, inputs
         ctx = new_context(model=model, loss=site.kind, trace=trace, inputs=first, target=site.target,
                           metrics=list(metrics or ()), task=task, dynamic=dynamic, loss_value=loss_value,
                           grads=grads, output=site.output, source=site.source)
-        findings += [f for rule in ALL_RULES for f in rule(ctx)]
+        for rule in ALL_RULES:
+            try:
+                findings += list(rule(ctx))
+            except Exception as exc:  # a rule that cannot read this setup says so instead of failing the check
+                findings.append(finding("AL000", f"rule {rule.__name__} was not applied: {type(exc).__name__}: "
+                                                 f"{str(exc).splitlines()[0] if str(exc) else ''}",
+                                        "report this setup to almanac's issue tracker", "forward"))
     findings += _loss_findings(trace, target, findings)
     findings += _opaque(model, trace)
     order = {"error": 0, "warning": 1}

@@ -235,7 +235,7 @@ class Context:
         """How often each present class occurs (or, for multi-hot targets, each label's rarer value) and out of
         how many samples; None when the target holds no class labels."""
         facts, target = self.target_facts, self.target
-        if facts is None or target is None or not facts.integer_valued or facts.low < 0:
+        if facts is None or target is None or not facts.finite or not facts.integer_valued or not facts.low >= 0:
             return None
         task = self.inferred_task
         if task == "multilabel" and target.ndim == 2 and facts.binary01:
