@@ -135,7 +135,7 @@ class _CheckCommand(click.Command):
 
 
 @click.command(cls=_CheckCommand)
-@click.argument("factory", metavar="FILE.py:FACTORY", required=False)
+@click.argument("factory", metavar="[FILE.py:FACTORY]", required=False)
 @click.option("--loss", default=None, help="Loss name (almanac name or PyTorch class); overrides the factory's.")
 @click.option("--csv", "--data", "data", type=click.Path(dir_okay=False), default=None,
               help="A CSV sample batch: the inputs and the target column (enables the data and gradient rules).")
