@@ -35,12 +35,15 @@ def test_default_run_reaches_095_and_writes_the_run_dir(tmp_path, capsys):
     assert run.name.startswith("digits-mlp-relu-cross_entropy-")
     names = {p.name for p in run.iterdir()}
     assert names == {"report.html", "history.csv", "metrics.json", "config.json", "checkpoint.pt", "loss.png",
+                     "best.pt", "preprocessing.json",
                      "metrics.png", "confusion_matrix.png", "roc.png", "pr.png"}
     final = json.loads((run / "metrics.json").read_text())
     assert set(final) == {"accuracy", "f1", "auroc", "log_loss"} and final["accuracy"] >= 0.95
     history = read_csv(run / "history.csv")
     assert history.column("epoch") == list(range(1, 31))
-    assert history.last["val_accuracy"] == pytest.approx(final["accuracy"])
+    best = checkpoint.load(run / "best.pt")["epoch"]
+    assert history.column("val_accuracy")[best - 1] == pytest.approx(final["accuracy"]) == max(
+        history.column("val_accuracy"))
     page = (run / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 5 and "<img src=\"http" not in page
     assert json.loads((run / "config.json").read_text())["loss"] == "cross_entropy"
@@ -71,14 +74,14 @@ def test_csv_regression_run(tmp_path, capsys):
 @pytest.fixture
 def bad_csvs(tmp_path):
     good = _write_csv(tmp_path / "good.csv", [f"{i},{i % 3},{i % 2}" for i in range(30)], "a,b,y")
-    text = _write_csv(tmp_path / "text.csv", [f"{i},red,{i % 2}" for i in range(30)], "a,colour,y")
-    return {"good": str(good), "text": str(text), "missing": str(tmp_path / "nope.csv")}
+    twice = _write_csv(tmp_path / "twice.csv", [f"{i},red,{i % 2}" for i in range(30)], "a,a,y")
+    return {"good": str(good), "twice": str(twice), "missing": str(tmp_path / "nope.csv")}
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--csv", "{missing}", "--target", "y"], "expected `--csv` to name an existing CSV file"),
     (["--csv", "{good}", "--target", "price"], "expected `--target` to name columns of good.csv (a, b, y)"),
-    (["--csv", "{text}", "--target", "y"], "non-numeric columns colour"),
+    (["--csv", "{twice}", "--target", "y"], "expected `--csv` distinct column names, got a more than once"),
     (["--activation", "rellu"], "unknown activation 'rellu' — did you mean 'relu'"),
     (["--loss", "mse"], "expected `--loss` to fit the task multiclass of digits, got mse"),
     (["--metrics", "accuracy,rsquared"], "unknown metric 'rsquared'"),
@@ -119,8 +122,8 @@ def test_loss_and_activation_params_land_in_config_and_modules_and_survive_resum
 
 
 def test_loss_params_override_the_advised_ones(tmp_path):
-    config = RunConfig(dataset="shapes", loss="auto", loss_params={"gamma": 0.5}, epochs=1)
-    job = prepare(config)
+    job = prepare(RunConfig(dataset="shapes", loss="auto", loss_params={"gamma": 0.5}, epochs=1))
+    config = job.config
     assert config.loss == "focal" and config.loss_params["gamma"] == 0.5 and len(config.loss_params["alpha"]) == 3
     assert job.loss.params["gamma"] == 0.5 and any("gamma given" in r for r in config.reasons)
 
@@ -161,7 +164,7 @@ def test_resume_takes_the_config_from_the_run(tmp_path, capsys):
     assert code == 0
     assert read_csv(tmp_path / "r" / "history.csv").column("epoch") == [1, 2, 3, 4]
     code, _, err = _run(["--dataset", "iris", "--out", str(tmp_path), "--name", "r"], capsys)
-    assert code == 2 and "--resume" in err
+    assert code == 2 and "expected `--name` to name a new run" in err and "resume it" in err
 
 
 def _rows(path):
@@ -219,7 +222,7 @@ def test_torchrun_two_processes_data_parallel(tmp_path):
     # the metrics combined across the two ranks equal the metrics of the final model on the whole validation split
     config = RunConfig.from_json(json.loads((run / "config.json").read_text()))
     job = prepare(config)
-    job.model.load_state_dict(checkpoint.load(run / "checkpoint.pt")["model"])
+    job.model.load_state_dict(checkpoint.load(run / "best.pt")["model"])  # the metrics are the best epoch's
     whole = evaluate(job.model, job.loss, job.val_set, metrics=job.metrics, output=job.output)
     final = json.loads((run / "metrics.json").read_text())
     assert final == pytest.approx({k: v for k, v in whole.items() if k != "loss"}, rel=1e-5)
