@@ -68,6 +68,7 @@ class Data:
     target_std: float = 1.0
     note: str = ""
     preprocessing: Preprocessing | None = None  # how raw inputs became x (fitted on the training split)
+    raw_val: Tensor | None = None  # the validation inputs before preprocessing (what predict and export take)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -108,16 +109,19 @@ def _make(
     if x.ndim == 4:
         prep = fit_image(x[train], classes=classes)
         x_train, x_val = prep.transform(x[train]), prep.transform(x[val])
+        raw_val = torch.as_tensor(x[val], dtype=torch.float32)
     else:
         names = list(features) if features else [f"x{i}" for i in range(x.shape[1])]
         prep = fit_table(pd.DataFrame(x[train], columns=names), classes=classes)
         x_train, x_val = (prep.transform(pd.DataFrame(x[i], columns=names)) for i in (train, val))
+        raw_val = torch.from_numpy(prep.encode(pd.DataFrame(x[val], columns=names)))
     return _tensors(name, task, x_train, y_train, x_val, y_val, classes=classes, features=features, note=note,
-                    preprocessing=prep)
+                    preprocessing=prep, raw_val=raw_val)
 
 
 def _tensors(name: str, task: str, x_train: Tensor, y_train: np.ndarray, x_val: Tensor, y_val: np.ndarray, *,
-             classes: tuple[str, ...], features: tuple[str, ...], note: str, preprocessing: Preprocessing) -> Data:
+             classes: tuple[str, ...], features: tuple[str, ...], note: str, preprocessing: Preprocessing,
+             raw_val: Tensor | None = None) -> Data:
     if task in ("binary", "multiclass", "segmentation"):
         y_t, y_v = torch.as_tensor(y_train, dtype=torch.int64), torch.as_tensor(y_val, dtype=torch.int64)
         num_outputs = 1 if task == "binary" else len(classes)
@@ -127,7 +131,7 @@ def _tensors(name: str, task: str, x_train: Tensor, y_train: np.ndarray, x_val: 
     mean = float(y_t.mean()) if task == "regression" else 0.0
     std = float(y_t.std()) if task == "regression" and len(y_t) > 1 else 1.0
     return Data(name, task, x_train, y_t, x_val, y_v, num_outputs, classes, features, mean,
-                std if std > 0 else 1.0, note, preprocessing)
+                std if std > 0 else 1.0, note, preprocessing, raw_val)
 
 
 def _shapes(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -348,7 +352,8 @@ def _make_table(name: str, task: str, y: np.ndarray, *, features: Any, seed: int
     prep = fit_table(features.iloc[train], target=tuple(target), classes=classes)
     x_train, x_val = prep.transform(features.iloc[train]), prep.transform(features.iloc[val])
     return _tensors(name, task, x_train, y[train], x_val, y[val], classes=classes, features=prep.feature_names,
-                    note="; ".join([note, *prep.report]), preprocessing=prep)
+                    note="; ".join([note, *prep.report]), preprocessing=prep,
+                    raw_val=torch.from_numpy(prep.encode(features.iloc[val])))
 
 
 def _label(value: object) -> str:

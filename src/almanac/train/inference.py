@@ -77,10 +77,13 @@ class Predictor:
             return torch.as_tensor(np.asarray(data, dtype=np.float32))
         return torch.from_numpy(self.preprocessing.encode(data))
 
-    @torch.no_grad()
     def scores(self, data: Any) -> Tensor:
         """Probabilities (classification, segmentation) or values in the target's units (regression)."""
-        x = self.encode(data)
+        return self.scores_of_encoded(self.encode(data))
+
+    @torch.no_grad()
+    def scores_of_encoded(self, x: Tensor) -> Tensor:
+        """:meth:`scores` of inputs already :meth:`encode` d (what an export takes)."""
         pipe = self.pipeline()
         return torch.cat([pipe(x[i:i + _CHUNK]) for i in range(0, len(x), _CHUNK)]) if len(x) else pipe(x)
 

@@ -418,7 +418,7 @@ def prepare(config: RunConfig, data: Data | None = None) -> Job:
     if loss_spec.expects == "critic_scores":
         raise problem(ConfigError, "loss", "a loss of predictions and targets", f"{config.loss} (a GAN critic loss)",
                       "train GANs with almanac compare gan")
-    config.model = config.model or ("unet" if task == "segmentation" else "mlp")
+    config.model = config.model or ("unet" if task == "segmentation" else "cnn" if config.images else "mlp")
     config.input_shape, config.num_outputs = tuple(data.input_shape), data.num_outputs
     config.target_scale = (data.target_mean, data.target_std) if task == "regression" else None
     model, head, inference, output = build(config)
@@ -526,7 +526,12 @@ def run(config: RunConfig, *, progress: bool = True, run_dir: str | os.PathLike[
         main_metric = (config.metrics or ("loss",))[0]
         maximize = metrics.spec(main_metric).higher_is_better if config.metrics else False
         with _logger(config.log, path, config) as log:
-            history = fit(job.model, job.loss, job.train_set, job.val_set, metrics=job.metrics, output=job.output,
+            train_set: Any = job.train_set
+            if config.images is not None:  # the user's own images: flipped and shifted at random while training
+                from almanac.train.images import Augmented
+
+                train_set = Augmented(*job.train_set)
+            history = fit(job.model, job.loss, train_set, job.val_set, metrics=job.metrics, output=job.output,
                           epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, device=device,
                           seed=config.seed, run_dir=path, resume=resume, progress=progress,
                           precision=config.precision, schedule=config.schedule, early_stop=config.early_stop,
