@@ -29,7 +29,17 @@ from almanac.train.checkpoint import load as load_checkpoint
 from almanac.train.data import Data, load, load_csv
 from almanac.train.files import atomic_write_json, run_lock
 from almanac.train.history import History
-from almanac.train.loop import BEST, CHECKPOINT, LOGGERS, PRECISIONS, SCHEDULES, best_epoch, fit, predict
+from almanac.train.loop import (
+    BEST,
+    CHECKPOINT,
+    LOGGERS,
+    PRECISIONS,
+    SCHEDULES,
+    best_epoch,
+    check_resumable,
+    fit,
+    predict,
+)
 from almanac.train.models import MeanVariance, Rescale, cnn, make_activation, mlp, unet
 
 __all__ = ["DEFAULT_METRICS", "HEADS", "Head", "Job", "RunConfig", "build", "check", "prepare", "read_config",
@@ -517,6 +527,8 @@ def run(config: RunConfig, *, progress: bool = True, run_dir: str | os.PathLike[
     if path is None:
         path = Path(distributed.broadcast_object(str(_new_run_dir(config)) if distributed.is_main() else None))
     with run_lock(path) if distributed.is_main() else contextlib.nullcontext():
+        if resume:
+            check_resumable(path, job.model)  # a damaged run is refused before any of its files is rewritten
         if distributed.is_main():
             atomic_write_json(path / CONFIG, config.to_json())
             if job.data.preprocessing is not None:

@@ -27,7 +27,7 @@ from almanac.train import checkpoint, distributed
 from almanac.train.files import remove_temporaries
 from almanac.train.history import History
 
-__all__ = ["best_epoch", "evaluate", "fit", "predict"]
+__all__ = ["best_epoch", "check_resumable", "evaluate", "fit", "predict"]
 
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
@@ -69,6 +69,24 @@ def _check_state(state: Any, path: Path) -> None:
     if (not isinstance(rows, list) or len(rows) != epoch or not all(isinstance(r, dict) for r in rows)
             or [r.get("epoch") for r in rows] != list(range(1, epoch + 1))):
         raise bad("a history that does not list epochs 1.." + str(epoch))
+
+
+def check_resumable(run_dir: str | os.PathLike[str], model: nn.Module) -> None:
+    """Raise the ConfigError a resume of ``run_dir`` would raise (checkpoint layout, weights that fit ``model``)
+    before anything in the run directory is written."""
+    import copy
+
+    saved = Path(run_dir) / CHECKPOINT
+    if not saved.exists():
+        return
+    state = checkpoint.load(saved)
+    _check_state(state, saved)
+    try:
+        copy.deepcopy(model).load_state_dict(state["model"])
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+        raise problem(ConfigError, "checkpoint", "weights and states that fit the model of the config",
+                      f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}",
+                      "resume with the config the run was started with, or start a new run") from exc
 
 
 def _autocast(device: torch.device, precision: str) -> Any:
