@@ -68,7 +68,7 @@ def test_a_mask_missing_and_an_unreadable_image(tmp_path):
         load_images(root)
     pets = _classes(tmp_path / "pets")
     (pets / "cat" / "bad.png").write_bytes(b"not a png")
-    with pytest.raises(am.ConfigError, match="bad.png"):
+    with pytest.raises(am.ConfigError, match=r"bad\.png"):
         load_images(pets, size=8)
 
 
