@@ -144,3 +144,23 @@ def test_hidden_sets_the_widths_of_every_model_and_defaults_to_the_builders(data
     builder = prepare(RunConfig(dataset=dataset, model=model), _data(dataset))
     assert set(default) <= widths(builder)
     assert RunConfig.from_json(json.loads(json.dumps(RunConfig(model=model).to_json()))).hidden is None
+
+
+def test_tensorboard_log_beside_history_and_a_missing_mlflow_named(tmp_path, monkeypatch):
+    import sys
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from almanac.train.job import run
+
+    path, history, _ = run(RunConfig(dataset="iris", epochs=2, hidden=(8,), log="tensorboard", out=str(tmp_path),
+                                     name="tb"), progress=False)
+    (events,) = (path / "tensorboard").iterdir()
+    scalars = EventAccumulator(str(path / "tensorboard")).Reload().Scalars("val_accuracy")
+    assert [s.step for s in scalars] == [1, 2] and events.name.startswith("events.")
+    assert [s.value for s in scalars] == pytest.approx(history.column("val_accuracy"))
+    assert (path / "history.csv").exists()
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # as if not installed
+    with pytest.raises(am.ConfigError, match=r"expected `log` the mlflow package to be installed"):
+        run(RunConfig(dataset="iris", epochs=1, log="mlflow", out=str(tmp_path), name="ml"), progress=False)
+    assert not (tmp_path / "ml").exists()

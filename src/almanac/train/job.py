@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import json
 import math
 import os
@@ -502,6 +503,12 @@ def _check_config(config: RunConfig) -> None:
         value = getattr(config, name)
         if value is not None and value not in allowed:
             raise problem(ConfigError, name, f"one of {', '.join(allowed)}", repr(value), "pick one of these")
+    if config.log is not None:  # before any file is written
+        try:
+            importlib.import_module("tensorboard" if config.log == "tensorboard" else "mlflow")
+        except ImportError as exc:
+            raise problem(ConfigError, "log", f"the {config.log} package to be installed", "not installed",
+                          f"pip install 'nn-almanac[{config.log}]'") from exc
 
 
 def run(config: RunConfig, *, progress: bool = True, run_dir: str | os.PathLike[str] | None = None,
@@ -567,21 +574,17 @@ def _logger(kind: str | None, path: Path, config: RunConfig) -> Iterator[Callabl
     if kind is None or not distributed.is_main():
         yield None
         return
-    try:
-        if kind == "tensorboard":
-            from torch.utils.tensorboard import SummaryWriter
-        else:
-            import mlflow
-    except ImportError as exc:
-        raise problem(ConfigError, "log", f"the {kind} package to be installed", "not installed",
-                      f"pip install 'nn-almanac[{kind}]'") from exc
     if kind == "tensorboard":
+        from torch.utils.tensorboard import SummaryWriter
+
         writer = SummaryWriter(log_dir=str(path / "tensorboard"))
         try:
             yield lambda row: [writer.add_scalar(k, v, row["epoch"]) for k, v in row.items() if k != "epoch"]
         finally:
             writer.close()
     else:
+        import mlflow
+
         mlflow.set_tracking_uri((path / "mlruns").resolve().as_uri())
         with mlflow.start_run(run_name=path.name):
             mlflow.log_params({k: v for k, v in config.to_json().items() if isinstance(v, (int, float, str))})
