@@ -112,3 +112,16 @@ def test_csv_bad_target_values(tmp_path):
         load_csv(path, "y", task="binary")
     with pytest.raises(ConfigError, match="--dataset"):
         load("mnist")
+
+
+def test_parquet_and_a_class_missing_from_the_validation_split(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": np.arange(30.0), "colour": ["red", "blue", None] * 10, "y": ["no"] * 28 + ["yes"] * 2})
+    frame.to_parquet(tmp_path / "d.parquet")
+    with pytest.raises(ConfigError, match="every class in the validation split"):
+        load_csv(tmp_path / "d.parquet", "y")  # 2 rare rows: the stratified split leaves none for validation
+    frame["y"] = ["no", "yes"] * 15
+    frame.to_parquet(tmp_path / "d.parquet")
+    d = load_csv(tmp_path / "d.parquet", "y")
+    assert d.classes == ("no", "yes") and d.features == ("a", "colour=blue", "colour=red", "colour=unknown")

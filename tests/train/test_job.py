@@ -119,6 +119,7 @@ def test_run_writes_the_plots_of_its_task(tmp_path, dataset, plots):
                     "checkpoint.pt", "best.pt", "preprocessing.json"} == names
     assert list(final) == list(RunConfig.from_json(json.loads((path / "config.json").read_text())).metrics)
     assert torch.load(path / "best.pt", weights_only=True)["epoch"] == 1
+    assert "Best epoch: 1 of 1 by validation" in (path / "report.html").read_text()
 
 
 def test_the_run_is_checked_with_almanac_check():

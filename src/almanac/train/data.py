@@ -349,6 +349,10 @@ def load_csv(
 def _make_table(name: str, task: str, y: np.ndarray, *, features: Any, seed: int, val_fraction: float, note: str,
                 target: list[str], classes: tuple[str, ...] = ()) -> Data:
     train, val = _split(len(y), y if task in ("binary", "multiclass") else None, seed, val_fraction)
+    if task in ("binary", "multiclass") and len(np.unique(y[val])) < len(classes):
+        raise problem(ConfigError, "csv", "rows enough for every class in the validation split (else its AUROC and "
+                      "F1 are undefined)", f"{len(np.unique(y[val]))} of {len(classes)} classes there",
+                      "add rows of the rare classes")
     prep = fit_table(features.iloc[train], target=tuple(target), classes=classes)
     x_train, x_val = prep.transform(features.iloc[train]), prep.transform(features.iloc[val])
     return _tensors(name, task, x_train, y[train], x_val, y[val], classes=classes, features=prep.feature_names,

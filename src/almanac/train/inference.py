@@ -5,9 +5,9 @@ epoch's weights (``best.pt``) and its preprocessing (``preprocessing.json``), an
 >>> from almanac.train.job import RunConfig, run
 >>> path, _, _ = run(RunConfig(dataset="iris", epochs=2, hidden=(8,), out=tempfile.mkdtemp()), progress=False)
 >>> model = am.train.load(path)
->>> data = am.train.load("iris")
->>> frame = model.predict(model.raw_inputs(data))
->>> list(frame.columns)
+>>> from sklearn.datasets import load_iris
+>>> rows = load_iris(as_frame=True).frame.drop(columns="target")  # the raw columns, by name
+>>> list(model.predict(rows).columns)
 ['prediction', 'probability_setosa', 'probability_versicolor', 'probability_virginica']
 """
 
@@ -109,22 +109,6 @@ class Predictor:
             p = np.stack([1 - positive, positive], axis=1)
         labels = np.asarray(classes, dtype=object)[p.argmax(1)]
         return pd.DataFrame({"prediction": labels, **{f"probability_{c}": p[:, j] for j, c in enumerate(classes)}})
-
-    def raw_inputs(self, data: Any, split: str = "val") -> Any:
-        """The inputs of a loaded :class:`~almanac.train.data.Data` split in raw form (un-standardised), as
-        :meth:`predict` takes them: a DataFrame (tables) or images."""
-        import pandas as pd
-
-        x = (data.x_val if split == "val" else data.x_train).to(torch.float64)
-        if self.preprocessing.kind == "image":
-            return (x * self.preprocessing.image["std"] + self.preprocessing.image["mean"]).numpy()
-        prep = self.preprocessing
-        if prep.categorical or any(c["indicator"] for c in prep.numeric):
-            raise problem(ConfigError, "data", "a table of numeric columns only", "encoded categories",
-                          "read the raw file instead")
-        mean = np.array([c["mean"] for c in prep.numeric])
-        std = np.array([c["std"] for c in prep.numeric])
-        return pd.DataFrame(x.numpy() * std + mean, columns=list(prep.raw_names))
 
 
 class _Exp(nn.Module):
