@@ -256,6 +256,8 @@ def _files(path):
     (lambda r: (r / "config.json").write_text(""), "JSONDecodeError"),
     (lambda r: (r / "config.json").write_text("[1, 2]"), "a JSON list, not an object"),
     (lambda r: (r / "config.json").write_bytes(b'{"a": "caf\xe9"}'), "UnicodeDecodeError"),
+    (lambda r: (r / "config.json").write_text(json.dumps({k: v for k, v in json.loads((r / "config.json").read_text())
+                                                          .items() if k != "input_shape"})), "another version"),
     (lambda r: (r / "config.json").write_text((r / "config.json").read_text().replace('"seed": 0', '"seed": -1')),
      "expected `--resume` a readable config.json"),
     (lambda r: (r / "config.json").write_text(json.dumps({**json.loads((r / "config.json").read_text()),

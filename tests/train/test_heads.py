@@ -81,3 +81,24 @@ def test_gaussian_nll_head_trains_the_variance_against_the_reference():
     last = [m for m in job.model.modules() if isinstance(m, torch.nn.Linear)][-1]
     assert last.weight.grad[1].abs().sum() > 0  # the variance unit learns: its head is not detached
     torch.testing.assert_close(job.output(out), out[:, 0])
+
+
+DATASET = {"binary": "moons", "multiclass": "iris", "multilabel": "multilabel", "regression": "diabetes",
+           "segmentation": "shapes"}
+
+
+@pytest.mark.parametrize(("loss", "task"), list(_cases()))
+def test_predict_agrees_with_what_the_metrics_saw_for_every_head(loss, task):
+    from almanac.train.inference import Predictor
+
+    job = prepare(RunConfig(dataset=DATASET[task], loss=loss, hidden=(4,)), am.train.data.load(DATASET[task]))
+    predictor = Predictor(None, job.config, job.data.preprocessing, job.model.eval(), job.inference, 0)
+    x = job.data.raw_val[:8]
+    scores = predictor.scores_of_encoded(x)
+    with torch.no_grad():
+        metric_input = job.output(job.model(job.data.x_val[:8]))
+    if task == "binary":
+        scores = scores.reshape(len(scores), -1)[:, -1]  # the positive class, as Predictor.predict reads it
+    if task == "regression" and scores.ndim == 2:
+        scores = scores[:, 0]  # the means of a mean-variance head
+    torch.testing.assert_close(scores, metric_input, rtol=1e-5, atol=1e-5)

@@ -66,9 +66,10 @@ class Predictor:
         """The whole model as one module (takes :meth:`encode`'s output)."""
         from almanac.train.models import make_activation
 
-        activation = nn.Identity() if self.inference == "identity" else make_activation(self.inference, dim=1)
-        if self.inference == "exp":
-            activation = _Exp()
+        if self.inference in ("identity", "exp"):
+            activation: nn.Module = nn.Identity() if self.inference == "identity" else _Exp()
+        else:
+            activation = make_activation(self.inference, dim=1)
         return Pipeline(self.preprocessing.module(), self.network, activation).eval()
 
     def encode(self, data: Any) -> Tensor:
@@ -105,7 +106,7 @@ class Predictor:
             frame |= {f"probability_{name}": p[:, j] for j, name in enumerate(classes)}
             return pd.DataFrame(frame)
         if task == "binary":
-            positive = p[:, 1] if p.ndim == 2 else p
+            positive = p.reshape(len(p), -1)[:, -1]  # (N,) one score, (N, 1) a mask head, (N, 2) two classes
             p = np.stack([1 - positive, positive], axis=1)
         labels = np.asarray(classes, dtype=object)[p.argmax(1)]
         return pd.DataFrame({"prediction": labels, **{f"probability_{c}": p[:, j] for j, c in enumerate(classes)}})

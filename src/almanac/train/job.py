@@ -303,8 +303,9 @@ def _loss_params(config: RunConfig, task: str) -> dict[str, Any]:
 
 def build(config: RunConfig) -> tuple[nn.Module, Head, str, nn.Module]:
     """The network of a resolved config (``task``, ``loss``, ``input_shape``, ``num_outputs`` set) with its head:
-    returns the model, the :class:`Head`, the inference activation and the outputs → metric inputs module.
-    The same call rebuilds a trained run's network from its config.json."""
+    returns the model, the :class:`Head`, the inference activation (what turns the model's outputs into
+    predictions: ``"identity"`` when the model ends with its softmax / sigmoid already) and the outputs → metric
+    inputs module. The same call rebuilds a trained run's network from its config.json."""
     from almanac import losses
 
     task, params = config.task or "", _loss_params(config, config.task or "")
@@ -318,7 +319,7 @@ def build(config: RunConfig) -> tuple[nn.Module, Head, str, nn.Module]:
     probabilities = losses.spec(loss).normalization_for(params) == "none" and task != "regression"
     ends_with = inference if probabilities else "identity"  # a loss of probabilities: the model ends with them
     model = _build_model(config, head, _width(head, config.num_outputs), ends_with)
-    return model, head, inference, _output(head, inference, ends_with)
+    return model, head, "identity" if probabilities else inference, _output(head, inference, ends_with)
 
 
 def _check_one_value_per_metric(collection: Any, model: nn.Module, output: nn.Module, x: Tensor, y: Tensor) -> None:
