@@ -100,6 +100,7 @@ def test_regression_predictions_are_in_the_targets_units(tmp_path, capsys):
     (["--csv", "{root}/nope.csv"], "expected `--csv` to name an existing CSV file"),
     ([], "expected `--csv` or --images (one of them), got neither"),
     (["--images", "{root}"], "expected `--images` with a run trained on images"),
+    (["--csv", "{root}/train.csv", "--out", "{root}/train.csv/p.csv"], "expected `--out` a directory"),
 ])
 def test_bad_input_exits_2_with_one_line(run, args, message, capsys):
     path, root = run

@@ -32,7 +32,7 @@ def predict(run_dir: str, csv_path: str | None, images: str | None, out: str | N
     import torch
 
     from almanac.errors import ConfigError, problem
-    from almanac.train.files import atomic_write_text
+    from almanac.train.files import atomic_write_text, check_directory
     from almanac.train.inference import load_run
 
     with flags({"run_dir": "RUN", "csv": "--csv", "images": "--images", "out": "--out", "columns": "--csv",
@@ -74,6 +74,7 @@ def predict(run_dir: str, csv_path: str | None, images: str | None, out: str | N
         if out is None:
             click.echo(text, nl=False)
         else:
+            check_directory(Path(out).parent, "out")
             if Path(out).is_dir():
                 raise problem(ConfigError, "--out", "a file path", f"{out} is a directory", "pass a file name")
             atomic_write_text(out, text)

@@ -97,9 +97,10 @@ def _hidden(value: str | None) -> tuple[int, ...] | None:
 @click.option("--dataset", default=None, metavar="NAME",
               help="digits (default), iris, wine, breast_cancer, diabetes, moons, circles, imbalanced, outliers, "
                    "multilabel or shapes. No download.")
-@click.option("--csv", "csv_path", default=None, metavar="FILE", help="Train on a CSV file with a header row ...")
+@click.option("--csv", "csv_path", default=None, metavar="FILE",
+              help="Train on a CSV (or Parquet) file with a header row ...")
 @click.option("--target", default=None, metavar="COL", help="... predicting this column (several, comma-separated: "
-              "multilabel); the other columns are numeric features.")
+              "multilabel); the other columns are features: numbers (empty cells imputed) or text (one-hot).")
 @click.option("--task", default=None, metavar="TASK",
               help="binary, multiclass, multilabel or regression (default: inferred from the target).")
 @click.option("--model", default=None, metavar="mlp|cnn|unet", help="Model (default: mlp; unet for shapes).")

@@ -14,8 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "fsync_dir", "remove_temporaries",
-           "run_lock"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "check_directory",
+    "fsync_dir",
+    "remove_temporaries",
+    "run_lock",
+]
 
 
 def _umask() -> int:
@@ -89,6 +96,22 @@ def remove_temporaries(directory: str | os.PathLike[str]) -> list[Path]:
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
+
+
+def check_directory(path: str | os.PathLike[str], subject: str) -> Path:
+    """``path`` can be (or become) a directory: no file in the way on it or any parent; ConfigError otherwise.
+
+    >>> check_directory("runs/new", "out").name
+    'new'
+    """
+    from almanac.errors import ConfigError, problem
+
+    path = Path(path)
+    for parent in (path, *path.parents):
+        if parent.exists() and not parent.is_dir():
+            raise problem(ConfigError, subject, "a directory (or a path to create one)", f"{parent} is a file",
+                          "pick another path")
+    return path
 
 
 LOCK = "run.lock"

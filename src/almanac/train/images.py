@@ -18,7 +18,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from almanac.errors import ConfigError, problem
-from almanac.train.files import atomic_write_bytes
+from almanac.train.files import atomic_write_bytes, check_directory
 
 if TYPE_CHECKING:
     from almanac.train.data import Data
@@ -153,8 +153,7 @@ def write_masks(folder: Path, names: list[str], masks: np.ndarray) -> list[Path]
     """One PNG per mask (pixel value = class index) under ``folder``, each written atomically."""
     from PIL import Image
 
-    if folder.exists() and not folder.is_dir():
-        raise problem(ConfigError, "out", "a folder for the masks", f"{folder} is a file", "pass a folder")
+    check_directory(folder, "out")
     written = []
     for name, mask in zip(names, masks):
         buffer = io.BytesIO()

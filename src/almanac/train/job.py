@@ -28,7 +28,7 @@ from almanac.errors import AlmanacError, ConfigError, problem
 from almanac.train import distributed
 from almanac.train.checkpoint import load as load_checkpoint
 from almanac.train.data import Data, load, load_csv
-from almanac.train.files import atomic_write_json, run_lock
+from almanac.train.files import atomic_write_json, check_directory, run_lock
 from almanac.train.history import History
 from almanac.train.loop import (
     BEST,
@@ -460,11 +460,7 @@ def prepare(config: RunConfig, data: Data | None = None) -> Job:
 
 
 def _new_run_dir(config: RunConfig) -> Path:
-    out = Path(config.out)
-    for parent in (out, *out.parents):
-        if parent.exists() and not parent.is_dir():
-            raise problem(ConfigError, "out", "a directory (or a path to create one)", f"{parent} is a file",
-                          "pick another directory for the runs")
+    out = check_directory(config.out, "out")
     if config.name:
         path = out / config.name
         if (path / CHECKPOINT).exists() or (path / CONFIG).exists():
