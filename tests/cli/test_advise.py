@@ -42,3 +42,15 @@ def test_bundled_dataset(capsys: pytest.CaptureFixture[str], name: str, task: st
 def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
     code, _ = _run(args, capsys)
     assert code == 2
+
+
+def test_csv_is_read_as_train_reads_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = ["x,colour,y"] + [f"{i},{'red' if i % 3 else ''},{'a' if i % 2 else 'b'}" for i in range(20)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    code, out = _run(["advise", "--csv", str(tmp_path / "t.csv"), "--target", "y", "--json"], capsys)
+    assert code == 0 and json.loads(out)["task"] == "binary"  # a text feature with gaps is encoded, not refused
+    (tmp_path / "gap.csv").write_text("\n".join([*rows, "3,red,"]) + "\n")  # one empty target cell
+    with pytest.raises(SystemExit) as exit_info:
+        main(["advise", "--csv", str(tmp_path / "gap.csv"), "--target", "y"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "expected `--target` to have a value on every row" in err  # no class ""

@@ -35,12 +35,15 @@ def test_default_run_reaches_095_and_writes_the_run_dir(tmp_path, capsys):
     assert run.name.startswith("digits-mlp-relu-cross_entropy-")
     names = {p.name for p in run.iterdir()}
     assert names == {"report.html", "history.csv", "metrics.json", "config.json", "checkpoint.pt", "loss.png",
+                     "best.pt", "preprocessing.json",
                      "metrics.png", "confusion_matrix.png", "roc.png", "pr.png"}
     final = json.loads((run / "metrics.json").read_text())
     assert set(final) == {"accuracy", "f1", "auroc", "log_loss"} and final["accuracy"] >= 0.95
     history = read_csv(run / "history.csv")
     assert history.column("epoch") == list(range(1, 31))
-    assert history.last["val_accuracy"] == pytest.approx(final["accuracy"])
+    best = checkpoint.load(run / "best.pt")["epoch"]
+    assert history.column("val_accuracy")[best - 1] == pytest.approx(final["accuracy"]) == max(
+        history.column("val_accuracy"))
     page = (run / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 5 and "<img src=\"http" not in page
     assert json.loads((run / "config.json").read_text())["loss"] == "cross_entropy"
@@ -71,14 +74,14 @@ def test_csv_regression_run(tmp_path, capsys):
 @pytest.fixture
 def bad_csvs(tmp_path):
     good = _write_csv(tmp_path / "good.csv", [f"{i},{i % 3},{i % 2}" for i in range(30)], "a,b,y")
-    text = _write_csv(tmp_path / "text.csv", [f"{i},red,{i % 2}" for i in range(30)], "a,colour,y")
-    return {"good": str(good), "text": str(text), "missing": str(tmp_path / "nope.csv")}
+    twice = _write_csv(tmp_path / "twice.csv", [f"{i},red,{i % 2}" for i in range(30)], "a,a,y")
+    return {"good": str(good), "twice": str(twice), "missing": str(tmp_path / "nope.csv")}
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--csv", "{missing}", "--target", "y"], "expected `--csv` to name an existing CSV file"),
     (["--csv", "{good}", "--target", "price"], "expected `--target` to name columns of good.csv (a, b, y)"),
-    (["--csv", "{text}", "--target", "y"], "non-numeric columns colour"),
+    (["--csv", "{twice}", "--target", "y"], "expected `--csv` distinct column names, got a more than once"),
     (["--activation", "rellu"], "unknown activation 'rellu' — did you mean 'relu'"),
     (["--loss", "mse"], "expected `--loss` to fit the task multiclass of digits, got mse"),
     (["--metrics", "accuracy,rsquared"], "unknown metric 'rsquared'"),
@@ -119,8 +122,8 @@ def test_loss_and_activation_params_land_in_config_and_modules_and_survive_resum
 
 
 def test_loss_params_override_the_advised_ones(tmp_path):
-    config = RunConfig(dataset="shapes", loss="auto", loss_params={"gamma": 0.5}, epochs=1)
-    job = prepare(config)
+    job = prepare(RunConfig(dataset="shapes", loss="auto", loss_params={"gamma": 0.5}, epochs=1))
+    config = job.config
     assert config.loss == "focal" and config.loss_params["gamma"] == 0.5 and len(config.loss_params["alpha"]) == 3
     assert job.loss.params["gamma"] == 0.5 and any("gamma given" in r for r in config.reasons)
 
@@ -161,7 +164,7 @@ def test_resume_takes_the_config_from_the_run(tmp_path, capsys):
     assert code == 0
     assert read_csv(tmp_path / "r" / "history.csv").column("epoch") == [1, 2, 3, 4]
     code, _, err = _run(["--dataset", "iris", "--out", str(tmp_path), "--name", "r"], capsys)
-    assert code == 2 and "--resume" in err
+    assert code == 2 and "expected `--name` to name a new run" in err and "resume it" in err
 
 
 def _rows(path):
@@ -219,7 +222,102 @@ def test_torchrun_two_processes_data_parallel(tmp_path):
     # the metrics combined across the two ranks equal the metrics of the final model on the whole validation split
     config = RunConfig.from_json(json.loads((run / "config.json").read_text()))
     job = prepare(config)
-    job.model.load_state_dict(checkpoint.load(run / "checkpoint.pt")["model"])
+    job.model.load_state_dict(checkpoint.load(run / "best.pt")["model"])  # the metrics are the best epoch's
     whole = evaluate(job.model, job.loss, job.val_set, metrics=job.metrics, output=job.output)
     final = json.loads((run / "metrics.json").read_text())
     assert final == pytest.approx({k: v for k, v in whole.items() if k != "loss"}, rel=1e-5)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A finished 2-epoch run to tamper with (copied per test)."""
+    root = tmp_path_factory.mktemp("finished")
+    code = None
+    try:
+        main(["train", "--dataset", "iris", "--epochs", "2", "--hidden", "8", "--out", str(root), "--name", "r"])
+    except SystemExit as exit_info:
+        code = exit_info.code
+    assert code == 0
+    return root / "r"
+
+
+def _copy(run, tmp_path):
+    import shutil
+
+    return shutil.copytree(run, tmp_path / "r")
+
+
+def _files(path):
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.is_file()}
+
+
+@pytest.mark.parametrize(("tamper", "message"), [
+    (lambda r: (r / "config.json").write_text("{not json"), "expected `--resume` a readable config.json"),
+    (lambda r: (r / "config.json").write_text(""), "JSONDecodeError"),
+    (lambda r: (r / "config.json").write_text("[1, 2]"), "a JSON list, not an object"),
+    (lambda r: (r / "config.json").write_bytes(b'{"a": "caf\xe9"}'), "UnicodeDecodeError"),
+    (lambda r: (r / "config.json").write_text(json.dumps({k: v for k, v in json.loads((r / "config.json").read_text())
+                                                          .items() if k != "input_shape"})), "another version"),
+    (lambda r: (r / "config.json").write_text((r / "config.json").read_text().replace('"seed": 0', '"seed": -1')),
+     "expected `--resume` a readable config.json"),
+    (lambda r: (r / "config.json").write_text(json.dumps({**json.loads((r / "config.json").read_text()),
+                                                          "hidden": [9]})),
+     "expected `checkpoint` weights and states that fit the model of the config"),
+    (lambda r: checkpoint.save(r / "checkpoint.pt", {k: v for k, v in checkpoint.load(r / "checkpoint.pt").items()
+                                                     if k != "model"}), "no model"),
+    (lambda r: checkpoint.save(r / "checkpoint.pt", {k: v for k, v in checkpoint.load(r / "checkpoint.pt").items()
+                                                     if k != "rng"}), "no rng"),
+    (lambda r: checkpoint.save(r / "checkpoint.pt", {**checkpoint.load(r / "checkpoint.pt"), "epoch": -1}),
+     "epoch -1"),
+    (lambda r: checkpoint.save(r / "checkpoint.pt", {**checkpoint.load(r / "checkpoint.pt"), "history": [[1], 2]}),
+     "a history that does not list epochs 1..2"),
+    (lambda r: (r / "checkpoint.pt").write_bytes(b"garbage"), "expected `checkpoint` to be an almanac checkpoint"),
+])
+def test_resume_of_a_damaged_run_exits_2_and_changes_nothing(finished, tmp_path, capsys, tamper, message):
+    run = _copy(finished, tmp_path)
+    tamper(run)
+    before = _files(run)
+    code, _, err = _run(["--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err, err
+    assert _files(run) == before
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--seed", "-1"], "expected `--seed` to be in [0, 4294967295]"),
+    (["--seed", str(2**40)], "expected `--seed` to be in [0, 4294967295]"),
+    (["--lr", "inf"], "expected `--lr` to be in (0.0, inf)"),
+    (["--lr", "nan"], "expected `--lr`"),
+    (["--early-stop", "0"], "expected `--early-stop`"),
+    (["--out", "{file}/runs"], "expected `--out` a directory (or a path to create one)"),
+    (["--csv", "{two}", "--target", "y"], "expected `--csv` at least 10 data rows"),
+    (["--csv", "{huge}", "--target", "y"], "expected `features` values of a small enough to standardise"),
+    (["--images", "{file}"], "expected `--images` a folder of images"),
+    (["--dataset", "iris", "--csv", "{two}"], "expected `--dataset` alone"),
+])
+def test_fuzzed_options_exit_2_with_one_line_and_write_nothing(tmp_path, capsys, args, message):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "two.csv").write_text("a,y\n1,0\n2,1\n")
+    rows = [f"{'1e308' if i == 0 else '-1e308' if i == 1 else i},{i % 2}" for i in range(12)]
+    (tmp_path / "huge.csv").write_text("a,y\n" + "\n".join(rows) + "\n")
+    paths = {"file": tmp_path / "file", "two": tmp_path / "two.csv", "huge": tmp_path / "huge.csv"}
+    args = [a.format(**paths) for a in args]
+    out = [] if "--out" in args else ["--out", str(tmp_path / "runs")]
+    code, _, err = _run([*args, *out, "--epochs", "1"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and message in err, err
+    assert not (tmp_path / "runs").exists() and (tmp_path / "file").read_text() == "x"
+
+
+def test_one_process_per_run_dir_and_a_stale_lock_is_taken_over(finished, tmp_path, capsys):
+    run = _copy(finished, tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (run / "run.lock").write_text(f"{holder.pid}\n")
+        before = _files(run)
+        code, _, err = _run(["--resume", str(run), "--epochs", "3"], capsys)
+        assert code == 2 and f"in use by process {holder.pid}" in err and _files(run) == before
+    finally:
+        holder.kill()
+        holder.wait()
+    code, _, err = _run(["--resume", str(run), "--epochs", "3"], capsys)  # the holder is gone: its lock is stale
+    assert code == 0, err
+    assert read_csv(run / "history.csv").column("epoch") == [1, 2, 3] and not (run / "run.lock").exists()

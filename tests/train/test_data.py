@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from almanac.errors import ConfigError, TargetError
+from almanac.errors import AlmanacError, ConfigError, TargetError
 from almanac.train.data import DATASETS, infer_task, load, load_csv
 
 
@@ -63,8 +63,9 @@ def test_csv_task_inference_and_standardisation_on_training_split(tmp_path):
     kind = np.where(x[:, 1] > 5, "big", "small")
     path = _write(tmp_path / "data.csv", ["a", "b", "price", "kind"],
                   [[x[i, 0], x[i, 1], price[i], kind[i]] for i in range(200)])
-    with pytest.raises(ConfigError, match="non-numeric columns kind"):
-        load_csv(path, "price")
+    mixed = load_csv(path, "price")  # the text column is one-hot encoded, with an unknown bucket
+    assert mixed.features == ("a", "b", "kind=big", "kind=small", "kind=unknown")
+    assert mixed.x_train[:, 2:].sum(1).eq(1).all() and mixed.x_train[:, 4].eq(0).all()
     path2 = _write(tmp_path / "num.csv", ["a", "b", "price"], [[x[i, 0], x[i, 1], price[i]] for i in range(200)])
     d = load_csv(path2, "price")
     assert d.task == "regression" and d.features == ("a", "b") and "inferred" in d.note
@@ -74,21 +75,27 @@ def test_csv_task_inference_and_standardisation_on_training_split(tmp_path):
     path3 = _write(tmp_path / "cls.csv", ["a", "b", "kind"], [[x[i, 0], x[i, 1], kind[i]] for i in range(200)])
     c = load_csv(path3, "kind")
     assert c.task == "binary" and c.classes == ("big", "small")
-    assert load_csv(path2, "price", task="regression").note.endswith("given with --task")
+    assert load_csv(path2, "price", task="regression").note.endswith("regression given")
+
+
+TEN = "".join(f"{i},{i % 3},{i % 2}\n" for i in range(12))
 
 
 @pytest.mark.parametrize(("content", "target", "message"), [
     (None, "y", "to name an existing CSV file"),
-    ("a,b,y\n1,2,0\n3,4,1\n5,6,0\n", "z", "to name columns of"),
-    ("a,b,y\n1,x,0\n3,4,1\n5,6,0\n", "y", "non-numeric columns b"),
-    ("a,b,y\n1,,0\n3,4,1\n5,6,0\n", "y", "non-numeric columns b"),
-    ("a,b,y\n1,2\n3,4,1\n5,6,0\n", "y", "rows of 3 fields"),
+    ("a,b,y\n" + TEN, "z", "to name columns of"),
+    ("a,a,y\n" + TEN, "y", "distinct column names, got a more than once"),
+    ("a,b,y\n1,2,0\n3,4,1\n", "y", "at least 10 data rows"),
+    ("a,b,y\n" + TEN + "5,6,\n", "y", "to have a value on every row"),
+    ("a,b,y\n" + TEN.replace("0,0,0", "1e308,0,0").replace("1,1,1", "-1e308,1,1"), "y", "rescale"),
+    ("", "y", "with a header row"),
+    ("y\n" + "0\n1\n" * 6, "y", "at least one feature column"),
 ])
 def test_csv_errors_name_the_problem(tmp_path, content, target, message):
     path = tmp_path / "d.csv"
     if content is not None:
         path.write_text(content)
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(AlmanacError, match=message):
         load_csv(path, target)
 
 
@@ -100,8 +107,21 @@ def test_csv_that_is_not_utf8(tmp_path):
 
 
 def test_csv_bad_target_values(tmp_path):
-    path = _write(tmp_path / "d.csv", ["a", "y"], [[1, 0], [2, 1], [3, 2], [4, 0]])
+    path = _write(tmp_path / "d.csv", ["a", "y"], [[i, i % 3] for i in range(12)])
     with pytest.raises(TargetError, match="two distinct values"):
         load_csv(path, "y", task="binary")
     with pytest.raises(ConfigError, match="--dataset"):
         load("mnist")
+
+
+def test_parquet_and_a_class_missing_from_the_validation_split(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": np.arange(30.0), "colour": ["red", "blue", None] * 10, "y": ["no"] * 28 + ["yes"] * 2})
+    frame.to_parquet(tmp_path / "d.parquet")
+    with pytest.raises(ConfigError, match="every class in the validation split"):
+        load_csv(tmp_path / "d.parquet", "y")  # 2 rare rows: the stratified split leaves none for validation
+    frame["y"] = ["no", "yes"] * 15
+    frame.to_parquet(tmp_path / "d.parquet")
+    d = load_csv(tmp_path / "d.parquet", "y")
+    assert d.classes == ("no", "yes") and d.features == ("a", "colour=blue", "colour=red", "colour=unknown")

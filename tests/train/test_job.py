@@ -39,7 +39,7 @@ def test_every_loss_trains_on_a_task_it_fits(loss, task):
     h = fit(job.model, job.loss, train, val, metrics=job.metrics, output=job.output, epochs=1, batch_size=12)
     assert torch.isfinite(torch.tensor(h.last["train_loss"]))
     metric_columns = [c for c in h.columns if c.startswith("val_") and c != "val_loss"]
-    assert len(metric_columns) == len(config.metrics)
+    assert len(metric_columns) == len(job.config.metrics)
 
 
 @pytest.mark.parametrize("metric", am.metrics.names())
@@ -69,16 +69,16 @@ def test_heads_fit_the_loss():
 
 
 @pytest.mark.parametrize(("config", "message"), [
-    (RunConfig(dataset="digits", loss="mse"), "expected `--loss` to fit the task multiclass of digits, got mse"),
+    (RunConfig(dataset="digits", loss="mse"), "expected `loss` to fit the task multiclass of digits, got mse"),
     (RunConfig(dataset="diabetes", loss="cross_entropy"), "pick one of: .*huber"),
     (RunConfig(dataset="moons", loss="wasserstein"), "to fit the task binary"),
     (RunConfig(dataset="digits", metrics=("r2",)), "metrics for the task multiclass, got r2"),
     (RunConfig(dataset="digits", metrics=("accuracy", "roc_curve")), "got roc_curve, a curve"),
     (RunConfig(dataset="moons", metrics=("confusion_matrix",)), "got confusion_matrix, a matrix"),
-    (RunConfig(dataset="digits", model="unet"), "--model"),
-    (RunConfig(dataset="moons", model="cnn"), "--model"),
+    (RunConfig(dataset="digits", model="unet"), "expected `model`"),
+    (RunConfig(dataset="moons", model="cnn"), "expected `model`"),
     (RunConfig(dataset="shapes", model="mlp"), "unet for a segmentation task"),
-    (RunConfig(dataset="digits", task="regression"), "drop --task"),
+    (RunConfig(dataset="digits", task="regression"), "leave the task unset"),
 ])
 def test_choices_that_do_not_fit_raise_one_clear_error(config, message):
     with pytest.raises(am.ConfigError, match=message):
@@ -93,14 +93,15 @@ def test_unknown_names_list_the_closest(field):
 
 
 def test_auto_choices_come_from_the_advisor():
-    config = RunConfig(dataset="imbalanced", activation="auto", loss="auto", metrics=("auto",))
-    job = prepare(config, _data("imbalanced"))
+    given = RunConfig(dataset="imbalanced", activation="auto", loss="auto", metrics=("auto",))
+    job = prepare(given, _data("imbalanced"))
+    config = job.config
+    assert given.loss == "auto" and given.reasons == [] and given.task is None  # prepare returns a new config
     advice = am.advise(job.data.y_train, task="binary")
     assert config.loss == advice.loss and config.loss_params == dict(advice.loss_params)
     assert config.metrics == advice.metrics and config.activation == "relu"
     assert any(r.startswith("loss: ") for r in config.reasons)
-    seg = RunConfig(dataset="shapes", loss="auto", metrics=("auto",))
-    prepare(seg, _data("shapes"))
+    seg = prepare(RunConfig(dataset="shapes", loss="auto", metrics=("auto",)), _data("shapes")).config
     assert all("segmentation" in am.metrics.spec(m).tasks for m in seg.metrics)
 
 
@@ -115,8 +116,10 @@ def test_run_writes_the_plots_of_its_task(tmp_path, dataset, plots):
     path, _, final = run(RunConfig(dataset=dataset, epochs=1, out=str(tmp_path), name="r"), progress=False)
     names = {p.name for p in path.iterdir()}
     assert plots | {"loss.png", "metrics.png", "report.html", "history.csv", "metrics.json", "config.json",
-                    "checkpoint.pt"} == names
+                    "checkpoint.pt", "best.pt", "preprocessing.json"} == names
     assert list(final) == list(RunConfig.from_json(json.loads((path / "config.json").read_text())).metrics)
+    assert torch.load(path / "best.pt", weights_only=True)["epoch"] == 1
+    assert "Best epoch: 1 of 1 by validation" in (path / "report.html").read_text()
 
 
 def test_the_run_is_checked_with_almanac_check():
@@ -142,3 +145,23 @@ def test_hidden_sets_the_widths_of_every_model_and_defaults_to_the_builders(data
     builder = prepare(RunConfig(dataset=dataset, model=model), _data(dataset))
     assert set(default) <= widths(builder)
     assert RunConfig.from_json(json.loads(json.dumps(RunConfig(model=model).to_json()))).hidden is None
+
+
+def test_tensorboard_log_beside_history_and_a_missing_mlflow_named(tmp_path, monkeypatch):
+    import sys
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from almanac.train.job import run
+
+    path, history, _ = run(RunConfig(dataset="iris", epochs=2, hidden=(8,), log="tensorboard", out=str(tmp_path),
+                                     name="tb"), progress=False)
+    (events,) = (path / "tensorboard").iterdir()
+    scalars = EventAccumulator(str(path / "tensorboard")).Reload().Scalars("val_accuracy")
+    assert [s.step for s in scalars] == [1, 2] and events.name.startswith("events.")
+    assert [s.value for s in scalars] == pytest.approx(history.column("val_accuracy"))
+    assert (path / "history.csv").exists()
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # as if not installed
+    with pytest.raises(am.ConfigError, match=r"expected `log` the mlflow package to be installed"):
+        run(RunConfig(dataset="iris", epochs=1, log="mlflow", out=str(tmp_path), name="ml"), progress=False)
+    assert not (tmp_path / "ml").exists()

@@ -98,3 +98,72 @@ def test_a_diverging_run_stops_with_a_clear_error_and_keeps_the_last_checkpoint(
     assert checkpoint.load(tmp_path / "checkpoint.pt")["epoch"] == 1
     with pytest.raises(am.ConfigError, match="run_dir"):
         am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y), resume=True)
+
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(("schedule", "precision"), [("onecycle", "32"), ("cosine", "bf16"), ("none", "fp16")])
+def test_a_crashed_run_resumes_into_the_uninterrupted_one_with_schedule_and_precision(tmp_path, schedule, precision,
+                                                                                      device):
+    x, y = _problem()
+    kwargs = dict(epochs=4, batch_size=16, lr=1e-2, seed=3, schedule=schedule, precision=precision, device=device)
+    straight = _model()
+    h = am.train.fit(straight, torch.nn.CrossEntropyLoss(), (x, y), (x, y), run_dir=tmp_path / "a", **kwargs)
+    assert all(torch.isfinite(torch.tensor(h.column("train_loss"))))
+    lrs = h.column("lr")
+    if schedule == "cosine":
+        assert lrs == sorted(lrs, reverse=True) and lrs[-1] < 1e-6  # annealed to zero over all batches
+    if schedule == "onecycle":
+        assert max(lrs) > lrs[-1] and lrs[-1] < 1e-4
+
+    def crash(row):
+        if row["epoch"] == 2:
+            raise KeyboardInterrupt  # after epoch 2's checkpoint, as a kill would
+    with pytest.raises(KeyboardInterrupt):
+        am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y), (x, y), run_dir=tmp_path / "b",
+                     on_epoch_end=crash, **kwargs)
+    resumed = _model(seed=5)
+    am.train.fit(resumed, torch.nn.CrossEntropyLoss(), (x, y), (x, y), run_dir=tmp_path / "b", resume=True,
+                 **kwargs)
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(a.cpu(), b.cpu())  # the schedule and the grad scaler resume where they were
+
+
+def test_best_epoch_is_kept_beside_the_last_and_early_stop(tmp_path):
+    x, y = _problem()
+    h = am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y), (x[:40], y[:40]), metrics=["log_loss"],
+                     metric_params={"task": "multiclass", "num_classes": 2}, output="softmax", epochs=6, lr=0.3,
+                     run_dir=tmp_path / "r")
+    values = h.column("val_log_loss")  # lower is better (its spec says so)
+    best = checkpoint.load(tmp_path / "r" / "best.pt")
+    assert best["epoch"] == values.index(min(values)) + 1 and best["value"] == min(values)
+    assert checkpoint.load(tmp_path / "r" / "checkpoint.pt")["epoch"] == 6
+    # a monitor that never improves: the best is epoch 1, so early_stop=2 ends the run after epoch 3
+    h = am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y), (x, y), epochs=10, monitor="lr", maximize=True,
+                     early_stop=2)
+    assert h.column("epoch") == [1, 2, 3]
+    assert am.train.loop.best_epoch([{"epoch": 1, "v": float("nan")}, {"epoch": 2, "v": 3.0}], "v", False) == 2
+
+
+@pytest.mark.parametrize(("state", "message"), [
+    ({"epoch": -1}, "epoch -1"),
+    ({"model": None, "history": [{"epoch": 1}]}, "no model"),
+    ({"rng": None}, "no rng"),
+    ({"history": "garbage"}, "a history that does not list epochs 1..2"),
+    ({"history": [{"epoch": 1}, {"epoch": 1}]}, "a history that does not list"),
+])
+def test_a_tampered_checkpoint_is_refused_and_kept(tmp_path, state, message):
+    x, y = _problem()
+    am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y), (x, y), epochs=2, run_dir=tmp_path)
+    saved = checkpoint.load(tmp_path / "checkpoint.pt")
+    tampered = {**saved, **state}
+    for key, value in state.items():
+        if value is None:
+            del tampered[key]
+    checkpoint.save(tmp_path / "checkpoint.pt", tampered)
+    before = (tmp_path / "checkpoint.pt").read_bytes(), (tmp_path / "history.csv").read_bytes()
+    with pytest.raises(am.ConfigError, match=message):
+        am.train.fit(_model(), torch.nn.CrossEntropyLoss(), (x, y), (x, y), epochs=3, run_dir=tmp_path, resume=True)
+    assert ((tmp_path / "checkpoint.pt").read_bytes(), (tmp_path / "history.csv").read_bytes()) == before

@@ -16,6 +16,8 @@ from almanac.errors import AlmanacError
 COMMANDS = (
     ("almanac.cli.bench", "bench"),
     ("almanac.cli.train", "train"),
+    ("almanac.cli.predict", "predict"),
+    ("almanac.cli.export", "export"),
     ("almanac.cli.check", "check"),
     ("almanac.cli.advise", "advise"),
     ("almanac.cli.explain", "explain"),

@@ -33,12 +33,14 @@ def advise(data: str | None, target_col: str | None, dataset: str | None, task: 
             raise click.UsageError("--csv needs --target COL")
         from pathlib import Path
 
-        from almanac.cli.check import read_table
+        from almanac.cli.train import flags
+        from almanac.train.data import read_target
 
         if not Path(data).is_file():
             raise click.BadParameter(f"no file {data!r}", param_hint="--csv")
-        inputs, target = read_table(data, target_col)
-        advice = run(target, inputs=inputs.numpy(), task=task)
+        with flags({"csv": "--csv", "target": "--target", "features": "--csv"}):
+            inputs, target = read_target(data, target_col)  # the reader of almanac train: one CSV, one reading
+        advice = run(target, inputs=inputs, task=task)
     else:
         import torch
 

@@ -15,9 +15,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
 from almanac.train import report
-from almanac.train.data import DATASETS, Data, infer_task, load, load_csv
+from almanac.train.data import DATASETS, Data, infer_task, load_csv, read_table
 from almanac.train.history import History
+from almanac.train.inference import Predictor, load_run
 from almanac.train.job import RunConfig, prepare, resume, run
 from almanac.train.loop import evaluate, fit, predict
 from almanac.train.models import cnn, mlp, unet
@@ -26,6 +31,7 @@ __all__ = [
     "DATASETS",
     "Data",
     "History",
+    "Predictor",
     "RunConfig",
     "cnn",
     "evaluate",
@@ -33,11 +39,23 @@ __all__ = [
     "infer_task",
     "load",
     "load_csv",
+    "load_run",
     "mlp",
     "predict",
     "prepare",
+    "read_table",
     "report",
     "resume",
     "run",
     "unet",
 ]
+
+
+def load(source: str | os.PathLike[str], *, seed: int = 0, val_fraction: float = 0.2) -> Any:
+    """A bundled dataset by name (a :class:`Data`, see :data:`DATASETS`), or a trained run directory (a
+    :class:`Predictor` with its preprocessing and the best epoch's weights, see :func:`load_run`)."""
+    from almanac.train import data
+
+    if isinstance(source, os.PathLike) or (Path(source) / "config.json").is_file():
+        return load_run(source)
+    return data.load(source, seed=seed, val_fraction=val_fraction)

@@ -10,19 +10,23 @@ classification), inputs standardised with statistics of the training split only.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from almanac.errors import ConfigError, TargetError, problem
+from almanac.train.preprocess import Preprocessing, fit_image, fit_table
 
-__all__ = ["DATASETS", "Data", "infer_task", "load", "load_csv"]
+__all__ = ["DATASETS", "Data", "infer_task", "load", "load_csv", "read_table", "read_target"]
+
+#: the fewest data rows a CSV may have: the validation split needs 2 or more for its metrics
+MIN_ROWS = 10
 
 #: name → (task, description) of every dataset :func:`load` knows.
 DATASETS: dict[str, tuple[str, str]] = {
@@ -63,6 +67,8 @@ class Data:
     target_mean: float = 0.0
     target_std: float = 1.0
     note: str = ""
+    preprocessing: Preprocessing | None = None  # how raw inputs became x (fitted on the training split)
+    raw_val: Tensor | None = None  # the validation inputs before preprocessing (what predict and export take)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -83,42 +89,49 @@ def _split(n: int, y: np.ndarray | None, seed: int, val_fraction: float) -> tupl
     return np.sort(train), np.sort(val)
 
 
-def _standardise(x_train: np.ndarray, x_val: np.ndarray, per_feature: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Standardise with the training split's mean and std (per feature for tables, global for images)."""
-    axis = 0 if per_feature else None
-    mean = x_train.mean(axis=axis, keepdims=per_feature)
-    std = x_train.std(axis=axis, keepdims=per_feature)
-    std = np.where(std > 0, std, 1.0)  # a constant feature stays 0 instead of dividing by zero
-    return (x_train - mean) / std, (x_val - mean) / std
-
-
 def _make(
     name: str, task: str, x: np.ndarray, y: np.ndarray, *, seed: int, val_fraction: float,
     classes: tuple[str, ...] = (), features: tuple[str, ...] = (), note: str = "",
     corrupt_train: float = 0.0,
 ) -> Data:
+    """A bundled dataset: split, then standardised with the training split's statistics (per feature for tables,
+    global for images), the statistics kept as its preprocessing."""
+    import pandas as pd
+
     train, val = _split(len(x), y if task in ("binary", "multiclass") else None, seed, val_fraction)
-    x_train, x_val = _standardise(x[train].astype(np.float64), x[val].astype(np.float64), per_feature=x.ndim == 2)
     y_train, y_val = y[train], y[val]
     if corrupt_train:  # gross outliers in the training targets only: validation measures the clean relation
         rng = np.random.default_rng(seed + 1)
         y_train = y_train.astype(np.float64).copy()
         hit = rng.random(len(y_train)) < corrupt_train
         y_train[hit] += rng.choice([-1.0, 1.0], hit.sum()) * rng.uniform(8, 15, hit.sum()) * y.std()
+    x = x.astype(np.float64)
+    if x.ndim == 4:
+        prep = fit_image(x[train], classes=classes)
+        x_train, x_val = prep.transform(x[train]), prep.transform(x[val])
+        raw_val = torch.as_tensor(x[val], dtype=torch.float32)
+    else:
+        names = list(features) if features else [f"x{i}" for i in range(x.shape[1])]
+        prep = fit_table(pd.DataFrame(x[train], columns=names), classes=classes)
+        x_train, x_val = (prep.transform(pd.DataFrame(x[i], columns=names)) for i in (train, val))
+        raw_val = torch.from_numpy(prep.encode(pd.DataFrame(x[val], columns=names)))
+    return _tensors(name, task, x_train, y_train, x_val, y_val, classes=classes, features=features, note=note,
+                    preprocessing=prep, raw_val=raw_val)
+
+
+def _tensors(name: str, task: str, x_train: Tensor, y_train: np.ndarray, x_val: Tensor, y_val: np.ndarray, *,
+             classes: tuple[str, ...], features: tuple[str, ...], note: str, preprocessing: Preprocessing,
+             raw_val: Tensor | None = None) -> Data:
     if task in ("binary", "multiclass", "segmentation"):
         y_t, y_v = torch.as_tensor(y_train, dtype=torch.int64), torch.as_tensor(y_val, dtype=torch.int64)
         num_outputs = 1 if task == "binary" else len(classes)
     else:
         y_t, y_v = torch.as_tensor(y_train, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32)
-        num_outputs = y.shape[1] if task == "multilabel" else 1
+        num_outputs = y_t.shape[1] if task == "multilabel" else 1
     mean = float(y_t.mean()) if task == "regression" else 0.0
     std = float(y_t.std()) if task == "regression" and len(y_t) > 1 else 1.0
-    return Data(
-        name, task,
-        torch.as_tensor(x_train, dtype=torch.float32), y_t,
-        torch.as_tensor(x_val, dtype=torch.float32), y_v,
-        num_outputs, classes, features, mean, std if std > 0 else 1.0, note,
-    )
+    return Data(name, task, x_train, y_t, x_val, y_v, num_outputs, classes, features, mean,
+                std if std > 0 else 1.0, note, preprocessing, raw_val)
 
 
 def _shapes(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -204,101 +217,147 @@ def infer_task(target: np.ndarray) -> str:
     return "regression"
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+def read_table(path: str | os.PathLike[str]) -> Any:
+    """A CSV (UTF-8, header row) or Parquet file as a pandas DataFrame; the one reader of ``almanac train``,
+    ``predict`` and ``advise``. Empty cells are missing values (NaN); duplicate column names are refused."""
+    import pandas as pd
+
+    path = Path(path)
     if not path.is_file():
-        raise problem(ConfigError, "--csv", "to name an existing CSV file", repr(str(path)), "check the path")
+        raise problem(ConfigError, "csv", "to name an existing CSV file", repr(str(path)), "check the path")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            rows = [row for row in csv.reader(f) if row]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise problem(ConfigError, "--csv", "to be a UTF-8 CSV file", f"{type(exc).__name__} in {path.name}",
+        if path.suffix.lower() in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+            header = [str(c) for c in frame.columns]
+        else:
+            header = [str(h).strip() for h in pd.read_csv(path, header=None, nrows=1, encoding="utf-8-sig",
+                                                           dtype=str, keep_default_na=False).iloc[0]]
+            frame = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
+            frame.columns = header
+    except ImportError as exc:
+        raise problem(ConfigError, "csv", "pyarrow to read Parquet", "not installed",
+                      "pip install 'nn-almanac[parquet]' or save the table as CSV") from exc
+    except UnicodeDecodeError as exc:
+        raise problem(ConfigError, "csv", "to be a UTF-8 CSV file", f"{type(exc).__name__} in {path.name}",
                       "save it as UTF-8 CSV") from exc
-    if len(rows) < 3:
-        raise problem(ConfigError, "--csv", "to hold a header row and at least 2 data rows",
-                      f"{len(rows)} rows in {path}", "pass a CSV with a header line")
-    header = [h.strip() for h in rows[0]]
-    for i, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise problem(ConfigError, "--csv", f"rows of {len(header)} fields like its header",
-                          f"{len(row)} on line {i}", "fix that line of the file")
-    return header, rows[1:]
+    except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise problem(ConfigError, "csv", "to be a CSV file with a header row (or Parquet)",
+                      f"{type(exc).__name__} reading {path.name}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                      "fix the file") from exc
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise problem(ConfigError, "csv", "distinct column names", f"{', '.join(twice)} more than once in "
+                      f"{path.name}", "rename the repeated columns")
+    return frame
 
 
-def _numeric(values: list[str]) -> np.ndarray | None:
-    try:
-        return np.array([float(v) for v in values], dtype=np.float64)
-    except ValueError:
-        return None
+def _target_columns(frame: Any, target: str, name: str) -> list[str]:
+    wanted = [t.strip() for t in target.split(",") if t.strip()]
+    missing = [t for t in wanted if t not in frame.columns]
+    if not wanted or missing:
+        raise problem(ConfigError, "target", f"to name columns of {name} ({', '.join(map(str, frame.columns))})",
+                      repr(target), "pass one of these column names")
+    if len(wanted) == len(frame.columns):
+        raise problem(ConfigError, "csv", "to hold at least one feature column besides the target",
+                      f"only {', '.join(wanted)}", "add feature columns")
+    return wanted
+
+
+def _target_values(frame: Any, wanted: list[str]) -> np.ndarray:
+    """The target as an array: floats when every cell is a number, else text; empty cells are refused."""
+    import pandas as pd
+
+    empty = [t for t in wanted if frame[t].isna().any()]
+    if empty:
+        raise problem(TargetError, "target", "to have a value on every row", f"empty cells in {', '.join(empty)}",
+                      "drop those rows")
+    if len(wanted) > 1:
+        y = np.stack([pd.to_numeric(frame[t], errors="coerce").to_numpy(dtype=np.float64) for t in wanted], axis=1)
+        if not np.isin(y, (0.0, 1.0)).all():
+            raise problem(TargetError, "target", "columns of 0/1 (several target columns mean multilabel)",
+                          f"other values in {','.join(wanted)}", "pass one target column, or 0/1 label columns")
+        return y
+    column = frame[wanted[0]]
+    numeric = pd.to_numeric(column, errors="coerce")
+    if numeric.notna().all():
+        y = numeric.to_numpy(dtype=np.float64)
+        if not np.isfinite(y).all():
+            raise problem(TargetError, "target", "to be finite", "inf values", "drop those rows")
+        return y
+    return column.astype(str).str.strip().to_numpy()
+
+
+def read_target(path: str | os.PathLike[str], target: str) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs (encoded as for training, fitted on all rows) and the raw target of a table file, read as
+    :func:`load_csv` reads it: what ``almanac advise --csv`` looks at."""
+    frame = read_table(path)
+    wanted = _target_columns(frame, target, Path(path).name)
+    y = _target_values(frame, wanted)
+    features = frame.drop(columns=wanted)
+    return fit_table(features).transform(features).numpy(), y
 
 
 def load_csv(
     path: str | os.PathLike[str], target: str, *, task: str | None = None, seed: int = 0, val_fraction: float = 0.2
 ) -> Data:
-    """Load a CSV file with a header row: ``target`` (one column, or several separated by commas for multilabel)
-    is what to predict, every other column is a numeric feature.
+    """Load a CSV (or Parquet) file with a header row: ``target`` (one column, or several separated by commas for
+    multilabel) is what to predict, every other column is a feature.
 
+    Numeric features are standardised, missing cells imputed and flagged, text columns one-hot encoded (see
+    :mod:`almanac.train.preprocess`); all of it is fitted on the training split and kept in ``Data.preprocessing``.
     The task is inferred from the target with :func:`infer_task` unless ``task`` is given.
     """
     path = Path(path)
-    header, rows = _read_csv(path)
-    wanted = [t.strip() for t in target.split(",") if t.strip()]
-    missing = [t for t in wanted if t not in header]
-    if not wanted or missing:
-        raise problem(ConfigError, "--target", f"to name columns of {path.name} ({', '.join(header)})",
-                      repr(target), "pass one of these column names")
-    columns = {h: [r[i].strip() for r in rows] for i, h in enumerate(header)}
-    features = [h for h in header if h not in wanted]
-    if not features:
-        raise problem(ConfigError, "--csv", "to hold at least one feature column besides the target",
-                      f"only {', '.join(wanted)}", "add feature columns")
-    bad = [h for h in features if _numeric(columns[h]) is None]
-    if bad:
-        raise problem(ConfigError, "features", "to be numeric", f"non-numeric columns {', '.join(bad)}",
-                      "encode them as numbers (for example one-hot) or drop them")
-    x = np.stack([_numeric(columns[h]) for h in features], axis=1)
-    if not np.isfinite(x).all():
-        cols = [h for j, h in enumerate(features) if not np.isfinite(x[:, j]).all()]
-        raise problem(ConfigError, "features", "to have no missing or infinite values",
-                      f"gaps in {', '.join(cols)}", "impute or drop those rows")
-    empty = [t for t in wanted if any(v == "" for v in columns[t])]
-    if empty:
-        raise problem(TargetError, "target", "to have a value on every row", f"empty cells in {', '.join(empty)}",
-                      "drop those rows")
-    if len(wanted) > 1:
-        y = np.stack([_numeric(columns[t]) if _numeric(columns[t]) is not None else np.full(len(rows), np.nan)
-                      for t in wanted], axis=1)
-        if not np.isin(y, (0.0, 1.0)).all():
-            raise problem(TargetError, "target", "columns of 0/1 (several target columns mean multilabel)",
-                          f"other values in {target}", "pass one target column, or 0/1 label columns")
-    else:
-        numeric = _numeric(columns[wanted[0]])
-        y = numeric if numeric is not None else np.array(columns[wanted[0]])
-        if numeric is not None and not np.isfinite(numeric).all():
-            raise problem(TargetError, "target", "to be finite", "NaN or inf values", "drop those rows")
+    frame = read_table(path)
+    wanted = _target_columns(frame, target, path.name)
+    y = _target_values(frame, wanted)
+    if len(frame) < MIN_ROWS:
+        raise problem(ConfigError, "csv", f"at least {MIN_ROWS} data rows (a validation split of 2 or more)",
+                      f"{len(frame)} rows in {path.name}", "add rows")
     given = task is not None
     task = task or infer_task(y)
     if task not in ("binary", "multiclass", "multilabel", "regression"):
-        raise problem(ConfigError, "--task", "to be binary, multiclass, multilabel or regression for a CSV",
+        raise problem(ConfigError, "task", "to be binary, multiclass, multilabel or regression for a CSV",
                       repr(task), "pass one of these")
     if (task == "multilabel") != (y.ndim == 2):
-        raise problem(ConfigError, "--task", "to match the target columns (several 0/1 columns ⇔ multilabel)",
-                      f"{task} with {len(wanted)} target column(s)", "pass --task to match, or fix --target")
-    note = f"task {task} " + ("given with --task" if given else "inferred from the target")
+        raise problem(ConfigError, "task", "to match the target columns (several 0/1 columns ⇔ multilabel)",
+                      f"{task} with {len(wanted)} target column(s)", "pass the task to match, or fix the target")
+    note = f"task {task} " + ("given" if given else "inferred from the target")
+    features = frame.drop(columns=wanted)
+    common = {"features": features, "seed": seed, "val_fraction": val_fraction, "note": note, "target": wanted}
     if task == "multilabel":
-        return _make(path.stem, task, x, y, classes=tuple(wanted), features=tuple(features), note=note,
-                     seed=seed, val_fraction=val_fraction)
+        return _make_table(path.stem, task, y, classes=tuple(wanted), **common)
     if task == "regression":
         if y.dtype.kind not in "biuf":
             raise problem(TargetError, "target", "to be numeric for regression", "text values",
-                          "pass --task multiclass, or a numeric target column")
-        return _make(path.stem, task, x, y, features=tuple(features), note=note, seed=seed, val_fraction=val_fraction)
-    values, codes = np.unique(y, return_inverse=True)
+                          "pick the task multiclass, or a numeric target column")
+        return _make_table(path.stem, task, y, **common)
+    values, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
     if task == "binary" and len(values) != 2:
         raise problem(TargetError, "target", "two distinct values for a binary task", f"{len(values)}",
-                      "pass --task multiclass or --task regression")
-    names = tuple(_label(v) for v in values)
-    return _make(path.stem, task, x, codes, classes=names, features=tuple(features), note=note, seed=seed,
-                 val_fraction=val_fraction)
+                      "pick the task multiclass or regression")
+    if math.ceil(val_fraction * len(y)) < len(values):
+        raise problem(ConfigError, "csv", f"rows enough for every class of {len(values)} in the validation split",
+                      f"{len(y)} rows", "add rows")
+    rare = [_label(v) for v, c in zip(values, counts) if c < 2]
+    if rare:
+        raise problem(TargetError, "target", "at least 2 rows per class (one for each split)",
+                      f"one row of {', '.join(rare[:5])}", "add rows of those classes or drop them")
+    return _make_table(path.stem, task, codes, classes=tuple(_label(v) for v in values), **common)
+
+
+def _make_table(name: str, task: str, y: np.ndarray, *, features: Any, seed: int, val_fraction: float, note: str,
+                target: list[str], classes: tuple[str, ...] = ()) -> Data:
+    train, val = _split(len(y), y if task in ("binary", "multiclass") else None, seed, val_fraction)
+    if task in ("binary", "multiclass") and len(np.unique(y[val])) < len(classes):
+        raise problem(ConfigError, "csv", "rows enough for every class in the validation split (else its AUROC and "
+                      "F1 are undefined)", f"{len(np.unique(y[val]))} of {len(classes)} classes there",
+                      "add rows of the rare classes")
+    prep = fit_table(features.iloc[train], target=tuple(target), classes=classes)
+    x_train, x_val = prep.transform(features.iloc[train]), prep.transform(features.iloc[val])
+    return _tensors(name, task, x_train, y[train], x_val, y[val], classes=classes, features=prep.feature_names,
+                    note="; ".join([note, *prep.report]), preprocessing=prep,
+                    raw_val=torch.from_numpy(prep.encode(features.iloc[val])))
 
 
 def _label(value: object) -> str:

@@ -6,13 +6,23 @@ Each write goes to a temporary file in the same directory, is flushed and fsynce
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "fsync_dir", "remove_temporaries"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "check_directory",
+    "fsync_dir",
+    "remove_temporaries",
+    "run_lock",
+]
 
 
 def _umask() -> int:
@@ -86,3 +96,73 @@ def remove_temporaries(directory: str | os.PathLike[str]) -> list[Path]:
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
+
+
+def check_directory(path: str | os.PathLike[str], subject: str) -> Path:
+    """``path`` can be (or become) a directory: no file in the way on it or any parent; ConfigError otherwise.
+
+    >>> check_directory("runs/new", "out").name
+    'new'
+    """
+    from almanac.errors import ConfigError, problem
+
+    path = Path(path)
+    for parent in (path, *path.parents):
+        if parent.exists() and not parent.is_dir():
+            raise problem(ConfigError, subject, "a directory (or a path to create one)", f"{parent} is a file",
+                          "pick another path")
+    return path
+
+
+LOCK = "run.lock"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def run_lock(directory: str | os.PathLike[str]) -> Iterator[Path]:
+    """Hold ``directory/run.lock`` (this process's PID) while a run writes there: one process per run directory.
+
+    A second process gets a ConfigError naming the PID that holds it; a lock left by a process that no longer
+    runs (killed) is taken over. The lock is removed on exit.
+
+    >>> import tempfile
+    >>> with run_lock(tempfile.mkdtemp()) as lock:
+    ...     int(lock.read_text()) == os.getpid()
+    True
+    """
+    from almanac.errors import ConfigError, problem
+
+    path = Path(directory) / LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(path.read_text().strip() or "0")
+            except (OSError, ValueError):
+                pid = 0
+            if pid > 0 and pid != os.getpid() and _alive(pid):
+                raise problem(ConfigError, "run_dir", "to be free (one process per run)",
+                              f"{path.parent} in use by process {pid}",
+                              f"wait for process {pid} to finish, or stop it") from None
+            path.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{os.getpid()}\n")
+        break
+    else:
+        raise problem(ConfigError, "run_dir", "a lock file that can be created", str(path), "check the directory")
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)

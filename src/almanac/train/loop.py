@@ -9,6 +9,7 @@ DistributedDataParallel, a DistributedSampler, metrics combined across ranks, fi
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -21,15 +22,85 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
 
 from almanac import _checks
-from almanac.errors import ConfigError, DomainError, ShapeError, UndefinedMetricError, problem
+from almanac.errors import AlmanacError, ConfigError, DomainError, ShapeError, UndefinedMetricError, problem
 from almanac.train import checkpoint, distributed
 from almanac.train.files import remove_temporaries
 from almanac.train.history import History
 
-__all__ = ["evaluate", "fit", "predict"]
+__all__ = ["best_epoch", "check_resumable", "evaluate", "fit", "predict"]
 
 CHECKPOINT = "checkpoint.pt"
+BEST = "best.pt"
 HISTORY = "history.csv"
+PRECISIONS = ("32", "bf16", "fp16")
+SCHEDULES = ("none", "cosine", "onecycle")
+LOGGERS = ("tensorboard", "mlflow")
+_STATE_KEYS = ("epoch", "model", "optimizer", "history", "rng")
+
+
+def best_epoch(history: Any, monitor: str, maximize: bool) -> int:
+    """The epoch whose ``monitor`` column is best (the first of ties; NaN never wins; the last epoch when the
+    column is missing or all NaN).
+
+    >>> best_epoch([{"epoch": 1, "v": 0.5}, {"epoch": 2, "v": 0.9}, {"epoch": 3, "v": 0.7}], "v", True)
+    2
+    """
+    rows = [r for r in history if isinstance(r.get(monitor), (int, float)) and math.isfinite(r[monitor])]
+    if not rows:
+        return int(list(history)[-1]["epoch"]) if len(list(history)) else 0
+    pick = max if maximize else min
+    return int(pick(rows, key=lambda r: r[monitor])["epoch"])
+
+
+def _check_state(state: Any, path: Path) -> None:
+    """A checkpoint's layout: the keys, an epoch in [0, len(history)] matching its history rows 1..epoch."""
+    def bad(got: str) -> ConfigError:
+        return problem(ConfigError, "checkpoint", "an almanac checkpoint (epoch, model, optimizer, history, rng)",
+                       f"{got} in {path}", "restore the file or start a new run")
+
+    if not isinstance(state, dict):
+        raise bad(type(state).__name__)
+    missing = [k for k in _STATE_KEYS if k not in state]
+    if missing:
+        raise bad(f"no {', '.join(missing)}")
+    epoch, rows = state["epoch"], state["history"]
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 1:
+        raise bad(f"epoch {epoch!r}")
+    if (not isinstance(rows, list) or len(rows) != epoch or not all(isinstance(r, dict) for r in rows)
+            or [r.get("epoch") for r in rows] != list(range(1, epoch + 1))):
+        raise bad("a history that does not list epochs 1.." + str(epoch))
+
+
+def check_resumable(run_dir: str | os.PathLike[str], model: nn.Module) -> None:
+    """Raise the ConfigError a resume of ``run_dir`` would raise (checkpoint layout, weights that fit ``model``)
+    before anything in the run directory is written."""
+    import copy
+
+    saved = Path(run_dir) / CHECKPOINT
+    if not saved.exists():
+        return
+    state = checkpoint.load(saved)
+    _check_state(state, saved)
+    try:
+        copy.deepcopy(model).load_state_dict(state["model"])
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+        raise problem(ConfigError, "checkpoint", "weights and states that fit the model of the config",
+                      f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}",
+                      "resume with the config the run was started with, or start a new run") from exc
+
+
+def _autocast(device: torch.device, precision: str) -> Any:
+    if precision == "32":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
+
+
+def _scheduler(schedule: str, optimizer: torch.optim.Optimizer, lr: float, steps: int) -> Any:
+    if schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    if schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
+    return None
 
 
 def _dataset(data: Any, name: str) -> Dataset:
@@ -224,6 +295,11 @@ def fit(
     resume: bool = False,
     progress: bool = False,
     on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
+    precision: str = "32",
+    schedule: str = "none",
+    early_stop: int | None = None,
+    monitor: str | None = None,
+    maximize: bool | None = None,
 ) -> History:
     """Train ``model`` with ``loss`` on ``train_data`` for ``epochs``; validate on ``val_data`` after each epoch.
 
@@ -243,6 +319,13 @@ def fit(
         resume: continue from the checkpoint in ``run_dir`` (from scratch if there is none yet).
         progress: show a progress bar on stderr.
         on_epoch_end: called with each finished epoch's row.
+        precision: ``"32"``, ``"bf16"`` or ``"fp16"``: the forward pass under ``torch.autocast`` (fp16 with a
+            ``GradScaler``); the loss is computed in float32.
+        schedule: the learning rate per batch: ``"none"``, ``"cosine"`` (annealed to 0) or ``"onecycle"``.
+        early_stop: stop after this many epochs in a row without a better ``monitor``.
+        monitor, maximize: the history column that picks the best epoch (default: the first metric, higher is
+            better when its spec says so; ``val_loss`` minimised without metrics). With a ``run_dir`` the best
+            epoch's weights are kept in ``best.pt`` beside ``checkpoint.pt``.
 
     Returns:
         The :class:`~almanac.train.history.History`: one row per epoch with ``epoch, train_loss, val_loss``,
@@ -257,7 +340,13 @@ def fit(
     """
     _checks.check_number(epochs, "epochs", low=1, integer=True)
     _checks.check_number(batch_size, "batch_size", low=1, integer=True)
-    _checks.check_number(lr, "lr", low=0, low_open=True)
+    _checks.check_number(lr, "lr", low=0, high=math.inf, low_open=True, high_open=True)
+    _checks.check_number(seed, "seed", low=0, high=2**63 - 1, integer=True)
+    if early_stop is not None:
+        _checks.check_number(early_stop, "early_stop", low=1, integer=True)
+    for name, value, allowed in (("precision", precision, PRECISIONS), ("schedule", schedule, SCHEDULES)):
+        if value not in allowed:
+            raise problem(ConfigError, name, f"one of {', '.join(allowed)}", repr(value), "pick one of these")
     device = torch.device(device)
     train_set = _dataset(train_data, "train_data")
     val_set = _dataset(val_data, "val_data") if val_data is not None else None
@@ -269,10 +358,18 @@ def fit(
     if resume and run_path is None:
         raise problem(ConfigError, "run_dir", "to be given with resume=True", "None", "pass the run directory")
     main = distributed.is_main()
+    if monitor is None:
+        monitor, maximize = _default_monitor(objects)
+    maximize = bool(maximize)
 
     torch.manual_seed(seed)
     model.to(device)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    scaler = torch.amp.GradScaler(device.type) if precision == "fp16" else None
+    sampler = DistributedSampler(train_set, num_replicas=distributed.world_size(), rank=distributed.rank(),
+                                 shuffle=True, seed=seed)
+    loader = DataLoader(train_set, batch_size=batch_size, sampler=sampler, pin_memory=device.type == "cuda")
+    scheduler = _scheduler(schedule, optimizer, lr, epochs * len(loader))
     history, start = History(), 0
     if run_path is not None:
         saved = run_path / CHECKPOINT
@@ -281,10 +378,20 @@ def fit(
                           "resume it, or pick another directory")
         if saved.exists():
             state = checkpoint.load(saved)  # on the CPU: RNG states must stay there; weights are copied over
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            history, start = History(state["history"]), int(state["epoch"])
-            checkpoint.set_rng_state(state["rng"])
+            _check_state(state, saved)
+            try:
+                model.load_state_dict(state["model"])
+                optimizer.load_state_dict(state["optimizer"])
+                if scheduler is not None and state.get("scheduler"):
+                    scheduler.load_state_dict(state["scheduler"])
+                if scaler is not None and state.get("scaler"):
+                    scaler.load_state_dict(state["scaler"])
+                history, start = History(state["history"]), int(state["epoch"])
+                checkpoint.set_rng_state(state["rng"])
+            except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+                raise problem(ConfigError, "checkpoint", "weights and states that fit the model of the config",
+                              f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}",
+                              "resume with the config the run was started with, or start a new run") from exc
             if start > epochs:
                 raise problem(ConfigError, "epochs", f"at least the {start} epochs the run has finished",
                               str(epochs), f"pass epochs={start} or more")
@@ -295,16 +402,16 @@ def fit(
     net: nn.Module = model
     if distributed.active():
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
-    sampler = DistributedSampler(train_set, num_replicas=distributed.world_size(), rank=distributed.rank(),
-                                 shuffle=True, seed=seed)
-    loader = DataLoader(train_set, batch_size=batch_size, sampler=sampler, pin_memory=device.type == "cuda")
     val_shard = (Subset(val_set, range(distributed.rank(), len(val_set), distributed.world_size()))
                  if val_set is not None else None)
 
     main_metric = next(iter(objects or ()), None)
     bar = _Progress(progress and main, epochs, len(loader), main_metric)
+    best = best_epoch(history, monitor, maximize) if len(history) else 0
     try:
         for epoch in range(start + 1, epochs + 1):
+            if early_stop is not None and best and epoch - 1 - best >= early_stop:
+                break  # early_stop epochs in a row without a better monitor (also after a resume)
             began = time.perf_counter()
             sampler.set_epoch(epoch)
             net.train()
@@ -313,9 +420,18 @@ def fit(
             for step, batch in enumerate(loader):
                 x, y, _ = _batch(batch, device)
                 optimizer.zero_grad(set_to_none=True)
-                value = loss(net(x), y)
-                value.backward()
-                optimizer.step()
+                with _autocast(device, precision):
+                    out = net(x)
+                value = loss(out.float(), y)
+                if scaler is not None:
+                    scaler.scale(value).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    value.backward()
+                    optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
                 loss_sum += value.detach().double() * len(x)
                 seen += len(x)
                 # the bar shows the running loss every few batches: one host sync there, none in between
@@ -334,19 +450,39 @@ def fit(
             row["lr"] = float(optimizer.param_groups[0]["lr"])
             row["seconds"] = round(time.perf_counter() - began, 3)
             history.append(row)
+            improved = best_epoch(history, monitor, maximize) == epoch
+            best = epoch if improved else best
             if main and run_path is not None:
-                # history first, then the checkpoint: a crash in between re-runs this epoch and the resume
-                # rewrites history.csv from the checkpoint, so the row is neither lost nor duplicated
+                # history first, then best.pt, then the checkpoint: a crash in between re-runs this epoch and
+                # the resume rewrites history.csv from the checkpoint, so the row is neither lost nor duplicated
                 history.append_to(run_path / HISTORY)
+                if improved:
+                    checkpoint.save(run_path / BEST, {"epoch": epoch, "model": model.state_dict(),
+                                                      "monitor": monitor, "value": row.get(monitor, math.nan)})
                 checkpoint.save(run_path / CHECKPOINT, {
                     "epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "history": list(history), "rng": checkpoint.get_rng_state(),
+                    "scheduler": scheduler.state_dict() if scheduler is not None else {},
+                    "scaler": scaler.state_dict() if scaler is not None else {},
                 })
             if on_epoch_end is not None:
                 on_epoch_end(row)
     finally:
         bar.close(history.last)
     return history
+
+
+def _default_monitor(objects: Any) -> tuple[str, bool]:
+    """The first metric of the collection (higher is better when its spec says so), else the validation loss."""
+    from almanac import metrics as catalog
+
+    name = next(iter(objects or ()), None)
+    if name is None:
+        return "val_loss", False
+    try:
+        return f"val_{name}", catalog.spec(name).higher_is_better
+    except AlmanacError:  # a metric under a name of the user's: its direction is unknown, the loss decides
+        return "val_loss", False
 
 
 def _summary(row: dict[str, Any], main_metric: str | None) -> str:

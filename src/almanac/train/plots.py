@@ -142,8 +142,9 @@ def _examples(x: Tensor, preds: Tensor, target: Tensor, k: int = 4) -> Any:
 
 
 def write_report(path: Path, job: Job, history: History, final: dict[str, float], preds: Tensor,
-                 target: Tensor) -> Path:
-    """Write the PNG plots and ``report.html`` of a finished run into ``path``."""
+                 target: Tensor, *, best_epoch: int | None = None) -> Path:
+    """Write the PNG plots and ``report.html`` of a finished run into ``path``; ``final``, ``preds`` are those of
+    the best epoch (``best.pt``)."""
     data, config = job.data, job.config
     figures: dict[str, list[Figure]] = {"Training": [], "Validation": []}
 
@@ -175,8 +176,12 @@ def write_report(path: Path, job: Job, history: History, final: dict[str, float]
                 for k, v in config.to_json().items() if k != "reasons" and v not in (None, {}, [])]
     summary = (f"{data.name}: {task}, {len(data.x_train)} training and {len(data.x_val)} validation samples, "
                f"inputs {tuple(data.input_shape)}. {data.note}")
+    best = best_epoch or history.last.get("epoch", 0)
+    main = (config.metrics or ("loss",))[0]
+    summary += (f" Best epoch: {best} of {len(history)} by validation {main}; its weights (best.pt) give these "
+                "metrics and the plots below, and are what predict and export use.")
     sections = [
-        Section("Final validation metrics", text=summary,
+        Section(f"Validation metrics of the best epoch ({best})", text=summary,
                 tables=[Table(["metric", "value"], [[k, v] for k, v in final.items()])]),
         Section("Training", text=f"{len(history)} epochs, {sum(history.column('seconds')):.1f} s of training.",
                 figures=figures["Training"]),
