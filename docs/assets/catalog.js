@@ -1,4 +1,5 @@
-// Sorting and filtering of the catalog tables, written for this site: no library, no network, works from file://.
+// The site's script: sorting and filtering of the catalog tables (no library, no network, works from file://),
+// and an accessible name for the theme's search dialog.
 (function () {
   "use strict";
 
@@ -67,7 +68,13 @@
     filter();
   }
 
-  function start() { document.querySelectorAll(".am-catalog").forEach(enhance); }
+  function start() {
+    document.querySelectorAll(".am-catalog").forEach(enhance);
+    // the theme's search dialog has no accessible name
+    document.querySelectorAll('.md-search[role="dialog"]:not([aria-label])').forEach(function (dialog) {
+      dialog.setAttribute("aria-label", "Search the site");
+    });
+  }
   if (window.document$ && typeof window.document$.subscribe === "function") {
     window.document$.subscribe(start);  // Material's page-load stream (also after instant navigation)
   } else if (document.readyState === "loading") {

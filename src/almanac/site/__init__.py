@@ -22,7 +22,7 @@ from typing import Any
 
 from almanac.site.catalog import FAMILIES, BuildError, function_page, mentioned, write_catalog
 
-__all__ = ["API_MODULES", "BuildError", "build", "find_root", "generate"]
+__all__ = ["API_MODULES", "BuildError", "build", "find_root", "generate", "run_mkdocs"]
 
 # The modules of the API reference, one page each (their docstrings and the members of __all__).
 API_MODULES = ("almanac.activations", "almanac.losses", "almanac.metrics", "almanac.lint", "almanac.advisor",
@@ -159,30 +159,36 @@ def generate(root: Path, docs: Path) -> list[Any]:
     ]
 
 
-def build(out: str | Path | None = None, *, root: str | Path | None = None) -> Path:
-    """Build the site into ``out`` (default ``build/site`` in the project) in strict mode; returns ``out``.
-
-    Raises :class:`BuildError` on anything the site would show wrong, and MkDocs' ``Abort`` on any warning.
-    """
+def run_mkdocs(project: Path, docs: Path, site: Path, nav: list[Any] | None = None) -> None:
+    """MkDocs with the project's ``mkdocs.yml`` on ``docs`` into ``site``, strict: any warning raises ``Abort``."""
     import logging
 
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
 
+    overrides: dict[str, Any] = {"docs_dir": str(docs), "site_dir": str(site), "strict": True}
+    if nav is not None:
+        overrides["nav"] = nav
+    config = load_config(str(project / "mkdocs.yml"), **overrides)
+    logger = logging.getLogger("mkdocs")
+    logger.setLevel(logging.WARNING)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    try:
+        mkdocs_build(config)
+    finally:
+        logger.removeHandler(handler)
+
+
+def build(out: str | Path | None = None, *, root: str | Path | None = None) -> Path:
+    """Build the site into ``out`` (default ``build/site`` in the project) in strict mode; returns ``out``.
+
+    Raises :class:`BuildError` on anything the site would show wrong, and MkDocs' ``Abort`` on any warning.
+    """
     project = find_root(Path(root) if root else None)
     site = Path(out).resolve() if out else project / "build" / "site"
     with tempfile.TemporaryDirectory(prefix="almanac-docs-") as tmp:
         docs = Path(tmp) / "docs"
-        nav = generate(project, docs)
-        config = load_config(str(project / "mkdocs.yml"), docs_dir=str(docs), site_dir=str(site), strict=True,
-                             nav=nav)
-        logger = logging.getLogger("mkdocs")
-        logger.setLevel(logging.WARNING)
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-        logger.addHandler(handler)
-        try:
-            mkdocs_build(config)
-        finally:
-            logger.removeHandler(handler)
+        run_mkdocs(project, docs, site, generate(project, docs))
     return site

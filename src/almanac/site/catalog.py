@@ -16,7 +16,7 @@ from typing import Any
 from almanac.registry import ActivationSpec, LossSpec, MetricSpec, Spec
 from almanac.site.formula import render_svg
 
-__all__ = ["FAMILIES", "Family", "function_page", "md", "write_catalog"]
+__all__ = ["FAMILIES", "BuildError", "Family", "code", "function_page", "md", "write_catalog"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,11 @@ class BuildError(RuntimeError):
 def md(text: Any) -> str:
     """``text`` safe inside a Markdown table cell."""
     return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace("*", "\\*")
+
+
+def code(text: Any) -> str:
+    """``text`` as a code span inside a Markdown table cell (a pipe would end the cell, so it is shown as ¦)."""
+    return "`" + str(text).replace("|", "¦").replace("`", "'") + "`"
 
 
 def interval(lo: float, hi: float) -> str:
@@ -221,7 +226,7 @@ def function_page(family: Family, spec: Spec, docs: Path, *, mentions: Sequence[
     params = parameters(spec, function)
     if params:
         lines += ["## Parameters", "", "| parameter | default | meaning and constraints |", "|---|---|---|",
-                  *(f"| `{n}` | `{md(d)}` | {md(t) or '—'} |" for n, d, t in params), ""]
+                  *(f"| {code(n)} | {code(d)} | {md(t) or '—'} |" for n, d, t in params), ""]
     example = run_examples(function, f"{family.package}.{spec.name}")
     if example:
         lines += ["## Example", "", "Run as a doctest when this site was built.", "", "```pycon", example, "```", ""]

@@ -59,7 +59,7 @@ def render_svg(formula: str, *, fontsize: int = 13) -> str:
     from matplotlib.font_manager import FontProperties
 
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), matplotlib.rc_context({"savefig.transparent": True}):
         warnings.simplefilter("error")
         mathtext.math_to_image(to_mathtext(formula), buffer, prop=FontProperties(size=fontsize), format="svg")
     svg = buffer.getvalue().decode("utf-8")

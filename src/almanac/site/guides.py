@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from almanac.site.catalog import BuildError, md
+from almanac.site.catalog import BuildError, code, md
 
 __all__ = ["SITUATIONS", "advisor_tables", "families_table", "lab_results", "load_setups", "mistakes", "rules_table"]
 
@@ -65,12 +65,12 @@ def advisor_tables() -> str:
     import almanac as am
 
     by_task: dict[str, list[str]] = {}
-    for situation, code, target in SITUATIONS:
+    for situation, source, target in SITUATIONS:
         advice = am.advise(target())
         metrics = ", ".join(f"[{m}](../functions/metric/{m}.md)" for m in advice.metrics)
         why = "; ".join(advice.reasons[k] for k in ("loss", "metrics") if k in advice.reasons)
         by_task.setdefault(advice.task, []).append(
-            f"| {md(situation)}<br>`{md(code)}` | {md(advice.reasons.get('task', ''))} | "
+            f"| {md(situation)}<br>{code(source)} | {md(advice.reasons.get('task', ''))} | "
             f"`{advice.output_activation}` | `{advice.inference_activation}` | {_loss_cell(advice)} | {metrics} | "
             f"{md(why)} |")
     out = []
