@@ -165,3 +165,49 @@ def test_no_serious_accessibility_violation(site, browser, page):
     assert not _serious_violations(tab.page)
     alts = tab.page.eval_on_selector_all("img", "imgs => imgs.filter(i => !i.alt).map(i => i.src)")
     assert not alts, f"images without alt text: {alts}"
+
+
+# -- the reports of almanac train and almanac compare: the same stylesheet, inlined --------------------------------
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> dict[str, Path]:
+    """A real (one-epoch) ``almanac train`` report and an ``almanac compare`` report of the lab's test fake."""
+    import importlib.util
+
+    from almanac.lab.report import write_report
+    from almanac.lab.store import Run
+    from almanac.lab.summary import Summary
+    from almanac.train.job import RunConfig, run
+
+    out = tmp_path_factory.mktemp("reports")
+    train, _, _ = run(RunConfig(dataset="breast_cancer", epochs=1, out=str(out), name="train"), progress=False)
+    spec = importlib.util.spec_from_file_location("lab_fakes", Path(__file__).parents[1] / "lab" / "lab_fakes.py")
+    fakes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fakes)
+    fake = fakes.FAKE
+    runs = [Run(f"{loss}{s}", "fake", {"loss": loss}, s, False, fake.run({"loss": loss}, s, False))
+            for loss in ("good", "bad") for s in range(2)]
+    summary = Summary.from_runs(runs, order=fake.configs())
+    compare = write_report(fake, runs, summary, fake.finding(summary), out / "compare")
+    return {"train": train / "report.html", "compare": compare}
+
+
+@pytest.mark.parametrize("kind", ["train", "compare"])
+def test_reports_share_the_sites_look_in_one_file(site, browser, reports, kind, tmp_path_factory):
+    from almanac._style import stylesheet
+
+    text = reports[kind].read_text(encoding="utf-8")
+    assert stylesheet() in text and "<link" not in text and "<script" not in text  # inlined, self-contained
+    colours = []
+    for viewport, width in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        tab = Tab(browser, viewport)
+        found = tab.open(reports[kind])
+        assert not tab.problems and not found["brokenImages"], tab.problems + found["brokenImages"]
+        assert found["overflow"] <= 1, f"the {kind} report scrolls sideways at {width} width"
+        out = Path(os.environ.get("ALMANAC_ARTIFACTS") or tmp_path_factory.mktemp("screenshots"))
+        tab.page.screenshot(path=str(out / f"report-{kind}-{width}.png"))
+        colours.append(tab.page.evaluate("getComputedStyle(document.querySelector('body > header')).backgroundColor"))
+        assert not _serious_violations(tab.page)
+    home = Tab(browser)
+    home.open(site / "index.html")
+    site_colour = home.page.evaluate("getComputedStyle(document.querySelector('.md-header')).backgroundColor")
+    assert colours == [site_colour, site_colour] == ["rgb(57, 73, 171)"] * 2

@@ -121,7 +121,7 @@ def write_catalog(family: Family, docs: Path) -> list[str]:
     first, second = _COLUMNS[family.name]
     has_tasks = family.name != "activation"
     head = ["name", "aliases", "formula", first, *(["tasks"] if has_tasks else []), second]
-    lines = [f"# {family.plural.capitalize()}", "",
+    lines = ["---", "hide:", "  - toc", "---", "", f"# {family.plural.capitalize()}", "",
              f"Every {family.name} of `{family.package}` ({len(specs)}), read from its registry when this site was "
              "built. Click a column's header to sort by it; type in the box to filter by any text (name, alias, "
              "task, fact).", "",
