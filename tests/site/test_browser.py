@@ -27,6 +27,7 @@ DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 
 _PROBE = """() => ({
   brokenImages: Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
+  noAlt: Array.from(document.images).filter(i => !i.alt.trim()).map(i => i.src),
   formulaBoxes: Array.from(document.querySelectorAll('.am-formula')).map(
       box => Array.from(box.querySelectorAll('img.formula')).some(i => i.naturalWidth > 0)),
   catalogRows: Array.from(document.querySelectorAll('.am-catalog tbody tr')).map(
@@ -79,6 +80,7 @@ def test_every_page_loads_cleanly_with_formulas_and_links(site, browser):
         problems += [f"{where}: {p}" for p in tab.problems]
         tab.problems.clear()
         problems += [f"{where}: image did not load: {src}" for src in found["brokenImages"]]
+        problems += [f"{where}: image without alt text: {src}" for src in found["noAlt"]]
         if not all(found["formulaBoxes"]) or not all(found["catalogRows"]):
             problems.append(f"{where}: unrendered formula")
         if where.startswith("functions/") and not found["formulaBoxes"]:

@@ -158,16 +158,24 @@ def _arg_section(doc: str) -> dict[str, str]:
             found[match.group(1)] = " ".join(match.group(2).split())
     for bullet in re.finditer(r"^- (.*(?:\n  .*)*)", doc, flags=re.M):
         text = " ".join(bullet.group(1).split())
-        for name in re.findall(r"``(\w+)``", text):
+        for name in re.findall(r"``(\w+)(?:=[^`]*)?``", text):
             found.setdefault(name, text)
     return found
 
 
 def parameters(spec: Spec, function: Callable[..., Any]) -> list[tuple[str, str, str]]:
     """(name, default, what it is and its constraints) for every hyperparameter of the spec."""
-    docs = _arg_section(function.__doc__ or "")
-    module_docs = _arg_section(inspect.getmodule(function).__doc__ or "")
-    return [(name, repr(default), docs.get(name) or module_docs.get(name, "")) for name, default in spec.params.items()]
+    doc = function.__doc__ or ""
+    found = _arg_section(doc)
+    # shared keywords are described once, in the docstring of the module the function points to (":mod:`...`")
+    modules = [*re.findall(r":mod:`~?([\w.]+)`", doc), function.__module__]
+    for module in modules:
+        try:
+            shared = _arg_section(importlib.import_module(module).__doc__ or "")
+        except ImportError:
+            continue
+        found = {**shared, **found}
+    return [(name, repr(default), found.get(name, "")) for name, default in spec.params.items()]
 
 
 def run_examples(function: Callable[..., Any], where: str) -> str:
