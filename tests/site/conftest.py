@@ -13,8 +13,14 @@ from filelock import FileLock
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
-    """(the built site, seconds the build took); built by the first worker that asks, in strict mode."""
+    """(the built site, seconds the build took); built by the first worker that asks, in strict mode.
+
+    ``ALMANAC_SITE=DIR`` tests a site built before (``almanac docs build --out DIR``) instead.
+    """
     from almanac.site import build
+
+    if os.environ.get("ALMANAC_SITE"):
+        return Path(os.environ["ALMANAC_SITE"]), 0.0
 
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # one folder for all workers

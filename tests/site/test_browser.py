@@ -56,7 +56,10 @@ class Tab:
         self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}")
                      if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(f"failed request: {r.url} {r.failure}"))
+        # ERR_ABORTED is a request the next navigation cancelled (the favicon of a page left at once), not a
+        # missing or refused resource: those fail with their own error
+        self.page.on("requestfailed", lambda r: self.problems.append(f"failed request: {r.url} {r.failure}")
+                     if "ERR_ABORTED" not in (r.failure or "") else None)
 
     def open(self, path: Path) -> dict:
         self.page.goto(path.as_uri(), wait_until="load")

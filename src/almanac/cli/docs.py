@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from almanac.errors import ConfigError, problem
+
 
 @click.group()
 def docs() -> None:
@@ -33,9 +35,18 @@ def build(out: str | None) -> None:
     Example:
       almanac docs build --out /tmp/almanac-site
     """
+    try:
+        from mkdocs.exceptions import Abort
+    except ImportError:
+        raise problem(ConfigError, "the docs extra", "MkDocs and its plugins installed", "no mkdocs",
+                      "pip install -e '.[docs]'") from None
+    from almanac.site import BuildError
     from almanac.site import build as build_site
 
-    site = build_site(out)
+    try:
+        site = build_site(out)
+    except (BuildError, Abort) as exc:  # the warnings were printed above; one line says why it stopped
+        raise click.ClickException(f"the site was not built: {exc}") from None
     click.echo(f"site: {site / 'index.html'}")
 
 
