@@ -126,3 +126,13 @@ def test_a_formula_that_cannot_be_typeset_fails():
     assert "<svg" in render_svg("-α_t · (1 - p_t)^γ · log p_t")
     with pytest.raises(UserWarning, match=r"glyph|missing"):
         render_svg("x ⿕ y")  # a glyph no font here has: no half-rendered formula
+
+
+def test_the_training_guide_names_real_train_flags():
+    from click.testing import CliRunner
+
+    help_text = CliRunner().invoke(cli, ["train", "--help"]).output
+    guide = "".join((ROOT / "docs" / p).read_text() for p in ("guides/training.md", "assets/five-steps.svg"))
+    flags = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", guide))
+    assert {"--activation", "--loss", "--metrics", "--epochs"} <= flags
+    assert not {f for f in flags if f not in help_text}, "the guide names flags almanac train does not have"
