@@ -52,12 +52,15 @@ def build(out: str | None) -> None:
 
 @docs.command("record-lab")
 @click.argument("scenarios", nargs=-1, required=True)
-def record_lab(scenarios: tuple[str, ...]) -> None:
+@click.option("--seeds", type=int, default=None,
+              help="Seeds per configuration (default: the scenario's --quick count).")
+def record_lab(scenarios: tuple[str, ...], seeds: int | None) -> None:
     """Run almanac compare SCENARIO --quick and keep its table, finding and plots in docs/data/lab/ for the site.
 
     \b
     Example:
       almanac docs record-lab outliers imbalance
+      almanac docs record-lab activations gan --seeds 2
     """
     from almanac.site import find_root
     from almanac.site.guides import record_lab as record
@@ -65,4 +68,4 @@ def record_lab(scenarios: tuple[str, ...]) -> None:
     dest = find_root() / "docs" / "data" / "lab"
     with tempfile.TemporaryDirectory() as tmp:
         for name in scenarios:
-            click.echo(f"recorded: {record(name, dest, store=Path(tmp) / 'lab.sqlite')}")
+            click.echo(f"recorded: {record(name, dest, store=Path(tmp) / 'lab.sqlite', seeds=seeds)}")

@@ -189,8 +189,9 @@ def mistakes(found: list[Mistake]) -> str:
 
 
 # -- what each choice changes: the recorded lab results ---------------------------------------------------------
-def record_lab(scenario: str, dest: Path, *, store: Path) -> Path:
-    """Run ``almanac compare SCENARIO --quick`` and keep what the page shows: ``dest/<scenario>.json`` and PNGs."""
+def record_lab(scenario: str, dest: Path, *, store: Path, seeds: int | None = None) -> Path:
+    """Run ``almanac compare SCENARIO --quick [--seeds K]`` and keep what the page shows: ``dest/<scenario>.json``
+    and its PNGs."""
     import shutil
     import tempfile
 
@@ -198,7 +199,7 @@ def record_lab(scenario: str, dest: Path, *, store: Path) -> Path:
     from almanac.lab.report import ranked_rows
 
     with tempfile.TemporaryDirectory() as tmp:
-        result = lab.compare(scenario, quick=True, store=store, out_dir=tmp)
+        result = lab.compare(scenario, quick=True, seeds=seeds, store=store, out_dir=tmp)
         columns, rows = ranked_rows(result.scenario, result.summary)
         figures = []
         labels = {f"curves_{c.key}.png": f"{c.label} per {c.x_label}, mean across seeds, band ± 1 std"
@@ -209,7 +210,8 @@ def record_lab(scenario: str, dest: Path, *, store: Path) -> Path:
             shutil.copyfile(png, target)
             figures.append({"file": target.name, "caption": labels.get(png.name, png.stem.replace("_", " "))})
     record = {"scenario": scenario, "title": result.scenario.title, "question": result.scenario.question,
-              "command": f"almanac compare {scenario} --quick", "columns": columns,
+              "command": f"almanac compare {scenario} --quick" + (f" --seeds {seeds}" if seeds else ""),
+              "columns": columns,
               "rows": [[str(c) for c in row] for row in rows], "finding": result.finding,
               "runs": len(result.runs), "seconds": round(sum(r.seconds for r in result.runs), 1), "figures": figures}
     path = dest / f"{scenario}.json"
