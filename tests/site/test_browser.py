@@ -209,6 +209,7 @@ def test_reports_share_the_sites_look_in_one_file(site, browser, reports, kind, 
         assert not tab.problems and not found["brokenImages"], tab.problems + found["brokenImages"]
         assert found["overflow"] <= 1, f"the {kind} report scrolls sideways at {width} width"
         out = Path(os.environ.get("ALMANAC_ARTIFACTS") or tmp_path_factory.mktemp("screenshots"))
+        out.mkdir(parents=True, exist_ok=True)
         tab.page.screenshot(path=str(out / f"report-{kind}-{width}.png"))
         colours.append(tab.page.evaluate("getComputedStyle(document.querySelector('body > header')).backgroundColor"))
         assert not _serious_violations(tab.page)

@@ -182,7 +182,7 @@ def mistakes(found: list[Mistake]) -> str:
         out += [f"## {m.code}: {md(m.title)} {{ #{m.code.lower()} }}", "",
                 f"*{m.severity}*", "",
                 "**Faulty** (from the checker's corpus):", "", "```python", m.faulty, "```", "",
-                "**What the checker prints:**", "", "```text", m.printed, "```", "",
+                "**What the checker prints:**", "", "``` { .text .am-output }", m.printed, "```", "",
                 "**The fix:**", "", "```python", m.fix, "```", "",
                 f"The checker on the fix: {md(m.fix_printed)}.", ""]
     return "\n".join(out)
