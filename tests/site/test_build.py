@@ -136,3 +136,11 @@ def test_the_training_guide_names_real_train_flags():
     flags = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", guide))
     assert {"--activation", "--loss", "--metrics", "--epochs"} <= flags
     assert not {f for f in flags if f not in help_text}, "the guide names flags almanac train does not have"
+
+
+def test_the_roles_page_compares_the_families_from_the_catalogs(site):
+    page = (site / "guides" / "roles.html").read_text()
+    table = page.split("<table>", 1)[1].split("</table>", 1)[0]
+    for plural in ("activations", "losses", "metrics"):
+        assert f"<th>{plural} ({len(getattr(am, plural).names())})</th>" in table
+    assert table.count("<tr>") == 6  # header + where it acts, role, outputs, examples, differentiable

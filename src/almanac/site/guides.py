@@ -83,9 +83,23 @@ def advisor_tables() -> str:
 
 # -- the families side by side ----------------------------------------------------------------------------------
 def families_table() -> str:
+    """``almanac explain --families`` as a Markdown table: its text table read back, row block by row block."""
     from almanac import lab
 
-    return "```text\n" + lab.families().rstrip("\n") + "\n```\n"
+    rows: list[list[str]] = []
+    block: list[list[str]] = []
+    for line in lab.families().splitlines():
+        if set(line.strip()) <= {"─"}:  # the rule under each row
+            if block:
+                rows.append([" ".join(" ".join(part).split()) for part in zip(*block)])
+            block = []
+        else:
+            block.append([cell.strip() for cell in line.split("│")])
+    if len(rows) < 2 or len({len(r) for r in rows}) != 1:
+        raise BuildError("almanac explain --families changed its layout: the roles page cannot read its table")
+    head, *body = rows
+    return "\n".join(["| " + " | ".join(md(c) for c in head) + " |", "|" + "---|" * len(head),
+                      *("| " + " | ".join([f"**{md(r[0])}**", *map(md, r[1:])]) + " |" for r in body), ""])
 
 
 # -- the checker: rules and the common mistakes -----------------------------------------------------------------

@@ -1,18 +1,30 @@
-"""A Markdown extension for the API reference: ``>>>`` examples in docstrings become ``pycon`` code blocks.
+"""A Markdown extension for the API reference: docstrings written for ``help()`` read well as Markdown.
 
-Docstrings hold their examples as bare doctest lines; Markdown would read ``Loss[huber](delta=1.99)`` in an
-output line as a link. Enabled in ``mkdocs.yml`` as ``almanac.site.markdown_doctest``.
+``>>>`` examples become ``pycon`` code blocks (Markdown would read ``Loss[huber](delta=1.99)`` in an output line as
+a link) and Sphinx roles (``:func:`get```, ``:class:`~almanac.registry.LossSpec```) become code. Enabled in
+``mkdocs.yml`` as ``almanac.site.markdown_doctest``.
 
 >>> fence([">>> 1 + 1", "2", "", "text"])
 ['```pycon', '>>> 1 + 1', '2', '```', '', 'text']
+>>> roles("see :func:`get` and :class:`~almanac.registry.LossSpec`")
+'see `get` and `LossSpec`'
 """
 
 from __future__ import annotations
 
+import re
+
 from markdown import Extension
 from markdown.preprocessors import Preprocessor
 
-__all__ = ["DoctestExtension", "fence", "makeExtension"]
+__all__ = ["DoctestExtension", "fence", "makeExtension", "roles"]
+
+_ROLE = re.compile(r":(?:func|class|mod|meth|attr|data|exc|obj|py:\w+):`(~?)([^`]+)`")
+
+
+def roles(line: str) -> str:
+    """Sphinx cross-reference roles as code spans (``~`` keeps the last name only, as Sphinx shows it)."""
+    return _ROLE.sub(lambda m: f"`{m.group(2).rsplit('.', 1)[-1] if m.group(1) else m.group(2)}`", line)
 
 
 def fence(lines: list[str]) -> list[str]:
@@ -33,7 +45,7 @@ def fence(lines: list[str]) -> list[str]:
                 i += 1
             out += [f"{indent}```pycon", *block, f"{indent}```"]
             continue
-        out.append(line)
+        out.append(line if in_fence else roles(line))
         i += 1
     return out
 
