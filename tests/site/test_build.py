@@ -144,3 +144,9 @@ def test_the_roles_page_compares_the_families_from_the_catalogs(site):
     for plural in ("activations", "losses", "metrics"):
         assert f"<th>{plural} ({len(getattr(am, plural).names())})</th>" in table
     assert table.count("<tr>") == 6  # header + where it acts, role, outputs, examples, differentiable
+
+
+def test_metric_pages_show_how_the_metric_behaves(site):
+    page = (site / "functions" / "metric" / "accuracy.html").read_text()
+    assert 'src="accuracy.png"' in page and (site / "functions" / "metric" / "accuracy.png").stat().st_size > 10_000
+    assert "accuracy.png" not in (site / "functions" / "metric" / "roc_curve.html").read_text()  # a curve: no line

@@ -227,6 +227,17 @@ def function_page(family: Family, spec: Spec, docs: Path, *, mentions: Sequence[
                 else "the loss and its gradient against the prediction")
         lines += ["## Plot", "", f"What `almanac explain {family.name}:{spec.name}` draws: {what}.", "",
                   f"![{spec.name}: {what}]({spec.name}.png)", ""]
+    if isinstance(spec, MetricSpec):
+        from almanac.site.behaviour import metric_behaviour
+
+        drawn = metric_behaviour(spec, function, folder / f"{spec.name}.png")
+        if drawn is not None:
+            lines += ["## Behaviour", "",
+                      "Its value on synthetic predictions that get worse step by step, from perfect (1) to chance (0): "
+                      "labels replaced by guesses at the base rate, scores losing their separation, regression "
+                      "predictions drifting to noise around the mean (drawn when this site was built; "
+                      "`almanac.site.behaviour`).", "",
+                      f"![{spec.name} against prediction quality, from perfect to chance]({spec.name}.png)", ""]
     advice = [line.strip() for line in text.splitlines() if line.strip().startswith(("use it for:", "not for:"))]
     if advice:
         lines += ["## When to use it", "", *(f"- **{a.split(':', 1)[0]}**: {md(a.split(':', 1)[1].strip())}"
