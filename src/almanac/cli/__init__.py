@@ -22,6 +22,7 @@ COMMANDS = (
     ("almanac.cli.advise", "advise"),
     ("almanac.cli.explain", "explain"),
     ("almanac.cli.compare", "compare"),
+    ("almanac.cli.docs", "docs"),
 )
 
 

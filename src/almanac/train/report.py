@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from almanac._style import stylesheet
 from almanac.train.files import atomic_write_bytes, atomic_write_text
 
 __all__ = ["Figure", "Section", "Table", "figure_png", "pyplot", "render_html", "save_figure", "write_html"]
@@ -119,26 +120,14 @@ def _figure_html(item: Figure | bytes | str | os.PathLike[str]) -> str:
     return f'<figure><img alt="{html.escape(figure.caption)}" src="data:image/png;base64,{data}">{caption}</figure>'
 
 
-_STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px;
-       color: #222; padding: 0 1rem; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
-table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
-th, td { border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }
-th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
-caption { text-align: left; font-style: italic; padding-bottom: .3rem; }
-figure { display: inline-block; margin: .5rem 1rem .5rem 0; vertical-align: top; }
-figure img { max-width: 520px; } figcaption { font-size: .85rem; color: #555; }
-p.subtitle { color: #555; }
-"""
-
-
 def render_html(title: str, sections: Sequence[Section], *, subtitle: str = "") -> str:
     """One self-contained HTML page (inline CSS, figures as base64 data URIs) from ``sections``."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{stylesheet()}</style></head>",  # the site's one stylesheet
+        '<body class="almanac-report"><header><span class="brand">almanac</span></header><main>',
         f"<h1>{html.escape(title)}</h1>",
     ]
     if subtitle:
@@ -149,7 +138,7 @@ def render_html(title: str, sections: Sequence[Section], *, subtitle: str = "") 
         parts.extend(_table_html(t) for t in section.tables)
         parts.extend(_figure_html(f) for f in section.figures)
         parts.append("</section>")
-    parts.append("</body></html>\n")
+    parts.append("</main></body></html>\n")
     return "\n".join(parts)
 
 
