@@ -137,3 +137,55 @@ def test_an_unusable_store_exits_2_naming_the_file(tmp_path, capsys, make):
 def test_address_needs_the_ray_executor(tmp_path, capsys):
     code, _, err = _run(capsys, "compare", "outliers", "--address", "ray://x:1", "--store", str(tmp_path / "s"))
     assert code == 2 and "--executor ray" in err
+
+
+def _csv(path, rows=240):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(rows, 3))
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
+    path.write_text("a,b,c,label\n" + "".join(f"{p:.4f},{q:.4f},{r:.4f},{t}\n" for (p, q, r), t in zip(x, y)))
+    return path
+
+
+@pytest.mark.slow
+def test_custom_sweep_on_a_csv_file(tmp_path, capsys):
+    data = _csv(tmp_path / "mydata.csv")
+    args = ("compare", "--csv", str(data), "--target", "label", "--activations", "relu,tanh", "--seeds", "2",
+            "--quick", "--jobs", "1", "--store", str(tmp_path / "lab.sqlite"))
+    code, out, _ = _run(capsys, *args)
+    assert code == 0 and "relu / binary_cross_entropy" in out and "tanh / binary_cross_entropy" in out
+    assert "95% Student t-intervals" in out and (tmp_path / "custom_mydata" / "report.html").exists()
+    rows = _rows(tmp_path / "lab.sqlite")
+    assert len(rows) == 4
+    data.write_text(data.read_text() + "0.1,0.2,0.3,1\n")  # the file changed: its runs are new ones
+    code, _, _ = _run(capsys, *args)
+    assert code == 0 and len(_rows(tmp_path / "lab.sqlite")) == 8
+
+
+@pytest.mark.parametrize("args", [
+    ("--target", "label", "--dataset", "iris"),
+    ("--csv", "{csv}"),
+    ("--csv", "{dir}/nosuch.csv", "--target", "label"),
+    ("--csv", "{csv}", "--target", "nosuchcolumn"),
+    ("imbalance", "--csv", "{csv}", "--target", "label"),
+])
+def test_bad_csv_usage_exits_2(tmp_path, capsys, args):
+    csv = _csv(tmp_path / "d.csv")
+    args = [a.format(csv=csv, dir=tmp_path) for a in args]
+    code, _, err = _run(capsys, "compare", *args, "--store", str(tmp_path / "lab.sqlite"))
+    assert code == 2 and err.startswith("error:")
+
+
+def test_a_corrupt_row_is_reported_on_stderr_and_trained_again(tmp_path, capsys):
+    store = tmp_path / "lab.sqlite"
+    args = ("compare", "--dataset", "iris", "--losses", "ce", "--metrics", "accuracy", "--seeds", "1", "--quick",
+            "--jobs", "1", "--store", str(store))
+    assert _run(capsys, *args)[0] == 0
+    with sqlite3.connect(store) as db:
+        db.execute("UPDATE runs SET result = '{}'")
+    code, out, err = _run(capsys, *args)
+    assert code == 0 and "is corrupt" in err and str(store) in err and "seeds" in out
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT COUNT(*) FROM runs WHERE result != '{}'").fetchone() == (1,)

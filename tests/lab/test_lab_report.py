@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 from lab_fakes import FAKE
 
 from almanac.lab import findings
@@ -129,3 +130,43 @@ def test_activations_finding_compares_depths_and_gradients():
     one_seed = [r for r in grid if r.seed == 0]
     text = " ".join(findings.activations_finding(Summary.from_runs(one_seed)))
     assert "Expected effect" not in text and "no effect is claimed" in text and "±" not in text
+
+
+def _seeded(axis, table, noise=(0.0, 0.004, -0.003)):
+    """Runs over three seeds from {config value: final dict}; every value moves by the seed's shared noise."""
+    return Summary.from_runs([Run(f"{value}-{s}", "s", {axis: value}, s, False,
+                                  {"final": {k: v + n for k, v in final.items()}, "curves": {}})
+                              for value, final in table.items() for s, n in enumerate(noise)])
+
+
+def test_label_noise_finding_names_the_robust_loss_with_its_interval():
+    base = {"best_accuracy": 0.95, "fit_noisy": 0.1}
+    summary = _seeded("loss", {"cross_entropy": {**base, "accuracy": 0.87}, "mae": {**base, "accuracy": 0.94},
+                               "symmetric_ce": {**base, "accuracy": 0.93}})
+    text = " ".join(findings.label_noise_finding(summary))
+    assert "Expected effect shows: mae kept a clean accuracy of 0.940 against 0.870" in text
+    assert "clean accuracy, mae − cross_entropy: +0.070 (95% CI +0.070 to +0.070" in text
+
+
+def test_calibration_finding_judges_ece_lower_is_better():
+    summary = _seeded("loss", {"cross_entropy": {"ece": 0.11, "log_loss": 0.69, "accuracy": 0.82, "confidence": 0.93},
+                               "focal": {"ece": 0.03, "log_loss": 0.48, "accuracy": 0.81, "confidence": 0.82},
+                               "brier": {"ece": 0.09, "log_loss": 0.55, "accuracy": 0.82, "confidence": 0.90}})
+    text = " ".join(findings.calibration_finding(summary))
+    assert "Expected effect shows: focal cut the expected calibration error from 0.110 (cross-entropy) to 0.030" in text
+    assert "ECE, cross_entropy − focal: +0.080" in text and "(confidence − accuracy +0.110)" in text
+    worse = _seeded("loss", {"cross_entropy": {"ece": 0.03, "log_loss": 0.5, "accuracy": 0.8, "confidence": 0.8},
+                             "focal": {"ece": 0.05, "log_loss": 0.5, "accuracy": 0.8, "confidence": 0.8}})
+    assert "Expected effect did not show — the opposite did" in " ".join(findings.calibration_finding(worse))
+
+
+def test_reliability_bins_by_hand():
+    import torch
+
+    from almanac.lab.supervised import reliability
+
+    probabilities = torch.tensor([[0.95, 0.05], [0.92, 0.08], [0.3, 0.7], [0.45, 0.55]])
+    centres, accuracy, share = reliability(probabilities, torch.tensor([0, 1, 1, 0]), bins=5)
+    assert centres == pytest.approx([0.1, 0.3, 0.5, 0.7, 0.9])
+    assert accuracy[4] == 0.5 and accuracy[3] == 1.0 and accuracy[2] == 0.0 and math.isnan(accuracy[0])
+    assert share == pytest.approx([0, 0, 0.25, 0.25, 0.5])

@@ -43,6 +43,8 @@ def _sigterm_exits() -> Iterator[None]:
               help="Configurations trained in parallel processes (one torch thread each).")
 @click.option("--quick", is_flag=True, help="A smaller grid and fewer epochs: under a minute, for a first look.")
 @click.option("--dataset", default=None, help="Custom sweep: the dataset (see almanac train --help for names).")
+@click.option("--csv", "csv", default=None, help="Custom sweep on your data: a CSV file (as in almanac train).")
+@click.option("--target", default=None, help="With --csv: the column(s) to predict (comma-separated for multilabel).")
 @click.option("--activations", default="relu", show_default=True, help="Custom sweep: comma-separated activations.")
 @click.option("--losses", default=None, help="Custom sweep: comma-separated losses (default: the task's usual one).")
 @click.option("--metrics", default=None, help="Custom sweep: comma-separated metrics (default: the task's usual ones).")
@@ -53,13 +55,15 @@ def _sigterm_exits() -> Iterator[None]:
                    "CPUs).")
 @click.option("--store", default="runs/lab.sqlite", show_default=True, help="The SQLite run store.")
 @click.option("--out", default=None, help="Report directory (default: runs/<scenario>/ beside the store).")
-def compare(scenario: str | None, seeds: int | None, jobs: int, quick: bool, dataset: str | None, activations: str,
+def compare(scenario: str | None, seeds: int | None, jobs: int, quick: bool, dataset: str | None, csv: str | None,
+            target: str | None, activations: str,
             losses: str | None, metrics: str | None, executor: str, address: str | None, store: str,
             out: str | None) -> None:
     """Train a scenario over seeds and write runs/<scenario>/report.html with curves, a ranked table and a finding.
 
-    SCENARIO is one of: activations, imbalance, outliers, segmentation, multilabel, gan. Finished runs are kept in
-    the store, so the same command run again skips them (a stopped sweep resumes).
+    SCENARIO is one of: activations, imbalance, outliers, segmentation, multilabel, label_noise, calibration, gan.
+    Finished runs are kept in the store, so the same command run again skips them (a stopped sweep resumes).
+    Each measure is reported with its 95% t-interval across seeds; configurations are compared paired by seed.
 
     \b
     Examples:
@@ -67,14 +71,18 @@ def compare(scenario: str | None, seeds: int | None, jobs: int, quick: bool, dat
       almanac compare outliers --executor ray --address ray://head:10001
       almanac compare outliers --quick
       almanac compare --dataset moons --activations relu,tanh --losses bce --metrics accuracy,f1
+      almanac compare --csv my.csv --target label --activations relu,gelu --seeds 5
     """
     from almanac import lab
 
-    if (scenario is None) == (dataset is None):
-        raise problem(ConfigError, "arguments", "either a SCENARIO or --dataset for a custom sweep",
-                      "both" if scenario else "neither", "run for example: almanac compare imbalance")
+    sources = [given for given in (scenario, dataset, csv) if given is not None]
+    if len(sources) != 1:
+        raise problem(ConfigError, "arguments", "one of a SCENARIO, --dataset or --csv (custom sweeps)",
+                      "several" if sources else "none", "run for example: almanac compare imbalance")
+    if target is not None and csv is None:
+        raise problem(ConfigError, "--target", "only with --csv", repr(target), "add --csv FILE")
     chosen = lab.scenario(scenario) if scenario else lab.custom(dataset, _names(activations), _names(losses),
-                                                                  _names(metrics))
+                                                                  _names(metrics), csv=csv, target=target)
     if address is not None and executor != "ray":
         raise problem(ConfigError, "--address", "only with --executor ray", repr(address), "add --executor ray")
     console = Console(stderr=True)
@@ -83,7 +91,7 @@ def compare(scenario: str | None, seeds: int | None, jobs: int, quick: bool, dat
             status.update(f"{chosen.name}: {done}/{total} runs done" + (f" (last: {label})" if label else ""))
 
         def warn(line: str) -> None:
-            console.print(f"warning: {line}", highlight=False, markup=False)
+            console.print(f"warning: {line}", highlight=False, markup=False, soft_wrap=True)
 
         result = lab.compare(chosen, seeds=seeds, jobs=jobs, quick=quick, store=store, out_dir=out,
                              progress=progress, executor=executor, address=address, warn=warn)

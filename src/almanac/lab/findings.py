@@ -16,9 +16,11 @@ from almanac.lab.summary import Group, Summary
 
 __all__ = [
     "activations_finding",
+    "calibration_finding",
     "custom_finding",
     "gan_finding",
     "imbalance_finding",
+    "label_noise_finding",
     "multilabel_finding",
     "outliers_finding",
     "segmentation_finding",
@@ -290,4 +292,47 @@ def custom_finding(summary: Summary) -> list[str]:
                    f"not distinguishable with {c.n} seeds — {c.advice()}")
         lines.append(f"{name} ({'higher' if higher else 'lower'} is better): best {label(best)} ({_ms(best, name)}), "
                      f"worst {label(worst)} ({_ms(worst, name)}); best − worst {c.text()}: {verdict}.")
+    return [*lines, _seeds_note(summary)]
+
+
+def label_noise_finding(summary: Summary) -> list[str]:
+    """Robust losses against cross-entropy when 40% of the training labels are wrong: clean validation accuracy."""
+    groups = summary.groups
+    lines = [f"{g.config['loss']}: clean accuracy {_ms(g, 'accuracy')} at the end, {_ms(g, 'best_accuracy')} at its "
+             f"best epoch; it reproduces {_ms(g, 'fit_noisy')} of the flipped training labels." for g in groups]
+    ce = _one(summary, loss="cross_entropy")
+    robust = [g for g in groups if g is not ce]
+    if ce is None or not robust:
+        return [*lines, "The grid lacks cross-entropy or a robust loss, so the expected effect cannot be judged."]
+    _, curve, _ = ce.curve("accuracy")
+    if len(curve) > 1 and curve.max() - curve[-1] > 0.01:
+        lines.append(f"Cross-entropy's clean accuracy peaked at epoch {int(curve.argmax()) + 1} ({curve.max():.3f}) "
+                     f"and fell to {curve[-1]:.3f}: it goes on to memorise the wrong labels.")
+    best = max(robust, key=lambda g: g.compare(ce, "accuracy").mean)
+    lines.append(_judge(best, ce, "accuracy", True, f"clean accuracy, {best.config['loss']} − cross_entropy",
+                        claim=f"{best.config['loss']} kept a clean accuracy of {best.mean('accuracy'):.3f} against "
+                              f"{ce.mean('accuracy'):.3f} for cross-entropy — a bounded loss gives a wrong label a "
+                              "bounded pull, cross-entropy an unbounded one"))
+    return [*lines, _seeds_note(summary)]
+
+
+def calibration_finding(summary: Summary) -> list[str]:
+    """Calibration across losses: log loss, expected calibration error and confidence against accuracy."""
+    groups = summary.groups
+    lines = [f"{g.config['loss']}: ECE {_ms(g, 'ece')}, log loss {_ms(g, 'log_loss')}, accuracy "
+             f"{_ms(g, 'accuracy')}, mean confidence {_ms(g, 'confidence')} (confidence − accuracy "
+             f"{g.mean('confidence') - g.mean('accuracy'):+.3f})." for g in groups]
+    ce = _one(summary, loss="cross_entropy")
+    others = [g for g in groups if g is not ce]
+    if ce is None or not others:
+        return [*lines, "The grid lacks cross-entropy or another loss, so the expected effect cannot be judged."]
+    best = max(others, key=lambda g: g.compare(ce, "ece", False).mean)
+    lines.append(_judge(best, ce, "ece", False, f"ECE, cross_entropy − {best.config['loss']}",
+                        claim=f"{best.config['loss']} cut the expected calibration error from {ce.mean('ece'):.3f} "
+                              f"(cross-entropy) to {best.mean('ece'):.3f} — trained long on few samples, "
+                              "cross-entropy keeps pushing the logits up and grows overconfident"))
+    c = best.compare(ce, "log_loss", False)
+    lines.append(f"Log loss, cross_entropy − {best.config['loss']}: {c.text()}; accuracy, {best.config['loss']} − "
+                 f"cross_entropy: {best.compare(ce, 'accuracy').text()} — calibration moved more than accuracy."
+                 if c.n >= 2 else f"Log loss, cross_entropy − {best.config['loss']}: {c.text()}.")
     return [*lines, _seeds_note(summary)]

@@ -82,6 +82,10 @@ def _curve_figure(scenario: Scenario, summary: Summary, curve: Any) -> Any:
                 continue
             (line,) = ax.plot(x, mean, label=config_label(group.config, hidden=hidden), lw=1.6)
             ax.fill_between(x, low, high, color=line.get_color(), alpha=0.18, lw=0)
+        if curve.log_scale:
+            ax.set_yscale("log")
+        if curve.diagonal:
+            ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfectly calibrated")
         ax.set_title(title or curve.label)
         ax.set_xlabel(curve.x_label)
         ax.grid(alpha=0.3)

@@ -71,6 +71,8 @@ def interval(values: Sequence[float], level: float = LEVEL) -> Interval:
     mean = float(x.mean())
     if x.size == 1:
         return Interval(mean, math.nan, math.nan, 1)
+    if np.allclose(x, x[0], rtol=1e-9, atol=1e-12):  # identical up to rounding: no spread
+        return Interval(mean, mean, mean, int(x.size))
     sem = float(stats.sem(x))
     if sem == 0:
         return Interval(mean, mean, mean, int(x.size))
@@ -169,7 +171,7 @@ def paired(a: Sequence[float], b: Sequence[float], *, higher_is_better: bool = T
     if n == 1:
         return Paired(mean, math.nan, math.nan, 1, math.nan, math.nan, None)
     sd = float(d.std(ddof=1))
-    if sd == 0:  # every seed moved by the same amount: the difference is exact
+    if np.allclose(d, d[0], rtol=1e-9, atol=1e-12):  # every seed moved by the same amount: the difference is exact
         if mean == 0:
             return Paired(0.0, 0.0, 0.0, n, 1.0, 0.0, None)
         return Paired(mean, mean, mean, n, 0.0, math.copysign(math.inf, mean), 2)
