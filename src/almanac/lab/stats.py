@@ -103,8 +103,9 @@ def seeds_needed(effect_size: float, *, alpha: float = 1 - LEVEL, power: float =
 
 @dataclass(frozen=True)
 class Paired:
-    """``a − b`` compared seed by seed over ``n`` shared seeds (oriented so that positive means ``a`` is better
-    when ``higher_is_better`` is False — see :func:`paired`)."""
+    """``a`` against ``b`` seed by seed over ``n`` shared seeds: the mean per-seed difference, oriented so that
+    positive means ``a`` is better (see :func:`paired`), its 95% t-interval, the paired t-test's p, Cohen's d_z and
+    the seeds needed for 80% power (None: more than :data:`MAX_SEEDS`, or nothing to detect)."""
 
     mean: float
     low: float
@@ -130,15 +131,15 @@ class Paired:
         return self.excludes_zero and self.high < 0
 
     def text(self, digits: int = 3) -> str:
-        """``+0.047 (95% CI 0.034 to 0.060; paired t-test over 3 seeds p = 0.003; d_z = 16.2)``."""
+        """``+0.047 (95% CI +0.032 to +0.061; paired t-test over 3 seeds p = 0.0051; d_z = 8.08)``."""
         if self.n < 2:
             return f"{self.mean:+.{digits}f} (one seed: no interval)"
         if math.isnan(self.low):
             return f"{self.mean:+.{digits}f} ({self.n} seeds)"
-        p = f"{self.p_value:.2g}" if self.p_value >= 1e-4 else "< 1e-4"
+        p = f"p = {self.p_value:.2g}" if self.p_value >= 1e-4 else "p < 1e-4"
         d = "∞ (identical differences)" if math.isinf(self.effect_size) else f"{self.effect_size:.2f}"
         return (f"{self.mean:+.{digits}f} (95% CI {self.low:+.{digits}f} to {self.high:+.{digits}f}; paired t-test "
-                f"over {self.n} seeds p = {p}; d_z = {d})")
+                f"over {self.n} seeds {p}; d_z = {d})")
 
     def advice(self) -> str:
         """What to run when the difference is not distinguishable."""
@@ -158,7 +159,7 @@ def paired(a: Sequence[float], b: Sequence[float], *, higher_is_better: bool = T
     Its t-interval at 95%, the paired t-test's two-sided p-value, Cohen's d_z and :func:`seeds_needed`.
 
     >>> paired([1.0, 2.0, 3.0], [0.5, 1.5, 2.5]).text()
-    '+0.500 (95% CI +0.500 to +0.500; paired t-test over 3 seeds p = < 1e-4; d_z = ∞ (identical differences))'
+    '+0.500 (95% CI +0.500 to +0.500; paired t-test over 3 seeds p < 1e-4; d_z = ∞ (identical differences))'
     """
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     keep = ~(np.isnan(x) | np.isnan(y))
