@@ -187,3 +187,13 @@ def test_two_sweeps_on_one_store_never_corrupt_it(tmp_path):
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM runs").fetchone() == (12, 12)
     assert not RunStore(store).corrupt("fake") and len(RunStore(store).runs("fake")) == 12
+
+
+def test_base_seed_repeats_the_experiment_on_other_seeds(tmp_path):
+    store = RunStore(tmp_path / "lab.sqlite")
+    first = sweep(FAKE, store=store, seeds=2)
+    again = sweep(FAKE, store=store, seeds=2, base_seed=5)
+    assert [r.seed for r in again] == [5, 6, 5, 6] and not {r.key for r in first} & {r.key for r in again}
+    assert len(store.runs("fake")) == 8
+    with pytest.raises(ConfigError):
+        sweep(FAKE, store=store, base_seed=-1)

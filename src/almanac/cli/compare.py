@@ -39,6 +39,8 @@ def _sigterm_exits() -> Iterator[None]:
 @click.command()
 @click.argument("scenario", required=False)
 @click.option("--seeds", type=int, default=None, help="Seeds per configuration (default: the scenario's own).")
+@click.option("--base-seed", type=int, default=0, show_default=True,
+              help="First seed: seeds are BASE..BASE+K-1 (another base repeats the experiment independently).")
 @click.option("--jobs", type=int, default=min(os.cpu_count() or 1, 4), show_default="cores, at most 4",
               help="Configurations trained in parallel processes (one torch thread each).")
 @click.option("--quick", is_flag=True, help="A smaller grid and fewer epochs: under a minute, for a first look.")
@@ -55,10 +57,9 @@ def _sigterm_exits() -> Iterator[None]:
                    "CPUs).")
 @click.option("--store", default="runs/lab.sqlite", show_default=True, help="The SQLite run store.")
 @click.option("--out", default=None, help="Report directory (default: runs/<scenario>/ beside the store).")
-def compare(scenario: str | None, seeds: int | None, jobs: int, quick: bool, dataset: str | None, csv: str | None,
-            target: str | None, activations: str,
-            losses: str | None, metrics: str | None, executor: str, address: str | None, store: str,
-            out: str | None) -> None:
+def compare(scenario: str | None, seeds: int | None, base_seed: int, jobs: int, quick: bool, dataset: str | None,
+            csv: str | None, target: str | None, activations: str, losses: str | None, metrics: str | None,
+            executor: str, address: str | None, store: str, out: str | None) -> None:
     """Train a scenario over seeds and write runs/<scenario>/report.html with curves, a ranked table and a finding.
 
     SCENARIO is one of: activations, imbalance, outliers, segmentation, multilabel, label_noise, calibration, gan.
@@ -94,7 +95,8 @@ def compare(scenario: str | None, seeds: int | None, jobs: int, quick: bool, dat
             console.print(f"warning: {line}", highlight=False, markup=False, soft_wrap=True)
 
         result = lab.compare(chosen, seeds=seeds, jobs=jobs, quick=quick, store=store, out_dir=out,
-                             progress=progress, executor=executor, address=address, warn=warn)
+                             progress=progress, executor=executor, address=address, warn=warn,
+                             base_seed=base_seed)
     from almanac.lab.report import ranked_rows
 
     columns, rows = ranked_rows(chosen, result.summary)

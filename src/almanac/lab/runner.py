@@ -49,10 +49,10 @@ class Task:
     key: str
 
 
-def tasks(scenario: Scenario, seeds: int, quick: bool) -> list[Task]:
-    """Every (configuration, seed) of the sweep, seeds innermost."""
+def tasks(scenario: Scenario, seeds: int, quick: bool, base_seed: int = 0) -> list[Task]:
+    """Every (configuration, seed) of the sweep, seeds ``base_seed, base_seed + 1, ...`` innermost."""
     return [Task(config, seed, run_key(scenario.name, config, seed=seed, quick=quick, version=scenario.version))
-            for config in scenario.configs(quick) for seed in range(seeds)]
+            for config in scenario.configs(quick) for seed in range(base_seed, base_seed + seeds)]
 
 
 def execute(scenario: Scenario, task: Task, quick: bool) -> tuple[dict[str, Any], float]:
@@ -165,23 +165,26 @@ def sweep(
     executor: str = "local",
     address: str | None = None,
     warn: Callable[[str], None] | None = None,
+    base_seed: int = 0,
 ) -> list[Run]:
     """Run what is missing of ``scenario`` and return every run of the sweep, in grid order.
 
     ``progress(done, total, label)`` is called before the sweep (``label`` empty) and after each run; ``warn`` gets
     one sentence per corrupt row found (they are trained again). ``executor`` is ``"local"`` (``jobs`` processes)
-    or ``"ray"`` (Ray tasks; ``address`` of a cluster, or a local instance with ``jobs`` CPUs).
+    or ``"ray"`` (Ray tasks; ``address`` of a cluster, or a local instance with ``jobs`` CPUs). The seeds are
+    ``base_seed`` to ``base_seed + seeds - 1`` (another base seed repeats the whole experiment independently).
     """
     if seeds is None:
         seeds = scenario.quick_seeds if quick else scenario.seeds
     check_number(seeds, "seeds", low=1, integer=True)
     check_number(jobs, "jobs", low=1, integer=True)
+    check_number(base_seed, "base_seed", low=0, integer=True)
     if executor not in EXECUTORS:
         raise problem(ConfigError, "executor", f"to be one of {', '.join(EXECUTORS)}", repr(executor),
                       "pass executor='local' or 'ray'")
     if address is not None and executor != "ray":
         raise problem(ConfigError, "address", "only with executor 'ray'", repr(address), "pass executor='ray'")
-    todo = tasks(scenario, seeds, quick)
+    todo = tasks(scenario, seeds, quick, base_seed)
     wanted = {t.key: t for t in todo}
     corrupt = {key: why for key, why in store.corrupt(scenario.name).items() if key in wanted}
     for key, why in corrupt.items():
