@@ -170,3 +170,13 @@ def test_reliability_bins_by_hand():
     assert centres == pytest.approx([0.1, 0.3, 0.5, 0.7, 0.9])
     assert accuracy[4] == 0.5 and accuracy[3] == 1.0 and accuracy[2] == 0.0 and math.isnan(accuracy[0])
     assert share == pytest.approx([0, 0, 0.25, 0.25, 0.5])
+
+
+def test_segmentation_finding_explains_a_bimodal_bce():
+    runs = [Run(f"{loss}{s}", "segmentation", {"loss": loss}, s, False,
+                {"final": {"iou": iou, "dice": iou, "recall": iou, "foreground": 0.01}, "curves": {}})
+            for loss, ious in (("binary_cross_entropy", (0.0, 0.0, 0.45)), ("dice", (0.5, 0.52, 0.5)))
+            for s, iou in enumerate(ious)]
+    text = " ".join(findings.segmentation_finding(Summary.from_runs(runs)))
+    assert "Expected effect not distinguishable with 3 seeds: foreground IoU, dice − BCE" in text
+    assert "no foreground at all (IoU below 0.01) in 2 of 3 seeds" in text and "run --seeds" in text

@@ -219,6 +219,12 @@ def segmentation_finding(summary: Summary) -> list[str]:
                         claim=f"{best.config['loss']} raised the IoU from {bce.mean('iou'):.3f} (BCE) to "
                               f"{best.mean('iou'):.3f} — a region loss weighs the few foreground pixels as much as "
                               "the background, BCE weighs every pixel alike"))
+    empty = int((bce.values("iou") < 0.01).sum())
+    if 0 < empty < len(bce.runs):
+        lines.append(f"BCE predicted no foreground at all (IoU below 0.01) in {empty} of {len(bce.runs)} seeds and "
+                     f"learned the objects in the others: with 99% background, BCE's easiest minimum is "
+                     "\"everything is background\", and whether it leaves it within the budget depends on the seed "
+                     "— this bimodal spread is what widens its interval.")
     if not math.isnan(bce.mean("recall")) and not math.isnan(best.mean("recall")):
         lines.append(f"Foreground recall: BCE {_ms(bce, 'recall')}, {best.config['loss']} {_ms(best, 'recall')} — "
                      f"BCE's bias toward the {1 - bce.mean('foreground'):.0%} background shows as missed foreground."

@@ -185,7 +185,7 @@ def run_segmentation(config: Mapping[str, Any], seed: int, quick: bool) -> dict[
     from almanac import losses
     from almanac.train.models import unet
 
-    x, y = _small_objects(400 if quick else 900, 32, seed)
+    x, y = _small_objects(400 if quick else 700, 32, seed)
     n_val = 100 if quick else 200
     name = config["loss"]
     if name == "binary_cross_entropy":
@@ -201,7 +201,7 @@ def run_segmentation(config: Mapping[str, Any], seed: int, quick: bool) -> dict[
     metrics = {m: _metric(m, task="binary") for m in ("iou", "dice", "recall")}
     train = (x[n_val:], y[n_val:], y[n_val:].long())
     val = (x[:n_val], y[:n_val], y[:n_val].long())
-    result = _train(model, loss, train, val, metrics=metrics, output="sigmoid", epochs=4 if quick else 10,
+    result = _train(model, loss, train, val, metrics=metrics, output="sigmoid", epochs=4 if quick else 8,
                     seed=seed, batch_size=32, lr=3e-3)
     result["final"]["foreground"] = float(y.mean())
     return result
