@@ -137,12 +137,17 @@ def activations_finding(summary: Summary) -> list[str]:
             lines.append(f"{other.config['activation']} at depth {deep}: {other.config['activation']} − "
                          f"{weakest.config['activation']} epochs to the target {c.text()}"
                          + (" — also slower than all three." if ok else "."))
-    if not shown:
-        tanh = _one(summary, depth=deep, activation="tanh")
-        if tanh is not None and not math.isnan(tanh.mean("grad_ratio")):
-            lines.append(f"Why: at depth {deep} tanh's first layer still gets {tanh.mean('grad_ratio'):.2e} of its "
-                         "last layer's gradient norm — the signal has not vanished at this depth and init, so "
-                         "the optimiser does not stall.")
+    for other, _, slowed in verdicts:
+        name = other.config["activation"]
+        lo = _one(summary, depth=shallow, activation=name)
+        if not slowed and not math.isnan(other.mean("grad_ratio")):
+            lines.append(f"Why {name} was not slowed: at depth {deep} its first layer still gets "
+                         f"{other.mean('grad_ratio'):.2e} of its last layer's gradient norm — the gradient has not "
+                         "vanished at this depth with this init, so SGD does not stall.")
+        elif slowed and lo is not None and lo.mean("reached") < 1:
+            lines.append(f"{name} missed the target even at depth {shallow} (SGD is slow with it at any depth here); "
+                         f"depth turns slow into a stall: final accuracy {_ms(lo, 'accuracy')} at depth {shallow}, "
+                         f"{_ms(other, 'accuracy')} at depth {deep}.")
     return [*lines, _seeds_note(summary)]
 
 
