@@ -60,16 +60,23 @@ def compare(
     store: str | Path = DEFAULT_PATH,
     out_dir: str | Path | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    executor: str = "local",
+    address: str | None = None,
+    warn: Callable[[str], None] | None = None,
+    base_seed: int = 0,
 ) -> Comparison:
     """Run the scenario ``what`` (a name of :data:`SCENARIOS` or a :class:`Scenario`), skipping the runs the store
     already holds, and write its report to ``out_dir`` (default ``runs/<scenario>/``).
 
     ``seeds`` defaults to the scenario's own count (fewer with ``quick``); ``jobs`` runs configurations in that
-    many processes.
+    many processes; ``executor="ray"`` runs them as Ray tasks instead (``address`` of a cluster, or a local Ray
+    instance). Corrupt rows of the store are reported to ``warn`` and trained again. ``base_seed`` shifts the seeds
+    (``base_seed`` … ``base_seed + seeds − 1``), to repeat a whole experiment independently.
     """
     chosen = scenario(what) if isinstance(what, str) else what
     run_store = RunStore(store)
-    runs = sweep(chosen, seeds=seeds, jobs=jobs, quick=quick, store=run_store, progress=progress)
+    runs = sweep(chosen, seeds=seeds, jobs=jobs, quick=quick, store=run_store, progress=progress,
+                 executor=executor, address=address, warn=warn, base_seed=base_seed)
     out = Path(out_dir) if out_dir is not None else run_store.path.parent / chosen.name
     summary = Summary.from_runs(runs, order=chosen.configs(quick))
     finding = [line for line in chosen.finding(summary) if line]

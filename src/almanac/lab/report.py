@@ -1,7 +1,9 @@
 """The report of a scenario: ``runs/<scenario>/report.html`` and its PNGs, built with :mod:`almanac.train.report`.
 
-It holds what the scenario measures, the finding written from the numbers, the ranked table (mean ± std across
-seeds), the curves with the seeds' spread as a band, the final measures against the panel axis (depth) when the
+It holds what the scenario measures, the finding written from the numbers, the ranked table (mean and 95% Student
+t-interval across seeds; the bare value with one seed), the paired comparisons against the best configuration
+(difference, its interval, paired t-test, Cohen's d_z, seeds needed), the curves with the seeds' spread as a
+band, the final measures against the panel axis (depth) when the
 scenario has one, and generated samples when runs kept them (GANs).
 """
 
@@ -18,22 +20,45 @@ from almanac.lab.store import Run
 from almanac.lab.summary import Summary
 from almanac.train.report import Figure, Section, Table, pyplot, save_figure, write_html
 
-__all__ = ["ranked_rows", "write_report"]
+__all__ = ["paired_rows", "ranked_rows", "write_report"]
 
 
-def _cell(mean: float, std: float) -> str:
-    if math.isnan(mean):
+def _cell(group: Any, measure: str) -> str:
+    """``mean [low, high]`` (95% t-interval), the bare mean with one seed, ``—`` when not measured."""
+    found = group.interval(measure)
+    if math.isnan(found.mean):
         return "—"
-    digits = 3 if abs(mean) < 100 else 1
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+    return found.text(3 if abs(found.mean) < 100 else 1)
 
 
 def ranked_rows(scenario: Scenario, summary: Summary) -> tuple[list[str], list[list[Any]]]:
-    """The ranked table: columns and rows (rank, configuration, each measure as mean ± std, seeds)."""
+    """The ranked table: columns and rows (rank, configuration, each measure as mean [95% CI], seeds)."""
     primary = scenario.primary
     columns = ["rank", "configuration", *(m.label for m in scenario.measures), "seeds"]
-    rows = [[i, scenario.label(g.config), *(_cell(g.mean(m.key), g.std(m.key)) for m in scenario.measures),
-             len(g.runs)] for i, g in enumerate(summary.ranked(primary.key, primary.higher_is_better), start=1)]
+    rows = [[i, scenario.label(g.config), *(_cell(g, m.key) for m in scenario.measures), len(g.runs)]
+            for i, g in enumerate(summary.ranked(primary.key, primary.higher_is_better), start=1)]
+    return columns, rows
+
+
+def paired_rows(scenario: Scenario, summary: Summary) -> tuple[list[str], list[list[Any]]]:
+    """Every configuration against the best one on the primary measure, paired by seed: the difference (positive:
+    the best is better), its 95% t-interval, the paired t-test's p, Cohen's d_z and the seeds a paired t-test needs
+    for 80% power at that effect size."""
+    primary = scenario.primary
+    ranked = summary.ranked(primary.key, primary.higher_is_better)
+    columns = ["configuration", f"best − it ({primary.label})", "95% CI", "p (paired t)", "d_z", "seeds needed"]
+    rows: list[list[Any]] = []
+    if not ranked:
+        return columns, rows
+    best = ranked[0]
+    for group in ranked[1:]:
+        c = best.compare(group, primary.key, primary.higher_is_better)
+        if c.n < 2:
+            rows.append([scenario.label(group.config), f"{c.mean:+.3f}", "— (one seed)", "—", "—", "≥ 3"])
+            continue
+        rows.append([scenario.label(group.config), f"{c.mean:+.3f}", f"[{c.low:+.3f}, {c.high:+.3f}]",
+                     f"{c.p_value:.2g}", f"{c.effect_size:.2f}",
+                     "—" if c.excludes_zero else (str(c.seeds) if c.seeds else "> 200")])
     return columns, rows
 
 
@@ -57,6 +82,10 @@ def _curve_figure(scenario: Scenario, summary: Summary, curve: Any) -> Any:
                 continue
             (line,) = ax.plot(x, mean, label=config_label(group.config, hidden=hidden), lw=1.6)
             ax.fill_between(x, low, high, color=line.get_color(), alpha=0.18, lw=0)
+        if curve.log_scale:
+            ax.set_yscale("log")
+        if curve.diagonal:
+            ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfectly calibrated")
         ax.set_title(title or curve.label)
         ax.set_xlabel(curve.x_label)
         ax.grid(alpha=0.3)
@@ -82,9 +111,11 @@ def _axis_figure(scenario: Scenario, summary: Summary) -> Any:
     for ax, measure in zip(axes[0], measures):
         for label, groups in lines.items():
             x = [g.config[axis] for g in groups]
-            mean = np.array([g.mean(measure.key) for g in groups])
-            std = np.array([g.std(measure.key) for g in groups])
-            ax.errorbar(x, mean, yerr=std, marker="o", ms=3, capsize=2, label=label)
+            found = [g.interval(measure.key) for g in groups]
+            mean = np.array([f.mean for f in found])
+            low = np.nan_to_num(mean - np.array([f.low for f in found]))  # one seed: no bar
+            high = np.nan_to_num(np.array([f.high for f in found]) - mean)
+            ax.errorbar(x, mean, yerr=[low, high], marker="o", ms=3, capsize=2, label=label)
         if measure.key.startswith("grad"):
             ax.set_yscale("log")
         ax.set_xlabel(axis)
@@ -138,7 +169,8 @@ def write_report(scenario: Scenario, runs: list[Run], summary: Summary, finding:
     if scenario.panel_axis is not None:
         png = out / f"by_{scenario.panel_axis}.png"
         save_figure(_axis_figure(scenario, summary), png)
-        figures.append(Figure(png, f"final measures against {scenario.panel_axis}, error bars ± 1 std"))
+        figures.append(Figure(png, f"final measures against {scenario.panel_axis}, error bars: 95% t-interval across "
+                                   "seeds"))
     samples = _samples_figure(scenario, runs)
     if samples is not None:
         png = out / "samples.png"
@@ -151,7 +183,11 @@ def write_report(scenario: Scenario, runs: list[Run], summary: Summary, finding:
                 + ". Every number below is read from the run store."),
         Section("Finding", "\n\n".join(finding)),
         Section("Ranked table", tables=[Table(columns, rows, caption=f"ranked by {scenario.primary.label} "
-                                                                      "(mean ± std across seeds)")]),
+                                                                      "(mean [95% Student t-interval] across seeds)"),
+                                        Table(*paired_rows(scenario, summary),
+                                              caption="against the best configuration, paired by seed: difference, "
+                                                      "its 95% t-interval, paired t-test, Cohen's d_z, and the seeds "
+                                                      "a paired t-test needs for 80% power when not distinguishable")]),
         Section("Curves", figures=figures),
     ]
     return write_html(out / "report.html", f"almanac compare {scenario.name}: {scenario.title}", sections)

@@ -37,6 +37,8 @@ class Curve:
     key: str
     label: str
     x_label: str = "epoch"
+    log_scale: bool = False
+    diagonal: bool = False  # draw y = x (reliability diagrams)
 
 
 def config_label(config: Mapping[str, Any], hidden: tuple[str, ...] = ()) -> str:

@@ -1,4 +1,5 @@
-"""The measured numbers of a sweep, grouped by configuration: mean and spread across seeds.
+"""The measured numbers of a sweep, grouped by configuration: mean, spread and 95% t-interval across seeds, and
+comparisons paired by seed (:mod:`almanac.lab.stats`).
 
 >>> from almanac.lab.store import Run
 >>> runs = [Run(str(s), "demo", {"loss": "mae"}, s, True, {"final": {"r2": v}, "curves": {"r2": [0.1, v]}})
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from almanac.lab.stats import Interval, Paired, interval, paired
 from almanac.lab.store import Run
 
 __all__ = ["Group", "Summary"]
@@ -49,6 +51,22 @@ class Group:
         values = self.values(measure)
         values = values[~np.isnan(values)]
         return float(values.std(ddof=1)) if values.size > 1 else 0.0
+
+    def interval(self, measure: str) -> Interval:
+        """The mean of ``measure`` across seeds with its 95% t-interval (no interval for one seed)."""
+        return interval(self.values(measure))
+
+    def by_seed(self, measure: str) -> dict[int, float]:
+        """Seed → final value of ``measure`` (seeds that did not report it left out)."""
+        values = self.values(measure)
+        return {r.seed: float(v) for r, v in zip(self.runs, values) if not math.isnan(v)}
+
+    def compare(self, other: Group, measure: str, higher_is_better: bool = True) -> Paired:
+        """This configuration against ``other`` on ``measure``, paired by seed (the seeds both have); a positive
+        difference means this one is better."""
+        mine, theirs = self.by_seed(measure), other.by_seed(measure)
+        seeds = sorted(mine.keys() & theirs.keys())
+        return paired([mine[s] for s in seeds], [theirs[s] for s in seeds], higher_is_better=higher_is_better)
 
     def _stack(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(x, seeds × points) of the series ``name``, cut to the shortest seed."""
