@@ -1034,3 +1034,15 @@ def softplus_output_for_non_negative_regression():
 @setup("AL020", False)
 def logits_with_almanac_cross_entropy():
     return dict(model=SmallCNN(10), loss=am.losses.get("cross_entropy"), inputs=images(), target=labels(16, 10))
+
+
+# -- AL000 part of the model was not analysed (an info note, not an error) ----------------------------------------
+@setup("AL000", True)
+def torchscript_model_is_not_analysed():
+    return dict(model=torch.jit.script(mlp(10, 32, 3)), loss=nn.CrossEntropyLoss(), inputs=features(),
+                target=labels())
+
+
+@setup("AL000", False)
+def the_same_model_in_eager_mode_is_analysed():
+    return dict(model=mlp(10, 32, 3), loss=nn.CrossEntropyLoss(), inputs=features(), target=labels())
