@@ -13,6 +13,7 @@ a default), so a function and its spec cannot drift apart.
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import math
 from collections.abc import Callable, Iterator, Mapping
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
-from almanac.errors import ConfigError, UnknownNameError
+from almanac.errors import ConfigError, UnknownNameError, problem
 
 __all__ = [
     "TASKS",
@@ -172,12 +173,18 @@ class Registry(Generic[S]):
 
     ``default_factory(name, **params)`` builds the object ``get`` returns (an ``nn.Module`` for activations and
     losses, a streaming metric for metrics); one entry may register its own factory instead.
+
+    ``refused`` maps keyword names that no function of the family takes, but that users coming from another library
+    will try, to the fix to give (the losses refuse PyTorch's ``weight=``): passing one to a registered function or
+    to ``get`` raises :class:`ConfigError` with that fix instead of a raw ``TypeError``.
     """
 
-    def __init__(self, family: str, spec_type: type[S], default_factory: Callable[..., Any] | None = None):
+    def __init__(self, family: str, spec_type: type[S], default_factory: Callable[..., Any] | None = None,
+                 refused: Mapping[str, str] | None = None):
         self.family = family
         self.spec_type = spec_type
         self.default_factory = default_factory
+        self.refused: Mapping[str, str] = MappingProxyType(dict(refused or {}))
         self._entries: dict[str, _Entry[S]] = {}
         self._aliases: dict[str, str] = {}
 
@@ -203,10 +210,30 @@ class Registry(Generic[S]):
                 params=_signature_params(function) if params is None else params,
                 **facts,
             )
+            function = self._guarded(function)
             self.add(spec, function, factory=factory, factory_params=factory_params)
             return function
 
         return decorate
+
+    def _guarded(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function`` behind the check of the refused keywords (a dict lookup per call; nothing if none)."""
+        if not self.refused:
+            return function
+        refused = self.refused
+
+        @functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if kwargs:
+                self._refuse(kwargs, refused)
+            return function(*args, **kwargs)
+
+        return call
+
+    def _refuse(self, params: Mapping[str, Any], refused: Mapping[str, str] | None = None) -> None:
+        for key, fix in (refused if refused is not None else self.refused).items():
+            if key in params:
+                raise problem(ConfigError, key, f"not to be passed to a {self.family}", f"{key}={params[key]!r}", fix)
 
     def add(
         self,
@@ -263,6 +290,7 @@ class Registry(Generic[S]):
     def get(self, name: str, **params: Any) -> Any:
         """Build the object of ``name`` with ``params``; unknown parameters raise :class:`ConfigError`."""
         entry = self._entries[self.resolve(name)]
+        self._refuse(params)
         allowed = (*entry.spec.params, *entry.factory_params)
         unknown = sorted(set(params) - set(allowed))
         if unknown:

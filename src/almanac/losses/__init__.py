@@ -1,7 +1,8 @@
 """Loss functions: pure functions, ``nn.Module``s through :func:`get`, and specs.
 
-Every loss is ``name(input, target, *, <hyperparameters>, reduction="mean", weight=None)`` with the prediction
-first; ``weight`` holds one weight per sample and the reduction rule is the same everywhere (see
+Every loss is ``name(input, target, *, <hyperparameters>, reduction="mean", sample_weight=None)`` with the
+prediction first; ``sample_weight`` holds one weight per sample (``weight=`` is refused: PyTorch means class weights
+by it, here ``class_weight``) and the reduction rule is the same everywhere (see
 :mod:`almanac.losses._reduction`). ``get(name, **params)`` returns an ``nn.Module`` whose ``forward`` takes the
 same positional arguments as the function.
 

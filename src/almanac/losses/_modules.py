@@ -41,7 +41,8 @@ class Loss(nn.Module):
         return REGISTRY.spec(self.name)
 
     def forward(self, *inputs: Any, **overrides: Any) -> torch.Tensor:
-        """``function(*inputs, **params)``; keywords given here (a batch's ``weight``) override the bound ones."""
+        """``function(*inputs, **params)``; keywords given here (a batch's ``sample_weight``) override the bound
+        ones."""
         return self.function(*inputs, **{**self.params, **overrides})
 
     def extra_repr(self) -> str:
@@ -65,4 +66,7 @@ def _no_check(**params: Any) -> None:
     del params
 
 
-REGISTRY: Registry[LossSpec] = Registry("loss", LossSpec, default_factory=checked(_no_check))
+_WEIGHT_FIX = ("pass class_weight= for one weight per class (PyTorch's `weight`), or sample_weight= for one weight "
+               "per sample")
+REGISTRY: Registry[LossSpec] = Registry("loss", LossSpec, default_factory=checked(_no_check),
+                                        refused={"weight": _WEIGHT_FIX})

@@ -20,9 +20,9 @@ _WGAN = "Arjovsky, Chintala & Bottou 2017, Wasserstein GAN"
 _FACTS = dict(expects="critic_scores", target="real", tasks=("adversarial",), normalization="none")
 
 
-def _plain_params(reduction: str = "mean", weight: Any = None) -> None:
+def _plain_params(reduction: str = "mean", sample_weight: Any = None) -> None:
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -34,7 +34,7 @@ def _plain_params(reduction: str = "mean", weight: Any = None) -> None:
     **_FACTS,
 )
 def wasserstein(critic_real: Tensor, critic_fake: Tensor, *, reduction: str = "mean",
-                weight: Tensor | None = None) -> Tensor:
+                sample_weight: Tensor | None = None) -> Tensor:
     """Critic loss of a Wasserstein GAN (minimised by the critic).
 
     Formula (unreduced): ``ℓ_i = D(fake_i) - D(real_i)``; the mean is ``mean D(fake) - mean D(real)``.
@@ -43,7 +43,7 @@ def wasserstein(critic_real: Tensor, critic_fake: Tensor, *, reduction: str = "m
         critic_real: critic scores of real samples ``(N, ...)``.
         critic_fake: critic scores of generated samples, same shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(wasserstein(torch.tensor([2.0, 1.0]), torch.tensor([0.0, -1.0])))
@@ -55,8 +55,8 @@ def wasserstein(critic_real: Tensor, critic_fake: Tensor, *, reduction: str = "m
     float_input(critic_fake, "critic_fake")
     check_same_shape(critic_real, critic_fake, "critic_real", "critic_fake")
     check_reduction(reduction)
-    check_weight(weight, critic_real.shape[0])
-    return reduce(critic_fake - critic_real, reduction, weight)
+    check_weight(sample_weight, critic_real.shape[0])
+    return reduce(critic_fake - critic_real, reduction, sample_weight)
 
 
 @REGISTRY.register(
@@ -67,7 +67,8 @@ def wasserstein(critic_real: Tensor, critic_fake: Tensor, *, reduction: str = "m
     references=(_WGAN,),
     **_FACTS,
 )
-def wasserstein_generator(critic_fake: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def wasserstein_generator(critic_fake: Tensor, *, reduction: str = "mean",
+                          sample_weight: Tensor | None = None) -> Tensor:
     """Generator loss of a Wasserstein GAN.
 
     Formula (unreduced): ``ℓ_i = -D(fake_i)``.
@@ -75,7 +76,7 @@ def wasserstein_generator(critic_fake: Tensor, *, reduction: str = "mean", weigh
     Args:
         critic_fake: critic scores of generated samples ``(N, ...)``.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(wasserstein_generator(torch.tensor([0.5, 1.5])))
@@ -85,12 +86,12 @@ def wasserstein_generator(critic_fake: Tensor, *, reduction: str = "mean", weigh
     """
     float_input(critic_fake, "critic_fake")
     check_reduction(reduction)
-    check_weight(weight, critic_fake.shape[0])
-    return reduce(-critic_fake, reduction, weight)
+    check_weight(sample_weight, critic_fake.shape[0])
+    return reduce(-critic_fake, reduction, sample_weight)
 
 
-def _gp_params(weight: float = 10.0, reduction: str = "mean", generator: Any = None) -> None:
-    positive(weight, "weight", allow_zero=True)
+def _gp_params(coefficient: float = 10.0, reduction: str = "mean", generator: Any = None) -> None:
+    positive(coefficient, "coefficient", allow_zero=True)
     check_reduction(reduction)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise problem(ConfigError, "generator", "to be a torch.Generator or None", type(generator).__name__,
@@ -105,7 +106,7 @@ def _gp_params(weight: float = 10.0, reduction: str = "mean", generator: Any = N
     references=("Gulrajani et al. 2017, Improved Training of Wasserstein GANs",),
     **_FACTS,
 )
-def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, *, weight: float = 10.0,
+def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, *, coefficient: float = 10.0,
                      reduction: str = "mean", generator: torch.Generator | None = None) -> Tensor:
     """Gradient penalty of WGAN-GP, with double backpropagation (``create_graph=True``) so it trains the critic.
 
@@ -116,7 +117,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
         critic: the critic, a callable (``nn.Module``) mapping a batch to scores.
         real: real samples ``(N, ...)``.
         fake: generated samples, same shape.
-        weight: the penalty weight λ ≥ 0 (here a number: the coefficient of the paper, not per-sample weights).
+        coefficient: the penalty coefficient λ ≥ 0 of the paper.
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (shape ``(N,)``).
         generator: a ``torch.Generator`` for the interpolation coefficients (reproducibility).
 
@@ -128,7 +129,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
 
     Reference: Gulrajani et al. 2017.
     """
-    _gp_params(weight, reduction, generator)
+    _gp_params(coefficient, reduction, generator)
     if not callable(critic):
         raise problem(ConfigError, "critic", "to be a callable (an nn.Module)", type(critic).__name__,
                       "pass the critic network")
@@ -142,4 +143,4 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
     scores = critic(mixed)
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     norms = torch.linalg.vector_norm(grad.flatten(1), dim=1)
-    return reduce(float(weight) * (norms - 1) ** 2, reduction)
+    return reduce(float(coefficient) * (norms - 1) ** 2, reduction)

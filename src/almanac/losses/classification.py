@@ -33,13 +33,13 @@ _CE_REFS = ("PyTorch torch.nn.CrossEntropyLoss",
 
 
 def _ce_params(class_weight: Any = None, ignore_index: int | None = None, label_smoothing: float = 0.0,
-               reduction: str = "mean", weight: Any = None) -> None:
+               reduction: str = "mean", sample_weight: Any = None) -> None:
     check_class_sequence(class_weight, "class_weight")
     if ignore_index is not None:
         check_number(ignore_index, "ignore_index", integer=True)
     unit_interval(label_smoothing, "label_smoothing")
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -58,7 +58,7 @@ def cross_entropy(
     ignore_index: int | None = None,
     label_smoothing: float = 0.0,
     reduction: str = "mean",
-    weight: Tensor | None = None,
+    sample_weight: Tensor | None = None,
 ) -> Tensor:
     """Softmax cross-entropy on logits.
 
@@ -73,7 +73,7 @@ def cross_entropy(
         ignore_index: a label whose positions count for nothing (index targets only).
         label_smoothing: ε in [0, 1].
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (shape ``(N, d1, ...)``).
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     Returns:
         The loss (a scalar unless ``reduction="none"``).
@@ -92,7 +92,7 @@ def cross_entropy(
     if soft:
         if ignore_index is not None:
             raise problem(ConfigError, "ignore_index", "to be None with probability targets", repr(ignore_index),
-                          "mask the samples with weight=0 instead")
+                          "mask the samples with sample_weight=0 instead")
         check_in_range(target, "target", 0.0, 1.0, TargetError, "pass class probabilities in [0, 1]")
         target = target.to(input.dtype)
     else:
@@ -100,8 +100,8 @@ def cross_entropy(
             check_number(ignore_index, "ignore_index", integer=True)
         class_index_target(input, target, ignore_index)
     cw = None if class_weight is None else class_vector(class_weight, "class_weight", num_classes, input)
-    check_weight(weight, input.shape[0], "pass one weight per sample; per-class weights go in class_weight=")
-    if weight is None and ignore_index is None:  # PyTorch's fused reduction follows the same rule as reduce()
+    check_weight(sample_weight, input.shape[0], "pass one weight per sample; per-class weights go in class_weight=")
+    if sample_weight is None and ignore_index is None:  # PyTorch's fused reduction follows the same rule as reduce()
         return F.cross_entropy(input, target, weight=cw, label_smoothing=label_smoothing, reduction=reduction)
     loss = F.cross_entropy(input, target, weight=cw, ignore_index=-100 if ignore_index is None else ignore_index,
                            label_smoothing=label_smoothing, reduction="none")
@@ -109,17 +109,18 @@ def cross_entropy(
     denom = None
     if cw is not None and not soft:
         denom = cw[target if mask is None else torch.where(mask, target, 0)]
-    return reduce(loss, reduction, weight, mask=mask, denom=denom)
+    return reduce(loss, reduction, sample_weight, mask=mask, denom=denom)
 
 
-def _bce_params(from_logits: bool = True, pos_weight: Any = None, reduction: str = "mean", weight: Any = None) -> None:
+def _bce_params(from_logits: bool = True, pos_weight: Any = None, reduction: str = "mean",
+                sample_weight: Any = None) -> None:
     check_bool(from_logits, "from_logits")
     if isinstance(pos_weight, (int, float)) and not isinstance(pos_weight, bool):
         positive(pos_weight, "pos_weight")
     else:
         check_class_sequence(pos_weight, "pos_weight")
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 def _pos_weight(pos_weight: Any, input: Tensor) -> Tensor | None:
@@ -150,7 +151,7 @@ def binary_cross_entropy(
     from_logits: bool = True,
     pos_weight: float | Tensor | Sequence[float] | None = None,
     reduction: str = "mean",
-    weight: Tensor | None = None,
+    sample_weight: Tensor | None = None,
 ) -> Tensor:
     """Binary cross-entropy, on logits by default (log-sigmoid form, stable at any logit).
 
@@ -163,7 +164,7 @@ def binary_cross_entropy(
         from_logits: False when ``input`` holds probabilities (validated to lie in [0, 1]).
         pos_weight: weight of the positive term: a number, or one per class (dimension 1 of ``input``).
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> round(float(binary_cross_entropy(torch.tensor([0.0, 2.0]), torch.tensor([1.0, 0.0]))), 4)
     1.41
@@ -176,7 +177,7 @@ def binary_cross_entropy(
     target = unit_target(input, target)
     probability_input(input, from_logits)
     pw = _pos_weight(pos_weight, input)
-    check_weight(weight, input.shape[0])
+    check_weight(sample_weight, input.shape[0])
     if from_logits:
         loss = F.binary_cross_entropy_with_logits(input, target, pos_weight=pw, reduction="none")
     elif pw is None:
@@ -184,7 +185,7 @@ def binary_cross_entropy(
     else:  # PyTorch's probability BCE has no pos_weight: weight the positive and negative terms apart
         loss = (pw * target * F.binary_cross_entropy(input, torch.ones_like(input), reduction="none")
                 + (1 - target) * F.binary_cross_entropy(input, torch.zeros_like(input), reduction="none"))
-    return reduce(loss, reduction, weight)
+    return reduce(loss, reduction, sample_weight)
 
 
 _TASKS = ("binary", "multiclass", "multilabel")
@@ -196,7 +197,7 @@ def _clamped_log(p: Tensor) -> Tensor:
 
 
 def _focal_params(gamma: float = 2.0, alpha: Any = None, task: str = "binary", from_logits: bool = True,
-                  ignore_index: int | None = None, reduction: str = "mean", weight: Any = None) -> None:
+                  ignore_index: int | None = None, reduction: str = "mean", sample_weight: Any = None) -> None:
     positive(gamma, "gamma", allow_zero=True)
     check_choice(task, "task", _TASKS)
     if task == "multiclass":
@@ -210,7 +211,7 @@ def _focal_params(gamma: float = 2.0, alpha: Any = None, task: str = "binary", f
                           "drop the ignored elements or give them weight 0")
         check_number(ignore_index, "ignore_index", integer=True)
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -233,7 +234,7 @@ def focal(
     from_logits: bool = True,
     ignore_index: int | None = None,
     reduction: str = "mean",
-    weight: Tensor | None = None,
+    sample_weight: Tensor | None = None,
 ) -> Tensor:
     """Focal loss (sigmoid for binary and multi-label, softmax for multiclass).
 
@@ -257,7 +258,7 @@ def focal(
         from_logits: False when ``input`` holds probabilities (validated).
         ignore_index: multiclass only: a label whose positions count for nothing.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> x = torch.tensor([3.0, -1.0, 0.5])
     >>> round(float(focal(x, torch.tensor([1.0, 0.0, 0.0]), gamma=2.0)), 4)
@@ -268,11 +269,11 @@ def focal(
     _focal_params(gamma, None, task, from_logits, ignore_index, reduction)
     gamma = float(gamma)
     if task == "multiclass":
-        return _softmax_focal(input, target, gamma, alpha, from_logits, ignore_index, reduction, weight)
+        return _softmax_focal(input, target, gamma, alpha, from_logits, ignore_index, reduction, sample_weight)
     if alpha is not None:
         unit_interval(alpha, "alpha")
     float_input(input)
-    check_weight(weight, input.shape[0])
+    check_weight(sample_weight, input.shape[0])
     a = None if alpha is None else float(alpha)
     check_tensor(target, "target")
     if from_logits and not target.requires_grad:
@@ -280,9 +281,9 @@ def focal(
         if target.dtype != input.dtype:
             target = target.to(input.dtype)
         # SigmoidFocal checks the target range in its own pass over the data
-        if fusable(reduction, weight):
+        if fusable(reduction, sample_weight):
             return finish(SigmoidFocal.apply(input, target, gamma, a, True), reduction, input.numel())
-        return reduce(SigmoidFocal.apply(input, target, gamma, a, False), reduction, weight)
+        return reduce(SigmoidFocal.apply(input, target, gamma, a, False), reduction, sample_weight)
     target = unit_target(input, target)
     probability_input(input, from_logits)
     if from_logits:
@@ -293,17 +294,17 @@ def focal(
     negative_part = FocalOfLogProb.apply(log_q, gamma)
     if a is not None:
         positive_part, negative_part = a * positive_part, (1 - a) * negative_part
-    return reduce(torch.lerp(negative_part, positive_part, target), reduction, weight)
+    return reduce(torch.lerp(negative_part, positive_part, target), reduction, sample_weight)
 
 
 def _softmax_focal(input: Tensor, target: Tensor, gamma: float, alpha: Any, from_logits: bool,
-                   ignore_index: int | None, reduction: str, weight: Tensor | None) -> Tensor:
+                   ignore_index: int | None, reduction: str, sample_weight: Tensor | None) -> Tensor:
     float_input(input, at_least=2)
     if alpha is not None and not isinstance(alpha, Tensor):
         check_class_sequence(alpha, "alpha")
     class_index_target(input, target, ignore_index)
     probability_input(input, from_logits)
-    check_weight(weight, input.shape[0])
+    check_weight(sample_weight, input.shape[0])
     mask = None if ignore_index is None else target != ignore_index
     index = target if mask is None else torch.where(mask, target, 0)
     if from_logits:
@@ -315,13 +316,13 @@ def _softmax_focal(input: Tensor, target: Tensor, gamma: float, alpha: Any, from
     if alpha is not None:
         denom = class_vector(alpha, "alpha", input.shape[1], input)[index]
         loss = loss * denom
-    return reduce(loss, reduction, weight, mask=mask, denom=denom)
+    return reduce(loss, reduction, sample_weight, mask=mask, denom=denom)
 
 
-def _kl_params(from_logits: bool = True, reduction: str = "mean", weight: Any = None) -> None:
+def _kl_params(from_logits: bool = True, reduction: str = "mean", sample_weight: Any = None) -> None:
     check_bool(from_logits, "from_logits")
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -334,7 +335,7 @@ def _kl_params(from_logits: bool = True, reduction: str = "mean", weight: Any = 
     expects="logits", target="soft_labels", tasks=("multiclass",), normalization="softmax",
 )
 def kl_div(input: Tensor, target: Tensor, *, from_logits: bool = True, reduction: str = "mean",
-           weight: Tensor | None = None) -> Tensor:
+           sample_weight: Tensor | None = None) -> Tensor:
     """KL divergence from the predicted distribution to the target distribution, over dimension 1.
 
     Formula (unreduced, one value per sample): ``ℓ = Σ_c t_c·(log t_c - log q_c)`` with ``q = softmax(x)`` and
@@ -346,7 +347,7 @@ def kl_div(input: Tensor, target: Tensor, *, from_logits: bool = True, reduction
         target: class probabilities of the same shape (rows summing to 1).
         from_logits: False when ``input`` holds probabilities (validated).
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (shape ``(N, d1, ...)``).
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> x = torch.tensor([[0.0, 0.0]])
     >>> round(float(kl_div(x, torch.tensor([[1.0, 0.0]]))), 4)
@@ -359,7 +360,7 @@ def kl_div(input: Tensor, target: Tensor, *, from_logits: bool = True, reduction
     check_reduction(reduction)
     target = unit_target(input, target, "class probabilities")
     probability_input(input, from_logits)
-    check_weight(weight, input.shape[0])
+    check_weight(sample_weight, input.shape[0])
     log_q = F.log_softmax(input, dim=1) if from_logits else _clamped_log(input)
     loss = (torch.special.xlogy(target, target) - target * log_q).sum(1)
-    return reduce(loss, reduction, weight)
+    return reduce(loss, reduction, sample_weight)

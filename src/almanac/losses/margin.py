@@ -19,25 +19,25 @@ __all__ = ["hinge", "multiclass_hinge", "squared_hinge"]
 _LABELS_FIX = "pass labels in {0, 1} or in {-1, 1}"
 
 
-def _binary_hinge(input: Tensor, target: Tensor, squared: bool, reduction: str, weight: Tensor | None) -> Tensor:
+def _binary_hinge(input: Tensor, target: Tensor, squared: bool, reduction: str, sample_weight: Tensor | None) -> Tensor:
     float_input(input)
     check_reduction(reduction)
     target = real_target(input, target)
     check_in_range(target, "target", -1.0, 1.0, TargetError, _LABELS_FIX)
-    check_weight(weight, input.shape[0])
+    check_weight(sample_weight, input.shape[0])
     signed = bool(target.numel()) and float(target.min()) < 0
     squares = input.new_zeros((), dtype=torch.float64)
-    summed = fusable(reduction, weight)
+    summed = fusable(reduction, sample_weight)
     out = Elementwise.apply(input, target, hinge_kernel(squared, signed), 1, summed, False, squares)
     if float(squares) != target.numel():  # with |s| ≤ 1, Σ s² = N exactly when every label is ±1
         kind = "{-1, 1}" if signed else "{0, 1}"
         raise problem(TargetError, "target", f"to hold labels in {kind}", "other values", _LABELS_FIX)
-    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, weight)
+    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, sample_weight)
 
 
-def _plain_params(reduction: str = "mean", weight: Any = None) -> None:
+def _plain_params(reduction: str = "mean", sample_weight: Any = None) -> None:
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -48,7 +48,7 @@ def _plain_params(reduction: str = "mean", weight: Any = None) -> None:
     references=("Cortes & Vapnik 1995, Support-Vector Networks",),
     expects="logits", target="binary", tasks=("binary",), normalization="margin",
 )
-def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Binary hinge loss on raw scores.
 
     Formula (unreduced): ``ℓ = max(0, 1 - s·x)`` with ``s = ±1`` the label (``{0, 1}`` labels map to ``2t - 1``).
@@ -57,7 +57,7 @@ def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Ten
         input: scores ``(N, ...)``, floating point.
         target: labels in ``{0, 1}`` or ``{-1, 1}``, same shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(hinge(torch.tensor([2.0, 0.5, 0.0]), torch.tensor([1.0, 1.0, 0.0])))
@@ -65,7 +65,7 @@ def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Ten
 
     Reference: Cortes & Vapnik 1995.
     """
-    return _binary_hinge(input, target, False, reduction, weight)
+    return _binary_hinge(input, target, False, reduction, sample_weight)
 
 
 @REGISTRY.register(
@@ -76,7 +76,8 @@ def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Ten
     references=("Lee & Mangasarian 2001, SSVM: A Smooth Support Vector Machine",),
     expects="logits", target="binary", tasks=("binary",), normalization="margin",
 )
-def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean",
+                  sample_weight: Tensor | None = None) -> Tensor:
     """Squared binary hinge loss on raw scores.
 
     Formula (unreduced): ``ℓ = max(0, 1 - s·x)²`` with ``s = ±1`` (``{0, 1}`` labels map to ``2t - 1``).
@@ -85,7 +86,7 @@ def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", wei
         input: scores ``(N, ...)``, floating point.
         target: labels in ``{0, 1}`` or ``{-1, 1}``, same shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(squared_hinge(torch.tensor([2.0, 0.5, 0.0]), torch.tensor([1.0, 1.0, 0.0])))
@@ -93,18 +94,18 @@ def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", wei
 
     Reference: Lee & Mangasarian 2001.
     """
-    return _binary_hinge(input, target, True, reduction, weight)
+    return _binary_hinge(input, target, True, reduction, sample_weight)
 
 
 _KINDS = ("weston_watkins", "crammer_singer")
 
 
 def _multiclass_params(margin: float = 1.0, kind: str = "weston_watkins", reduction: str = "mean",
-                       weight: Any = None) -> None:
+                       sample_weight: Any = None) -> None:
     check_number(margin, "margin", low=0.0, high=float("inf"), high_open=True)
     check_choice(kind, "kind", _KINDS)
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -117,7 +118,7 @@ def _multiclass_params(margin: float = 1.0, kind: str = "weston_watkins", reduct
     expects="logits", target="class_indices", tasks=("multiclass",), normalization="margin",
 )
 def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind: str = "weston_watkins",
-                     reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+                     reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Multiclass hinge loss on scores ``(N, C, d1, ...)`` and class indices ``(N, d1, ...)``.
 
     Formula (unreduced): Weston–Watkins ``ℓ = Σ_{c≠y} max(0, m - x_y + x_c)`` (the papers' sum; PyTorch's
@@ -129,7 +130,7 @@ def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind
         margin: m ≥ 0.
         kind: ``"weston_watkins"`` or ``"crammer_singer"``.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> x = torch.tensor([[2.0, 1.5, 0.0]])
@@ -142,7 +143,7 @@ def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind
     _multiclass_params(margin, kind, reduction)
     float_input(input, at_least=2)
     class_index_target(input, target, None)
-    check_weight(weight, input.shape[0])
+    check_weight(sample_weight, input.shape[0])
     index = target.unsqueeze(1)
     true_score = input.gather(1, index)
     if kind == "weston_watkins":
@@ -151,4 +152,4 @@ def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind
     else:
         others = input.scatter(1, index, float("-inf"))
         loss = (others.amax(1) - true_score.squeeze(1) + margin).clamp_min(0.0)
-    return reduce(loss, reduction, weight)
+    return reduce(loss, reduction, sample_weight)

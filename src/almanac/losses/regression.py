@@ -18,17 +18,17 @@ from almanac.losses._reduction import check_reduction, check_weight, finish, fus
 __all__ = ["gaussian_nll", "huber", "log_cosh", "mae", "mse", "poisson_nll", "quantile", "smooth_l1"]
 
 
-def _prepare(input: Tensor, target: Tensor, reduction: str, weight: Tensor | None) -> Tensor:
+def _prepare(input: Tensor, target: Tensor, reduction: str, sample_weight: Tensor | None) -> Tensor:
     float_input(input)
     check_reduction(reduction)
     target = real_target(input, target)
-    check_weight(weight, input.shape[0])
+    check_weight(sample_weight, input.shape[0])
     return target
 
 
-def _plain_params(reduction: str = "mean", weight: Any = None) -> None:
+def _plain_params(reduction: str = "mean", sample_weight: Any = None) -> None:
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -39,7 +39,7 @@ def _plain_params(reduction: str = "mean", weight: Any = None) -> None:
     references=("Gauss 1809, least squares",),
     expects="values", target="real", tasks=("regression",), normalization="none",
 )
-def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Squared error.
 
     Formula (unreduced): ``ℓ = (x - y)²``.
@@ -48,7 +48,7 @@ def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tenso
         input: predictions ``(N, ...)``, floating point.
         target: true values, same shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(mse(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0])))
@@ -56,8 +56,8 @@ def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tenso
 
     Reference: PyTorch ``MSELoss``.
     """
-    target = _prepare(input, target, reduction, weight)
-    return reduce(F.mse_loss(input, target, reduction="none"), reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
+    return reduce(F.mse_loss(input, target, reduction="none"), reduction, sample_weight)
 
 
 @REGISTRY.register(
@@ -68,7 +68,7 @@ def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tenso
     references=("Laplace 1774, least absolute deviations",),
     expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
-def mae(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def mae(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Absolute error.
 
     Formula (unreduced): ``ℓ = |x - y|``.
@@ -77,7 +77,7 @@ def mae(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tenso
         input: predictions ``(N, ...)``, floating point.
         target: true values, same shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(mae(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0])))
@@ -85,14 +85,14 @@ def mae(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tenso
 
     Reference: PyTorch ``L1Loss``.
     """
-    target = _prepare(input, target, reduction, weight)
-    return reduce(F.l1_loss(input, target, reduction="none"), reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
+    return reduce(F.l1_loss(input, target, reduction="none"), reduction, sample_weight)
 
 
-def _huber_params(delta: float = 1.0, reduction: str = "mean", weight: Any = None) -> None:
+def _huber_params(delta: float = 1.0, reduction: str = "mean", sample_weight: Any = None) -> None:
     positive(delta, "delta")
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -103,7 +103,7 @@ def _huber_params(delta: float = 1.0, reduction: str = "mean", weight: Any = Non
     expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
 def huber(input: Tensor, target: Tensor, *, delta: float = 1.0, reduction: str = "mean",
-          weight: Tensor | None = None) -> Tensor:
+          sample_weight: Tensor | None = None) -> Tensor:
     """Huber loss.
 
     Formula (unreduced): ``ℓ = ½e²`` if ``|e| ≤ δ`` else ``δ(|e| - ½δ)``, with ``e = x - y``.
@@ -113,7 +113,7 @@ def huber(input: Tensor, target: Tensor, *, delta: float = 1.0, reduction: str =
         target: true values, same shape.
         delta: δ > 0, where the loss turns linear.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(huber(torch.tensor([0.5, 3.0]), torch.tensor([0.0, 0.0])))
@@ -122,14 +122,14 @@ def huber(input: Tensor, target: Tensor, *, delta: float = 1.0, reduction: str =
     Reference: Huber 1964; PyTorch ``HuberLoss``.
     """
     positive(delta, "delta")
-    target = _prepare(input, target, reduction, weight)
-    return reduce(F.huber_loss(input, target, reduction="none", delta=float(delta)), reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
+    return reduce(F.huber_loss(input, target, reduction="none", delta=float(delta)), reduction, sample_weight)
 
 
-def _smooth_l1_params(beta: float = 1.0, reduction: str = "mean", weight: Any = None) -> None:
+def _smooth_l1_params(beta: float = 1.0, reduction: str = "mean", sample_weight: Any = None) -> None:
     positive(beta, "beta", allow_zero=True)
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -140,7 +140,7 @@ def _smooth_l1_params(beta: float = 1.0, reduction: str = "mean", weight: Any = 
     expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
 def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: str = "mean",
-              weight: Tensor | None = None) -> Tensor:
+              sample_weight: Tensor | None = None) -> Tensor:
     """Smooth L1 loss (Huber with δ = β, divided by β).
 
     Formula (unreduced): ``ℓ = ½e²/β`` if ``|e| < β`` else ``|e| - ½β``, with ``e = x - y``; β = 0 gives ``|e|``.
@@ -150,7 +150,7 @@ def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: st
         target: true values, same shape.
         beta: β ≥ 0.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(smooth_l1(torch.tensor([0.5, 3.0]), torch.tensor([0.0, 0.0])))
@@ -159,8 +159,8 @@ def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: st
     Reference: Girshick 2015; PyTorch ``SmoothL1Loss``.
     """
     positive(beta, "beta", allow_zero=True)
-    target = _prepare(input, target, reduction, weight)
-    return reduce(F.smooth_l1_loss(input, target, reduction="none", beta=float(beta)), reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
+    return reduce(F.smooth_l1_loss(input, target, reduction="none", beta=float(beta)), reduction, sample_weight)
 
 
 @REGISTRY.register(
@@ -171,7 +171,7 @@ def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: st
     references=("Chen et al. 2019, Log Hyperbolic Cosine Loss Improves Variational Auto-Encoder",),
     expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
-def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Log-cosh loss, stable for any error.
 
     Formula (unreduced): ``ℓ = log cosh(e)`` with ``e = x - y``, computed as ``e + softplus(-2e) - log 2``
@@ -181,7 +181,7 @@ def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: 
         input: predictions ``(N, ...)``, floating point.
         target: true values, same shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(log_cosh(torch.tensor([1000.0]), torch.tensor([0.0])))
@@ -189,16 +189,16 @@ def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: 
 
     Reference: Chen et al. 2019.
     """
-    target = _prepare(input, target, reduction, weight)
-    summed = fusable(reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
+    summed = fusable(reduction, sample_weight)
     out = Elementwise.apply(input, target, log_cosh_kernel, 0, summed, True)
-    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, weight)
+    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, sample_weight)
 
 
-def _quantile_params(q: float = 0.5, reduction: str = "mean", weight: Any = None) -> None:
+def _quantile_params(q: float = 0.5, reduction: str = "mean", sample_weight: Any = None) -> None:
     check_number(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -210,7 +210,7 @@ def _quantile_params(q: float = 0.5, reduction: str = "mean", weight: Any = None
     expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
 def quantile(input: Tensor, target: Tensor, *, q: float = 0.5, reduction: str = "mean",
-             weight: Tensor | None = None) -> Tensor:
+             sample_weight: Tensor | None = None) -> Tensor:
     """Quantile (pinball) loss.
 
     Formula (unreduced): ``ℓ = max(q·e, (q - 1)·e)`` with ``e = y - x``; at ``e = 0`` the gradient is the mean of
@@ -221,7 +221,7 @@ def quantile(input: Tensor, target: Tensor, *, q: float = 0.5, reduction: str = 
         target: true values, same shape.
         q: the quantile, in (0, 1).
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(quantile(torch.tensor([0.0, 0.0]), torch.tensor([1.0, -1.0]), q=0.9))
@@ -230,19 +230,19 @@ def quantile(input: Tensor, target: Tensor, *, q: float = 0.5, reduction: str = 
     Reference: Koenker & Bassett 1978.
     """
     _quantile_params(q, reduction)
-    target = _prepare(input, target, reduction, weight)
-    summed = fusable(reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
+    summed = fusable(reduction, sample_weight)
     out = Elementwise.apply(input, target, quantile_kernel(float(q)), 1, summed, True)
-    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, weight)
+    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, sample_weight)
 
 
 def _poisson_params(log_input: bool = True, full: bool = False, eps: float = 1e-8, reduction: str = "mean",
-                    weight: Any = None) -> None:
+                    sample_weight: Any = None) -> None:
     check_bool(log_input, "log_input")
     check_bool(full, "full")
     positive(eps, "eps")
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -254,7 +254,7 @@ def _poisson_params(log_input: bool = True, full: bool = False, eps: float = 1e-
     expects="values", target="real", tasks=("regression",), normalization="exp",
 )
 def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: bool = False, eps: float = 1e-8,
-                reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+                reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Poisson negative log-likelihood of counts.
 
     Formula (unreduced): ``ℓ = exp(x) - y·x`` (``log_input=True``) or ``ℓ = x - y·log(x + eps)``; ``full`` adds
@@ -267,7 +267,7 @@ def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: 
         full: add the Stirling term.
         eps: added inside the log when ``log_input=False``.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> round(float(poisson_nll(torch.tensor([0.0]), torch.tensor([2.0]))), 4)
@@ -276,19 +276,19 @@ def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: 
     Reference: PyTorch ``PoissonNLLLoss``.
     """
     _poisson_params(log_input, full, eps, reduction)
-    target = _prepare(input, target, reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
     check_in_range(target, "target", 0.0, math.inf, TargetError, "pass non-negative counts")
     if not log_input:
         check_in_range(input, "input", 0.0, math.inf, DomainError, "pass non-negative rates, or log_input=True")
     loss = F.poisson_nll_loss(input, target, log_input=log_input, full=full, eps=float(eps), reduction="none")
-    return reduce(loss, reduction, weight)
+    return reduce(loss, reduction, sample_weight)
 
 
-def _gaussian_params(full: bool = False, eps: float = 1e-6, reduction: str = "mean", weight: Any = None) -> None:
+def _gaussian_params(full: bool = False, eps: float = 1e-6, reduction: str = "mean", sample_weight: Any = None) -> None:
     check_bool(full, "full")
     positive(eps, "eps")
     check_reduction(reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -301,7 +301,7 @@ def _gaussian_params(full: bool = False, eps: float = 1e-6, reduction: str = "me
     expects="values", target="real", tasks=("regression",), normalization="none",
 )
 def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = False, eps: float = 1e-6,
-                 reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+                 reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Gaussian negative log-likelihood; ``input`` is the predicted mean and ``var`` the predicted variance.
 
     Formula (unreduced): ``ℓ = ½(log v + (x - y)²/v)`` with ``v = max(var, eps)``; ``full`` adds ``½ log 2π``.
@@ -313,7 +313,7 @@ def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = Fal
         full: add the constant term.
         eps: lower clamp of the variance (the gradient does not flow through the clamp).
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(gaussian_nll(torch.tensor([0.0]), torch.tensor([2.0]), torch.tensor([1.0])))
@@ -322,8 +322,8 @@ def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = Fal
     Reference: Nix & Weigend 1994; PyTorch ``GaussianNLLLoss``.
     """
     _gaussian_params(full, eps, reduction)
-    target = _prepare(input, target, reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
     var = real_target(input, var, "var")
     check_in_range(var, "var", 0.0, math.inf, DomainError, "pass non-negative variances (for example softplus(v))")
     loss = F.gaussian_nll_loss(input, target, var, full=full, eps=float(eps), reduction="none")
-    return reduce(loss, reduction, weight)
+    return reduce(loss, reduction, sample_weight)

@@ -42,7 +42,7 @@ def _common_params(task: str, from_logits: bool, ignore_index: int | None, reduc
 
 
 def _prepare(input: Tensor, target: Any, task: str, from_logits: bool, ignore_index: int | None,
-             weight: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None, bool]:
+             sample_weight: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None, bool]:
     """Validate and flatten: ``x (N, C, S)``, target ``(N, C, S)`` mask or ``(N, S)`` index map, kept-pixel mask."""
     float_input(input, at_least=2)
     check_tensor(target, "target")
@@ -79,7 +79,7 @@ def _prepare(input: Tensor, target: Any, task: str, from_logits: bool, ignore_in
         raise problem(ShapeError, "target", f"to be masks of shape {tuple(input.shape)} or a class-index map of "
                       f"shape {spatial}", f"shape {tuple(target.shape)}", "pass one of these; almanac never broadcasts")
     probability_input(input, from_logits)
-    check_weight(weight, n)
+    check_weight(sample_weight, n)
     if valid is not None:
         valid = valid.reshape(n, -1) if index else valid.reshape(n, c, -1)
     return input.reshape(n, c, -1), target, valid, index
@@ -93,11 +93,11 @@ def _mode(task: str, from_logits: bool) -> str:
 
 def _tversky_family(input: Tensor, target: Tensor, alpha: float, beta: float, smooth: float, gamma: float,
                     task: str, from_logits: bool, ignore_index: int | None, reduction: str,
-                    weight: Tensor | None) -> Tensor:
+                    sample_weight: Tensor | None) -> Tensor:
     _common_params(task, from_logits, ignore_index, reduction)
-    x, t, valid, index = _prepare(input, target, task, from_logits, ignore_index, weight)
+    x, t, valid, index = _prepare(input, target, task, from_logits, ignore_index, sample_weight)
     loss = Tversky.apply(x, t, valid, _mode(task, from_logits), index, alpha, beta, smooth, gamma)
-    return reduce(loss, reduction, weight)
+    return reduce(loss, reduction, sample_weight)
 
 
 _SEG_ARGS = """Args:
@@ -109,11 +109,11 @@ _SEG_ARGS = """Args:
         smooth: s ≥ 0 added to numerator and denominator (see the module docstring for empty classes).
         ignore_index: a target value whose pixels count for nothing.
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (shape ``(N,)``).
-        weight: per-sample weights ``(N,)``."""
+        sample_weight: per-sample weights ``(N,)``."""
 
 
 def _seg_params(task: str = "binary", from_logits: bool = True, smooth: float = 1.0, ignore_index: int | None = None,
-                reduction: str = "mean", weight: Any = None, **shape: Any) -> None:
+                reduction: str = "mean", sample_weight: Any = None, **shape: Any) -> None:
     _common_params(task, from_logits, ignore_index, reduction)
     positive(smooth, "smooth", allow_zero=True)
     for key in ("alpha", "beta"):
@@ -123,7 +123,7 @@ def _seg_params(task: str = "binary", from_logits: bool = True, smooth: float = 
         positive(shape["gamma"], "gamma")
     if "alpha" in shape and shape["alpha"] + shape["beta"] == 0:
         raise problem(ConfigError, "alpha + beta", "to be > 0", "0", "pass alpha=0.5, beta=0.5 (Dice)")
-    del weight
+    del sample_weight
 
 
 _SEG_FACTS = dict(expects="logits", target="mask", tasks=("segmentation", "binary", "multilabel", "multiclass"),
@@ -140,7 +140,7 @@ _SEG_FACTS = dict(expects="logits", target="mask", tasks=("segmentation", "binar
     **_SEG_FACTS,
 )
 def dice(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: bool = True, smooth: float = 1.0,
-         ignore_index: int | None = None, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+         ignore_index: int | None = None, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Soft Dice loss, per sample and class, averaged over classes.
 
     Formula (unreduced): ``ℓ_n = mean_c [1 - (2·Σ p·t + s) / (Σ p + Σ t + s)]``, sums over the pixels of sample n.
@@ -155,7 +155,7 @@ def dice(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: bo
     """
     positive(smooth, "smooth", allow_zero=True)
     return _tversky_family(input, target, 0.5, 0.5, float(smooth) / 2, 1.0, task, from_logits, ignore_index,
-                           reduction, weight)
+                           reduction, sample_weight)
 
 
 @REGISTRY.register(
@@ -167,7 +167,7 @@ def dice(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: bo
     **_SEG_FACTS,
 )
 def jaccard(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: bool = True, smooth: float = 1.0,
-            ignore_index: int | None = None, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+            ignore_index: int | None = None, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Soft Jaccard (IoU) loss, per sample and class, averaged over classes.
 
     Formula (unreduced): ``ℓ_n = mean_c [1 - (I + s) / (Σ p + Σ t - I + s)]`` with ``I = Σ p·t``.
@@ -182,7 +182,7 @@ def jaccard(input: Tensor, target: Tensor, *, task: str = "binary", from_logits:
     """
     positive(smooth, "smooth", allow_zero=True)
     return _tversky_family(input, target, 1.0, 1.0, float(smooth), 1.0, task, from_logits, ignore_index,
-                           reduction, weight)
+                           reduction, sample_weight)
 
 
 @REGISTRY.register(
@@ -194,7 +194,7 @@ def jaccard(input: Tensor, target: Tensor, *, task: str = "binary", from_logits:
 )
 def tversky(input: Tensor, target: Tensor, *, alpha: float = 0.5, beta: float = 0.5, task: str = "binary",
             from_logits: bool = True, smooth: float = 1.0, ignore_index: int | None = None, reduction: str = "mean",
-            weight: Tensor | None = None) -> Tensor:
+            sample_weight: Tensor | None = None) -> Tensor:
     """Tversky loss, per sample and class, averaged over classes. α = β = ½ is Dice (up to the smoothing), α = β = 1
     is Jaccard; β > α favours recall (small objects).
 
@@ -213,7 +213,7 @@ def tversky(input: Tensor, target: Tensor, *, alpha: float = 0.5, beta: float = 
     """
     _seg_params(task, from_logits, smooth, ignore_index, reduction, alpha=alpha, beta=beta)
     return _tversky_family(input, target, float(alpha), float(beta), float(smooth), 1.0, task, from_logits,
-                           ignore_index, reduction, weight)
+                           ignore_index, reduction, sample_weight)
 
 
 @REGISTRY.register(
@@ -225,7 +225,8 @@ def tversky(input: Tensor, target: Tensor, *, alpha: float = 0.5, beta: float = 
 )
 def focal_tversky(input: Tensor, target: Tensor, *, alpha: float = 0.3, beta: float = 0.7, gamma: float = 0.75,
                   task: str = "binary", from_logits: bool = True, smooth: float = 1.0,
-                  ignore_index: int | None = None, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+                  ignore_index: int | None = None, reduction: str = "mean",
+                  sample_weight: Tensor | None = None) -> Tensor:
     """Focal Tversky loss, per sample and class, averaged over classes.
 
     Formula (unreduced): ``ℓ_n = mean_c (1 - TI_c)^γ`` with ``TI`` the Tversky index of :func:`tversky`. For γ < 1
@@ -244,7 +245,7 @@ def focal_tversky(input: Tensor, target: Tensor, *, alpha: float = 0.3, beta: fl
     """
     _seg_params(task, from_logits, smooth, ignore_index, reduction, alpha=alpha, beta=beta, gamma=gamma)
     return _tversky_family(input, target, float(alpha), float(beta), float(smooth), float(gamma), task,
-                           from_logits, ignore_index, reduction, weight)
+                           from_logits, ignore_index, reduction, sample_weight)
 
 
 def _lovasz_grad(gt_sorted: Tensor) -> Tensor:
@@ -257,9 +258,9 @@ def _lovasz_grad(gt_sorted: Tensor) -> Tensor:
 
 
 def _lovasz_params(task: str = "binary", from_logits: bool = True, ignore_index: int | None = None,
-                   reduction: str = "mean", weight: Any = None) -> None:
+                   reduction: str = "mean", sample_weight: Any = None) -> None:
     _common_params(task, from_logits, ignore_index, reduction)
-    del weight
+    del sample_weight
 
 
 @REGISTRY.register(
@@ -272,7 +273,7 @@ def _lovasz_params(task: str = "binary", from_logits: bool = True, ignore_index:
     **{**_SEG_FACTS, "normalization": {"binary": "margin", "multilabel": "margin", "multiclass": "softmax"}},
 )
 def lovasz(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: bool = True,
-           ignore_index: int | None = None, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+           ignore_index: int | None = None, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Lovász loss per sample (Berman et al. 2018): the Lovász hinge on logits for binary and multilabel
     channels, the Lovász-softmax for multiclass (and the error ``|t - p|`` on probabilities with
     ``from_logits=False``). Every class counts, present or not: a class absent from the target costs its false
@@ -289,7 +290,7 @@ def lovasz(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: 
         from_logits: False when ``input`` holds probabilities.
         ignore_index: a target value whose pixels count for nothing.
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (shape ``(N,)``).
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> x = torch.tensor([[[3.0, -2.0, 0.5, -1.0]]])
     >>> round(float(lovasz(x, torch.tensor([[[1, 0, 1, 0]]]).float())), 4)
@@ -298,7 +299,7 @@ def lovasz(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: 
     Reference: Berman, Rannen Triki & Blaschko, CVPR 2018.
     """
     _lovasz_params(task, from_logits, ignore_index, reduction)
-    x, t, valid, index = _prepare(input, target, task, from_logits, ignore_index, weight)
+    x, t, valid, index = _prepare(input, target, task, from_logits, ignore_index, sample_weight)
     n, c, _ = x.shape
     if index:
         t = t.unsqueeze(1).to(x.dtype) if c == 1 else F.one_hot(t, c).transpose(1, 2).to(x.dtype)
@@ -316,7 +317,7 @@ def lovasz(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: 
     errors_sorted, order = torch.sort(errors, dim=-1, descending=True)
     grad = _lovasz_grad(t.gather(-1, order))
     per_class = (errors_sorted.clamp_min(0.0) * grad).sum(-1)
-    return reduce(per_class.mean(1), reduction, weight)
+    return reduce(per_class.mean(1), reduction, sample_weight)
 
 
 for _f in (dice, jaccard, tversky, focal_tversky):
