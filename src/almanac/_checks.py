@@ -3,13 +3,24 @@
 Every check raises one of the typed errors of :mod:`almanac.errors` with the message template of
 :func:`almanac.errors.problem`: what was expected, what came, and the fix. Checks that read values
 (ranges, finiteness) cost one reduction each; call them once per public call, never inside a loop.
+
+Two kinds of checks, two costs:
+
+* shape, dtype and hyperparameter checks read only metadata: no kernel, no host sync, nothing in a compiled graph.
+  They are always on.
+* value checks (label ranges, probabilities in [0, 1], finiteness) run one reduction over the tensor and read the
+  result on the host: one device-to-host sync per check on a GPU, a graph break under ``torch.compile``. They run
+  only when :func:`values_checked` says so: in eager mode (never while compiling, tracing or exporting), unless
+  turned off globally (:func:`set_validation`, :func:`validation`) or per call (``validate=False``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,8 +39,69 @@ __all__ = [
     "check_probabilities",
     "check_same_shape",
     "check_tensor",
+    "set_validation",
     "to_tensor",
+    "validation",
+    "values_checked",
 ]
+
+_ENABLED = True  # the global switch of the value checks (set_validation)
+_LOCAL = threading.local()  # .validate: the ``validate=`` of the call in progress on this thread (None: unset)
+
+
+def set_validation(enabled: bool) -> None:
+    """Turn the value checks on or off for the whole process (shape, dtype and parameter checks stay on).
+
+    Off, bad values (labels out of range, probabilities outside [0, 1], NaN) give undefined numbers instead of a
+    :class:`~almanac.errors.TargetError` / :class:`~almanac.errors.DomainError`, and a GPU step has no host sync.
+    """
+    global _ENABLED
+    if not isinstance(enabled, bool):
+        raise problem(ConfigError, "enabled", "to be True or False", repr(enabled), "pass True or False")
+    _ENABLED = enabled
+
+
+@contextlib.contextmanager
+def validation(enabled: bool) -> Iterator[None]:
+    """``with validation(False): ...`` — :func:`set_validation` for a block, restored on exit.
+
+    >>> import torch
+    >>> import almanac as am
+    >>> with am.losses.validation(False):
+    ...     am.losses.values_checked()
+    False
+    """
+    previous = _ENABLED
+    set_validation(enabled)
+    try:
+        yield
+    finally:
+        set_validation(previous)
+
+
+def values_checked() -> bool:
+    """Whether a value check (one reduction and one host sync) should run now: eager mode, and not turned off."""
+    if torch.compiler.is_compiling() or torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+        return False
+    local = getattr(_LOCAL, "validate", None)
+    return _ENABLED if local is None else local
+
+
+@contextlib.contextmanager
+def call_validation(validate: bool | None) -> Iterator[None]:
+    """The ``validate=`` keyword of one call (None: the global switch decides), for the checks it makes."""
+    if validate is None or torch.compiler.is_compiling():  # compiled: value checks are off anyway
+        yield
+        return
+    if not isinstance(validate, bool):
+        raise problem(ConfigError, "validate", "to be True, False or None", repr(validate),
+                      "pass validate=False to skip the value checks")
+    previous = getattr(_LOCAL, "validate", None)
+    _LOCAL.validate = validate
+    try:
+        yield
+    finally:
+        _LOCAL.validate = previous
 
 
 def check_choice(value: Any, name: str, allowed: Iterable[Any]) -> Any:

@@ -177,14 +177,22 @@ class Registry(Generic[S]):
     ``refused`` maps keyword names that no function of the family takes, but that users coming from another library
     will try, to the fix to give (the losses refuse PyTorch's ``weight=``): passing one to a registered function or
     to ``get`` raises :class:`ConfigError` with that fix instead of a raw ``TypeError``.
+
+    ``call(function, args, kwargs)``, when given, runs every call of a registered function (the family's shared
+    rules: the losses' ``validate=`` keyword and low precision); ``common_params`` (name → default) are the keywords
+    it takes for every function of the family, accepted by ``get`` too.
     """
 
     def __init__(self, family: str, spec_type: type[S], default_factory: Callable[..., Any] | None = None,
-                 refused: Mapping[str, str] | None = None):
+                 refused: Mapping[str, str] | None = None,
+                 call: Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any] | None = None,
+                 common_params: Mapping[str, Any] | None = None):
         self.family = family
         self.spec_type = spec_type
         self.default_factory = default_factory
         self.refused: Mapping[str, str] = MappingProxyType(dict(refused or {}))
+        self.call = call
+        self.common_params: Mapping[str, Any] = MappingProxyType(dict(common_params or {}))
         self._entries: dict[str, _Entry[S]] = {}
         self._aliases: dict[str, str] = {}
 
@@ -217,16 +225,16 @@ class Registry(Generic[S]):
         return decorate
 
     def _guarded(self, function: Callable[..., Any]) -> Callable[..., Any]:
-        """``function`` behind the check of the refused keywords (a dict lookup per call; nothing if none)."""
-        if not self.refused:
+        """``function`` behind the family's ``call`` and the check of the refused keywords (nothing if neither)."""
+        if not self.refused and self.call is None:
             return function
-        refused = self.refused
+        refused, hook = self.refused, self.call
 
         @functools.wraps(function)
         def call(*args: Any, **kwargs: Any) -> Any:
-            if kwargs:
+            if kwargs and refused:
                 self._refuse(kwargs, refused)
-            return function(*args, **kwargs)
+            return function(*args, **kwargs) if hook is None else hook(function, args, kwargs)
 
         return call
 
@@ -291,7 +299,7 @@ class Registry(Generic[S]):
         """Build the object of ``name`` with ``params``; unknown parameters raise :class:`ConfigError`."""
         entry = self._entries[self.resolve(name)]
         self._refuse(params)
-        allowed = (*entry.spec.params, *entry.factory_params)
+        allowed = (*entry.spec.params, *entry.factory_params, *self.common_params)
         unknown = sorted(set(params) - set(allowed))
         if unknown:
             raise ConfigError(

@@ -276,25 +276,21 @@ def quantile_kernel(q: float) -> Kernel:
     return kernel
 
 
-def hinge_kernel(squared: bool, signed: bool) -> Kernel:
-    """Hinge ℓ = max(0, 1 - s·x) (squared: its square) with s = t (``signed``) or 2t - 1; dℓ/dx = -s·1[ℓ > 0]
-    (squared: -2s·max(0, 1 - s·x)). Returns Σ s²: with |s| ≤ 1 it equals the element count exactly when every label
-    is ±1, the caller's check of the label set at no extra pass."""
+def hinge_kernel(squared: bool) -> Kernel:
+    """Hinge ℓ = max(0, 1 - s·x) (squared: its square) with s = +1 for a positive label (t > 0) and -1 otherwise, the
+    same map for {0, 1} and {-1, 1} labels and no data-dependent branch; dℓ/dx = -s·1[ℓ > 0] (squared:
+    -2s·max(0, 1 - s·x)). The caller checks the label set."""
 
     def kernel(x: Tensor, t: Tensor, loss: Tensor, deriv: Tensor, scratch: list[Tensor]) -> Tensor | None:
         (s,) = scratch
-        if signed:
-            s.copy_(t)
-        else:
-            torch.mul(t, 2.0, out=s).sub_(1.0)
-        squares = torch.dot(s, s)
+        torch.heaviside(t, t.new_zeros(()), out=s).mul_(2.0).sub_(1.0)  # s = 2·[t > 0] - 1
         torch.mul(x, s, out=loss).neg_().add_(1.0).clamp_(min=0.0)  # max(0, 1 - s·x)
         if squared:
             torch.mul(loss, s, out=deriv).mul_(-2.0)
             loss.square_()
         else:
             torch.sign(loss, out=deriv).mul_(s).neg_()
-        return squares
+        return None
 
     return kernel
 

@@ -1,4 +1,8 @@
-"""Argument checks shared by the losses (tensor layout, targets, hyperparameters). One pass over a tensor each."""
+"""Argument checks shared by the losses (tensor layout, targets, hyperparameters). One pass over a tensor each.
+
+Checks that read values go through :func:`in_range` / :func:`finite`, which run only when
+:func:`almanac._checks.values_checked` allows it (eager mode, validation on): see :mod:`almanac._checks` for the cost.
+"""
 
 from __future__ import annotations
 
@@ -10,27 +14,43 @@ from torch import Tensor
 
 from almanac._checks import (
     check_class_indices,
+    check_finite,
     check_floating,
     check_in_range,
     check_number,
     check_probabilities,
     check_same_shape,
     check_tensor,
+    values_checked,
 )
-from almanac.errors import ConfigError, ShapeError, TargetError, problem
+from almanac.errors import ConfigError, DomainError, ShapeError, TargetError, problem
 
 __all__ = [
     "check_bool",
     "check_class_sequence",
     "class_index_target",
     "class_vector",
+    "finite",
     "float_input",
+    "in_range",
     "positive",
     "probability_input",
     "real_target",
     "unit_interval",
     "unit_target",
 ]
+
+
+def in_range(value: Tensor, name: str, low: float, high: float, error: type = DomainError, fix: str = "") -> None:
+    """:func:`~almanac._checks.check_in_range` when values are checked (one ``aminmax`` and one host sync)."""
+    if values_checked():
+        check_in_range(value, name, low, high, error, fix)
+
+
+def finite(value: Tensor, name: str) -> None:
+    """:func:`~almanac._checks.check_finite` when values are checked (one reduction and one host sync)."""
+    if values_checked():
+        check_finite(value, name)
 
 
 def check_bool(value: Any, name: str) -> bool:
@@ -52,7 +72,7 @@ def float_input(input: Tensor, name: str = "input", *, at_least: int = 1) -> Ten
 
 def probability_input(input: Tensor, from_logits: bool) -> None:
     """With ``from_logits=False`` the input holds probabilities (DomainError)."""
-    if not from_logits:
+    if not from_logits and values_checked():
         check_probabilities(input, "input")
 
 
@@ -68,16 +88,17 @@ def real_target(input: Tensor, target: Any, name: str = "target") -> Tensor:
 def unit_target(input: Tensor, target: Any, what: str = "binary targets") -> Tensor:
     """A target of the input's shape with values in [0, 1] (TargetError), in the input's dtype. One ``aminmax``."""
     target = real_target(input, target)
-    check_in_range(target, "target", 0.0, 1.0, TargetError,
-                   f"pass {what} in [0, 1] (0/1 labels or probabilities); map {{-1, 1}} labels with (t + 1) / 2")
+    in_range(target, "target", 0.0, 1.0, TargetError,
+             f"pass {what} in [0, 1] (0/1 labels or probabilities); map {{-1, 1}} labels with (t + 1) / 2")
     return target
 
 
-def class_index_target(input: Tensor, target: Any, ignore_index: int | None) -> None:
-    """Integer class indices of shape ``(N, d1, ...)`` for scores ``(N, C, d1, ...)``, in [0, C) or ignored.
+def class_index_target(input: Tensor, target: Any, ignore_index: int | None) -> Tensor:
+    """Integer class indices of shape ``(N, d1, ...)`` for scores ``(N, C, d1, ...)``, in [0, C) or ignored; returned
+    as int64 (any integer dtype is read as indices: uint8 masks from PNG files, int32, ...).
 
-    Float labels where indices are needed raise TargetError; other shapes raise ShapeError. One ``aminmax`` in the
-    common case (every label valid).
+    Float labels where indices are needed raise TargetError; other shapes raise ShapeError. The range check (one
+    ``aminmax`` in the common case, every label valid) runs when values are checked.
     """
     check_tensor(target, "target")
     expected = (input.shape[0], *input.shape[2:])
@@ -89,7 +110,12 @@ def class_index_target(input: Tensor, target: Any, ignore_index: int | None) -> 
     if target.is_floating_point() or target.dtype == torch.bool or target.is_complex():
         raise problem(TargetError, "target", "to hold integer class indices", f"dtype {target.dtype}",
                       "pass target.long(), or probabilities of the same shape as the scores")
-    num_classes = input.shape[1]
+    if values_checked():
+        _index_range(target, input.shape[1], ignore_index)
+    return target if target.dtype == torch.int64 else target.long()
+
+
+def _index_range(target: Tensor, num_classes: int, ignore_index: int | None) -> None:
     if target.numel():
         lo, hi = (int(v) for v in torch.aminmax(target))
         if lo >= 0 and hi < num_classes:
@@ -103,7 +129,8 @@ def class_vector(value: Any, name: str, num_classes: int, like: Tensor) -> Tenso
     if vector.shape != (num_classes,):
         raise problem(ShapeError, name, f"to hold one value per class, shape ({num_classes},)",
                       f"shape {tuple(vector.shape)}", f"pass {num_classes} values")
-    _finite_non_negative(vector, name)
+    if values_checked():
+        _finite_non_negative(vector, name)
     return vector
 
 

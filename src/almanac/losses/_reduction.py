@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from almanac._checks import check_choice, check_finite, check_floating, check_in_range, check_tensor
+from almanac._checks import check_choice, check_finite, check_floating, check_in_range, check_tensor, values_checked
 from almanac.errors import ShapeError, problem
 
 __all__ = ["REDUCTIONS", "check_reduction", "check_weight", "finish", "fusable", "reduce"]
@@ -39,8 +39,9 @@ def check_weight(weight: Tensor | None, n: int, hint: str = "") -> Tensor | None
     if weight.shape != (n,):
         raise problem(ShapeError, "sample_weight", f"to hold one weight per sample, shape ({n},)",
                       f"shape {tuple(weight.shape)}", hint or "pass a 1-d tensor with one weight per sample")
-    check_finite(weight, "sample_weight")
-    check_in_range(weight, "sample_weight", 0.0, float("inf"), fix="pass non-negative weights")
+    if values_checked():
+        check_finite(weight, "sample_weight")
+        check_in_range(weight, "sample_weight", 0.0, float("inf"), fix="pass non-negative weights")
     return weight
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from almanac._checks import check_finite, check_same_shape
+from almanac._checks import check_same_shape
 from almanac.errors import ConfigError, problem
-from almanac.losses._common import float_input, positive
+from almanac.losses._common import finite, float_input, positive
 from almanac.losses._modules import REGISTRY, checked
 from almanac.losses._reduction import check_reduction, check_weight, reduce
 
@@ -136,7 +136,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
     float_input(real, "real")
     float_input(fake, "fake")
     check_same_shape(real, fake, "real", "fake")
-    check_finite(fake, "fake")
+    finite(fake, "fake")
     shape = (real.shape[0], *([1] * (real.ndim - 1)))
     eps = torch.rand(shape, dtype=real.dtype, device=real.device, generator=generator)
     mixed = torch.lerp(fake.detach(), real.detach(), eps).requires_grad_(True)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_choice, check_in_range, check_number, check_same_shape, check_tensor
+from almanac._checks import check_choice, check_number, check_same_shape, check_tensor
 from almanac.errors import ConfigError, ShapeError, TargetError, problem
 from almanac.losses._autograd import FocalOfLogProb, SigmoidFocal
 from almanac.losses._common import (
@@ -18,6 +18,7 @@ from almanac.losses._common import (
     class_index_target,
     class_vector,
     float_input,
+    in_range,
     positive,
     probability_input,
     unit_interval,
@@ -93,15 +94,16 @@ def cross_entropy(
         if ignore_index is not None:
             raise problem(ConfigError, "ignore_index", "to be None with probability targets", repr(ignore_index),
                           "mask the samples with sample_weight=0 instead")
-        check_in_range(target, "target", 0.0, 1.0, TargetError, "pass class probabilities in [0, 1]")
+        in_range(target, "target", 0.0, 1.0, TargetError, "pass class probabilities in [0, 1]")
         target = target.to(input.dtype)
     else:
         if ignore_index is not None:
             check_number(ignore_index, "ignore_index", integer=True)
-        class_index_target(input, target, ignore_index)
+        target = class_index_target(input, target, ignore_index)
     cw = None if class_weight is None else class_vector(class_weight, "class_weight", num_classes, input)
     check_weight(sample_weight, input.shape[0], "pass one weight per sample; per-class weights go in class_weight=")
-    if sample_weight is None and ignore_index is None:  # PyTorch's fused reduction follows the same rule as reduce()
+    # PyTorch's fused reduction follows the same rule as reduce(), but for the mean of an empty batch (NaN, here 0)
+    if sample_weight is None and ignore_index is None and (reduction != "mean" or target.numel()):
         return F.cross_entropy(input, target, weight=cw, label_smoothing=label_smoothing, reduction=reduction)
     loss = F.cross_entropy(input, target, weight=cw, ignore_index=-100 if ignore_index is None else ignore_index,
                            label_smoothing=label_smoothing, reduction="none")
@@ -130,10 +132,20 @@ def _pos_weight(pos_weight: Any, input: Tensor) -> Tensor | None:
     if isinstance(pos_weight, (int, float)) and not isinstance(pos_weight, bool):
         positive(pos_weight, "pos_weight")
         return input.new_tensor(float(pos_weight))
-    if input.ndim < 2:
-        raise problem(ShapeError, "pos_weight", "to be a number for a 1-d input", f"{pos_weight!r}",
-                      "pass pos_weight as a float, or scores of shape (N, C) for one per class")
+    if input.ndim < 2:  # one number: a float, or PyTorch's spelling torch.tensor([3.0])
+        vector = class_vector(pos_weight, "pos_weight", 1, input) if _numel(pos_weight) == 1 else None
+        if vector is None:
+            raise problem(ShapeError, "pos_weight", "to be one number for a 1-d input", f"{pos_weight!r}",
+                          "pass pos_weight as a float, or scores of shape (N, C) for one per class")
+        return vector.reshape(())
     return class_vector(pos_weight, "pos_weight", input.shape[1], input).view(-1, *([1] * (input.ndim - 2)))
+
+
+def _numel(value: Any) -> int:
+    try:
+        return int(torch.as_tensor(value).numel())
+    except (TypeError, ValueError, RuntimeError):
+        return -1
 
 
 @REGISTRY.register(
@@ -302,7 +314,7 @@ def _softmax_focal(input: Tensor, target: Tensor, gamma: float, alpha: Any, from
     float_input(input, at_least=2)
     if alpha is not None and not isinstance(alpha, Tensor):
         check_class_sequence(alpha, "alpha")
-    class_index_target(input, target, ignore_index)
+    target = class_index_target(input, target, ignore_index)
     probability_input(input, from_logits)
     check_weight(sample_weight, input.shape[0])
     mask = None if ignore_index is None else target != ignore_index
@@ -311,6 +323,8 @@ def _softmax_focal(input: Tensor, target: Tensor, gamma: float, alpha: Any, from
         log_p = F.log_softmax(input, dim=1).gather(1, index.unsqueeze(1)).squeeze(1)
     else:
         log_p = _clamped_log(input.gather(1, index.unsqueeze(1)).squeeze(1))
+    if mask is not None:  # an ignored position reads class 0, maybe at logit -inf: its log p must not reach the
+        log_p = torch.where(mask, log_p, 0.0)  # focal term (0 · inf = NaN in the gradient); log p = 0 costs nothing
     loss = FocalOfLogProb.apply(log_p, gamma)
     denom = None
     if alpha is not None:

@@ -8,10 +8,10 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_in_range, check_number
+from almanac._checks import check_number
 from almanac.errors import DomainError, TargetError
 from almanac.losses._autograd import Elementwise, log_cosh_kernel, quantile_kernel
-from almanac.losses._common import check_bool, float_input, positive, real_target
+from almanac.losses._common import check_bool, float_input, in_range, positive, real_target
 from almanac.losses._modules import REGISTRY, checked
 from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
 
@@ -277,9 +277,9 @@ def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: 
     """
     _poisson_params(log_input, full, eps, reduction)
     target = _prepare(input, target, reduction, sample_weight)
-    check_in_range(target, "target", 0.0, math.inf, TargetError, "pass non-negative counts")
+    in_range(target, "target", 0.0, math.inf, TargetError, "pass non-negative counts")
     if not log_input:
-        check_in_range(input, "input", 0.0, math.inf, DomainError, "pass non-negative rates, or log_input=True")
+        in_range(input, "input", 0.0, math.inf, DomainError, "pass non-negative rates, or log_input=True")
     loss = F.poisson_nll_loss(input, target, log_input=log_input, full=full, eps=float(eps), reduction="none")
     return reduce(loss, reduction, sample_weight)
 
@@ -324,6 +324,6 @@ def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = Fal
     _gaussian_params(full, eps, reduction)
     target = _prepare(input, target, reduction, sample_weight)
     var = real_target(input, var, "var")
-    check_in_range(var, "var", 0.0, math.inf, DomainError, "pass non-negative variances (for example softplus(v))")
+    in_range(var, "var", 0.0, math.inf, DomainError, "pass non-negative variances (for example softplus(v))")
     loss = F.gaussian_nll_loss(input, target, var, full=full, eps=float(eps), reduction="none")
     return reduce(loss, reduction, sample_weight)

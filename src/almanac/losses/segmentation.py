@@ -14,16 +14,17 @@ Shared rules:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_choice, check_class_indices, check_in_range, check_number, check_tensor
+from almanac._checks import check_choice, check_class_indices, check_number, check_tensor, values_checked
 from almanac.errors import ConfigError, ShapeError, TargetError, problem
 from almanac.losses._autograd import Tversky
-from almanac.losses._common import check_bool, float_input, positive, probability_input
+from almanac.losses._common import check_bool, float_input, in_range, positive, probability_input
 from almanac.losses._modules import REGISTRY, checked
 from almanac.losses._reduction import check_reduction, check_weight, reduce
 
@@ -51,6 +52,7 @@ def _prepare(input: Tensor, target: Any, task: str, from_logits: bool, ignore_in
         raise problem(ShapeError, "input", "to have one channel (N, 1, ...) for task='binary'",
                       f"shape {tuple(input.shape)}", "pass task='multiclass' or 'multilabel' for several channels")
     spatial = (n, *input.shape[2:])
+    spatial_size = math.prod(input.shape[2:])
     index = target.shape == spatial and (c > 1 or task == "binary")
     if index:
         if task == "multilabel":
@@ -60,29 +62,31 @@ def _prepare(input: Tensor, target: Any, task: str, from_logits: bool, ignore_in
             fix = ("pass target.long(), or a float mask of shape (N, 1, ...) with target.unsqueeze(1)"
                    if task == "binary" else "pass target.long(), or one-hot masks of the input's shape")
             raise problem(TargetError, "target", "to hold integer class indices", f"dtype {target.dtype}", fix)
-        check_class_indices(target, "target", max(c, 2), ignore_index)
+        if values_checked():
+            check_class_indices(target, "target", max(c, 2), ignore_index)
+        target = target if target.dtype == torch.int64 else target.long()
         valid = None if ignore_index is None else target != ignore_index
         if valid is not None:
             target = torch.where(valid, target, 0)
-        target = target.reshape(n, -1)
+        target = target.reshape(n, spatial_size)
     elif target.shape == input.shape:
         if target.dtype == torch.bool:
             target = target.to(input.dtype)
         valid = None if ignore_index is None else target != ignore_index
         kept = target if valid is None else target[valid]
-        check_in_range(kept, "target", 0.0, 1.0, TargetError, "pass 0/1 masks or probabilities in [0, 1]")
+        in_range(kept, "target", 0.0, 1.0, TargetError, "pass 0/1 masks or probabilities in [0, 1]")
         target = target.to(input.dtype)
         if valid is not None:
             target = torch.where(valid, target, 0.0)
-        target = target.reshape(n, c, -1)
+        target = target.reshape(n, c, spatial_size)
     else:
         raise problem(ShapeError, "target", f"to be masks of shape {tuple(input.shape)} or a class-index map of "
                       f"shape {spatial}", f"shape {tuple(target.shape)}", "pass one of these; almanac never broadcasts")
     probability_input(input, from_logits)
     check_weight(sample_weight, n)
     if valid is not None:
-        valid = valid.reshape(n, -1) if index else valid.reshape(n, c, -1)
-    return input.reshape(n, c, -1), target, valid, index
+        valid = valid.reshape(n, spatial_size) if index else valid.reshape(n, c, spatial_size)
+    return input.reshape(n, c, spatial_size), target, valid, index
 
 
 def _mode(task: str, from_logits: bool) -> str:
