@@ -352,8 +352,9 @@ class Tversky(torch.autograd.Function):
                         kept = valid[n0:n1, s0:s1].to(p.dtype)
                         p_y = p_y * kept
                         acc[1, n0:n1] += torch.bmm(p, kept.unsqueeze(2)).squeeze(2)
-                    acc[0, n0:n1] += p.new_zeros(n1 - n0, c).scatter_add_(1, y, p_y)
-                    acc[2, n0:n1] += p.new_zeros(n1 - n0, c).scatter_add_(1, y, kept)
+                    # scatter_add adds pixel after pixel: in float64, so the sum keeps its digits at 512×512
+                    acc[0, n0:n1] += acc.new_zeros(n1 - n0, c).scatter_add_(1, y, p_y.double())
+                    acc[2, n0:n1] += acc.new_zeros(n1 - n0, c).scatter_add_(1, y, kept.double())
                     continue
                 t = _dense_target(target[n0:n1, ..., s0:s1], index, c, x)
                 if valid is not None:
