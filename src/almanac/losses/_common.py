@@ -110,9 +110,18 @@ def class_index_target(input: Tensor, target: Any, ignore_index: int | None) -> 
     if target.is_floating_point() or target.dtype == torch.bool or target.is_complex():
         raise problem(TargetError, "target", "to hold integer class indices", f"dtype {target.dtype}",
                       "pass target.long(), or probabilities of the same shape as the scores")
+    target = target if target.dtype == torch.int64 else target.long()
     if values_checked():
         _index_range(target, input.shape[1], ignore_index)
-    return target if target.dtype == torch.int64 else target.long()
+        return target
+    return in_bounds(target, input.shape[1], ignore_index)
+
+
+def in_bounds(target: Tensor, num_classes: int, ignore_index: int | None) -> Tensor:
+    """Unchecked class indices clamped into [0, C) (``ignore_index`` kept): a wrong label gives a wrong number, never
+    an out-of-bounds read (a device-side assert that kills the CUDA context). One elementwise pass, no sync."""
+    safe = target.clamp(0, num_classes - 1)
+    return safe if ignore_index is None else torch.where(target == ignore_index, target, safe)
 
 
 def _index_range(target: Tensor, num_classes: int, ignore_index: int | None) -> None:

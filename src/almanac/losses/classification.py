@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_choice, check_number, check_same_shape, check_tensor
+from almanac._checks import check_choice, check_number, check_same_shape, check_tensor, values_checked
 from almanac.errors import ConfigError, ShapeError, TargetError, problem
 from almanac.losses._autograd import FocalOfLogProb, SigmoidFocal
 from almanac.losses._common import (
@@ -190,6 +190,8 @@ def binary_cross_entropy(
     probability_input(input, from_logits)
     pw = _pos_weight(pos_weight, input)
     check_weight(sample_weight, input.shape[0])
+    if not from_logits and not values_checked():  # PyTorch asserts p in [0, 1] on the device: keep unchecked p in
+        input = torch.nan_to_num(input.clamp(0.0, 1.0), nan=0.5)  # it (an undefined number, never a device assert)
     if from_logits:
         loss = F.binary_cross_entropy_with_logits(input, target, pos_weight=pw, reduction="none")
     elif pw is None:
@@ -288,7 +290,9 @@ def focal(
     check_weight(sample_weight, input.shape[0])
     a = None if alpha is None else float(alpha)
     check_tensor(target, "target")
-    if from_logits and not target.requires_grad:
+    # The fused kernel checks the targets and picks its hard/soft form by reading them (a host sync): eager and
+    # validating only. Compiled, or with validate=False, the composite below (no sync; inductor fuses it).
+    if from_logits and not target.requires_grad and values_checked():
         check_same_shape(input, target)
         if target.dtype != input.dtype:
             target = target.to(input.dtype)

@@ -24,7 +24,7 @@ from torch import Tensor
 from almanac._checks import check_choice, check_class_indices, check_number, check_tensor, values_checked
 from almanac.errors import ConfigError, ShapeError, TargetError, problem
 from almanac.losses._autograd import Tversky
-from almanac.losses._common import check_bool, float_input, in_range, positive, probability_input
+from almanac.losses._common import check_bool, float_input, in_bounds, in_range, positive, probability_input
 from almanac.losses._modules import REGISTRY, checked
 from almanac.losses._reduction import check_reduction, check_weight, reduce
 
@@ -62,9 +62,11 @@ def _prepare(input: Tensor, target: Any, task: str, from_logits: bool, ignore_in
             fix = ("pass target.long(), or a float mask of shape (N, 1, ...) with target.unsqueeze(1)"
                    if task == "binary" else "pass target.long(), or one-hot masks of the input's shape")
             raise problem(TargetError, "target", "to hold integer class indices", f"dtype {target.dtype}", fix)
+        target = target if target.dtype == torch.int64 else target.long()
         if values_checked():
             check_class_indices(target, "target", max(c, 2), ignore_index)
-        target = target if target.dtype == torch.int64 else target.long()
+        else:
+            target = in_bounds(target, max(c, 2), ignore_index)
         valid = None if ignore_index is None else target != ignore_index
         if valid is not None:
             target = torch.where(valid, target, 0)
