@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -325,5 +326,10 @@ def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = Fal
     target = _prepare(input, target, reduction, sample_weight)
     var = real_target(input, var, "var")
     in_range(var, "var", 0.0, math.inf, DomainError, "pass non-negative variances (for example softplus(v))")
-    loss = F.gaussian_nll_loss(input, target, var, full=full, eps=float(eps), reduction="none")
+    # PyTorch's GaussianNLLLoss, written out: its own `var < 0` test is a data-dependent branch (a graph break and a
+    # host sync). var is clamped at eps in value only; the gradient passes through as if unclamped, as there.
+    v = var.detach().clamp(min=float(eps)) + (var - var.detach())
+    loss = 0.5 * (torch.log(v) + (input - target).square() / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
     return reduce(loss, reduction, sample_weight)
