@@ -36,9 +36,11 @@ __all__ = [
     "check_in_range",
     "check_ndim",
     "check_number",
+    "check_per_class",
     "check_probabilities",
     "check_same_shape",
     "check_tensor",
+    "is_tensor",
     "set_validation",
     "to_tensor",
     "validation",
@@ -81,7 +83,7 @@ def validation(enabled: bool) -> Iterator[None]:
 
 def values_checked() -> bool:
     """Whether a value check (one reduction and one host sync) should run now: eager mode, and not turned off."""
-    if torch.compiler.is_compiling() or torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+    if not compiler_free():
         return False
     local = getattr(_LOCAL, "validate", None)
     return _ENABLED if local is None else local
@@ -139,6 +141,41 @@ def check_number(
         interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
         raise problem(ConfigError, name, f"to be in {interval}", repr(value), f"pass {name} within {interval}")
     return value
+
+
+def is_tensor(value: Any) -> bool:
+    """Whether ``value`` is a ``torch.Tensor``."""
+    return isinstance(value, torch.Tensor)
+
+
+def check_per_class(value: Any, name: str, *, number: bool = False) -> None:
+    """A per-class vector: a 1-d sequence or tensor of finite non-negative numbers (``number``: or one number).
+
+    Reads the values of a tensor (one host sync): call it once, when the hyperparameter is given.
+    """
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        if number:
+            check_number(value, name, low=0.0, high=math.inf, low_open=True, high_open=True)
+            return
+        raise problem(ConfigError, name, "to be a sequence with one value per class", repr(value),
+                      f"pass {name}=[w0, w1, ...]")
+    try:
+        vector = torch.as_tensor(value).detach().double()
+    except (TypeError, ValueError, RuntimeError) as error:  # strings, ragged lists: say what is wrong
+        raise problem(ConfigError, name, "to be a 1-d sequence of numbers", repr(value),
+                      f"pass {name}=[w0, w1, ...]") from error
+    if vector.ndim != 1 and not (number and vector.ndim == 0):
+        raise problem(ConfigError, name, "to be a 1-d sequence of numbers", f"shape {tuple(vector.shape)}",
+                      f"pass {name}=[w0, w1, ...]")
+    reads = values_checked() if isinstance(value, torch.Tensor) else True  # a list is on the host already
+    if vector.numel() and reads and not bool(torch.isfinite(vector).all() and (vector >= 0).all()):
+        raise problem(ConfigError, name, "to hold finite, non-negative numbers", repr(value),
+                      f"pass finite, non-negative {name}")
+
+
+def compiler_free() -> bool:
+    """Not compiling, tracing or exporting: a check may read a tensor's values."""
+    return not (torch.compiler.is_compiling() or torch.jit.is_tracing() or torch.onnx.is_in_onnx_export())
 
 
 def to_tensor(value: Any, name: str) -> torch.Tensor:

@@ -24,10 +24,15 @@ from almanac._checks import (
     values_checked,
 )
 from almanac.errors import ConfigError, DomainError, ShapeError, TargetError, problem
+from almanac.registry import boolean, choice, instance, integer, real
 
 __all__ = [
+    "NON_NEGATIVE",
+    "PLAIN",
+    "POSITIVE",
+    "TASK",
+    "check_alpha_beta",
     "check_bool",
-    "check_class_sequence",
     "class_index_target",
     "class_vector",
     "finite",
@@ -39,6 +44,20 @@ __all__ = [
     "unit_interval",
     "unit_target",
 ]
+
+
+# The constraints the losses share, declared in each loss's register(constraints=...).
+PLAIN = {"reduction": choice("mean", "sum", "none"), "sample_weight": instance(Tensor)}
+TASK = {"task": choice("binary", "multiclass", "multilabel"), "from_logits": boolean(),
+        "ignore_index": integer(optional=True)}
+NON_NEGATIVE = real(0.0)
+POSITIVE = real(0.0, low_open=True)
+
+
+def check_alpha_beta(params: Any) -> None:
+    """Tversky's α + β > 0 (a rule across two parameters)."""
+    if params["alpha"] + params["beta"] == 0:
+        raise problem(ConfigError, "alpha + beta", "to be > 0", "0", "pass alpha=0.5, beta=0.5 (Dice)")
 
 
 def in_range(value: Tensor, name: str, low: float, high: float, error: type = DomainError, fix: str = "") -> None:
@@ -148,23 +167,6 @@ def _finite_non_negative(vector: Tensor, name: str) -> None:
     if vector.numel() and not bool(torch.isfinite(vector).all()):
         raise problem(ConfigError, name, "to be finite", "inf", f"pass finite, non-negative {name}")
 
-
-def check_class_sequence(value: Any, name: str) -> None:
-    """At construction: a per-class vector is a 1-d sequence of finite non-negative numbers (ConfigError)."""
-    if value is None:
-        return
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise problem(ConfigError, name, "to be a sequence with one value per class", repr(value),
-                      f"pass {name}=[w0, w1, ...]")
-    try:
-        vector = torch.as_tensor(value).double()
-    except (TypeError, ValueError, RuntimeError) as error:  # strings, ragged lists: say what is wrong
-        raise problem(ConfigError, name, "to be a 1-d sequence of numbers", repr(value),
-                      f"pass {name}=[w0, w1, ...]") from error
-    if vector.ndim != 1:
-        raise problem(ConfigError, name, "to be a 1-d sequence of numbers", f"shape {tuple(vector.shape)}",
-                      f"pass {name}=[w0, w1, ...]")
-    _finite_non_negative(vector, name)
 
 
 def positive(value: Any, name: str, *, allow_zero: bool = False) -> float:

@@ -11,7 +11,7 @@ from torch import nn
 from almanac._checks import call_validation
 from almanac.registry import LossSpec, Registry
 
-__all__ = ["REGISTRY", "Loss", "checked"]
+__all__ = ["REGISTRY", "Loss"]
 
 
 class Loss(nn.Module):
@@ -53,18 +53,6 @@ class Loss(nn.Module):
         return f"Loss[{self.name}]"
 
 
-def checked(check: Callable[..., None]) -> Callable[..., Any]:
-    """A factory that validates the hyperparameters with ``check(**params)`` when the module is built."""
-
-    def factory(name: str, **params: Any) -> Loss:
-        check(**{k: v for k, v in params.items() if k != "validate"})
-        return Loss(name, REGISTRY.function(name), **params)
-
-    return factory
-
-
-def _no_check(**params: Any) -> None:
-    del params
 
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
@@ -97,6 +85,11 @@ def _call(function: Callable[..., torch.Tensor], args: tuple[Any, ...], kwargs: 
 
 _WEIGHT_FIX = ("pass class_weight= for one weight per class (PyTorch's `weight`), or sample_weight= for one weight "
                "per sample")
-REGISTRY: Registry[LossSpec] = Registry("loss", LossSpec, default_factory=checked(_no_check),
+def _module(name: str, **params: Any) -> Loss:
+    """``get(name, **params)``: the registry checked ``params`` against the spec's constraints on the way in."""
+    return Loss(name, REGISTRY.function(name), **params)
+
+
+REGISTRY: Registry[LossSpec] = Registry("loss", LossSpec, default_factory=_module,
                                         refused={"weight": _WEIGHT_FIX}, call=_call,
-                                        common_params={"validate": None})
+                                        common_params={"validate": None}, require_constraints=True)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 from torch import Tensor
 
 from almanac._checks import check_same_shape
 from almanac.errors import ConfigError, problem
-from almanac.losses._common import finite, float_input, positive
-from almanac.losses._modules import REGISTRY, checked
+from almanac.losses._common import PLAIN, finite, float_input
+from almanac.losses._modules import REGISTRY
 from almanac.losses._reduction import check_reduction, check_weight, reduce
+from almanac.registry import instance, real
 
 __all__ = ["gradient_penalty", "wasserstein", "wasserstein_generator"]
 
@@ -20,14 +20,10 @@ _WGAN = "Arjovsky, Chintala & Bottou 2017, Wasserstein GAN"
 _FACTS = dict(expects="critic_scores", target="real", tasks=("adversarial",), normalization="none")
 
 
-def _plain_params(reduction: str = "mean", sample_weight: Any = None) -> None:
-    check_reduction(reduction)
-    del sample_weight
-
 
 @REGISTRY.register(
     aliases=("wasserstein_critic", "wgan_critic"),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Wasserstein critic loss: the critic scores real samples high and generated ones low.",
     formula="D(fake) - D(real)",
     references=(_WGAN,),
@@ -61,7 +57,7 @@ def wasserstein(critic_real: Tensor, critic_fake: Tensor, *, reduction: str = "m
 
 @REGISTRY.register(
     aliases=("wgan_generator",),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Wasserstein generator loss: the generator raises the critic's score of its samples.",
     formula="-D(fake)",
     references=(_WGAN,),
@@ -90,17 +86,11 @@ def wasserstein_generator(critic_fake: Tensor, *, reduction: str = "mean",
     return reduce(-critic_fake, reduction, sample_weight)
 
 
-def _gp_params(coefficient: float = 10.0, reduction: str = "mean", generator: Any = None) -> None:
-    positive(coefficient, "coefficient", allow_zero=True)
-    check_reduction(reduction)
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise problem(ConfigError, "generator", "to be a torch.Generator or None", type(generator).__name__,
-                      "pass torch.Generator().manual_seed(seed)")
-
 
 @REGISTRY.register(
     aliases=("wgan_gp",),
-    factory=checked(_gp_params),
+    constraints={"coefficient": real(0.0), "reduction": PLAIN["reduction"],
+                 "generator": instance(torch.Generator)},
     summary="WGAN-GP gradient penalty: keeps the critic 1-Lipschitz on random interpolates of real and fake.",
     formula="λ · (‖∇_x̂ D(x̂)‖₂ - 1)², x̂ = ε·real + (1 - ε)·fake, ε ~ U(0, 1)",
     references=("Gulrajani et al. 2017, Improved Training of Wasserstein GANs",),
@@ -129,7 +119,6 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
 
     Reference: Gulrajani et al. 2017.
     """
-    _gp_params(coefficient, reduction, generator)
     if not callable(critic):
         raise problem(ConfigError, "critic", "to be a callable (an nn.Module)", type(critic).__name__,
                       "pass the critic network")

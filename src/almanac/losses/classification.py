@@ -9,12 +9,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_choice, check_number, check_same_shape, check_tensor, values_checked
+from almanac._checks import check_number, check_same_shape, check_tensor, values_checked
 from almanac.errors import ConfigError, ShapeError, TargetError, problem
 from almanac.losses._autograd import FocalOfLogProb, SigmoidFocal
 from almanac.losses._common import (
+    NON_NEGATIVE,
+    PLAIN,
+    TASK,
     check_bool,
-    check_class_sequence,
     class_index_target,
     class_vector,
     float_input,
@@ -24,8 +26,9 @@ from almanac.losses._common import (
     unit_interval,
     unit_target,
 )
-from almanac.losses._modules import REGISTRY, checked
+from almanac.losses._modules import REGISTRY
 from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
+from almanac.registry import boolean, integer, per_class, real
 
 __all__ = ["binary_cross_entropy", "cross_entropy", "focal", "kl_div"]
 
@@ -33,19 +36,11 @@ _CE_REFS = ("PyTorch torch.nn.CrossEntropyLoss",
             "Szegedy et al. 2016, Rethinking the Inception Architecture (label smoothing)")
 
 
-def _ce_params(class_weight: Any = None, ignore_index: int | None = None, label_smoothing: float = 0.0,
-               reduction: str = "mean", sample_weight: Any = None) -> None:
-    check_class_sequence(class_weight, "class_weight")
-    if ignore_index is not None:
-        check_number(ignore_index, "ignore_index", integer=True)
-    unit_interval(label_smoothing, "label_smoothing")
-    check_reduction(reduction)
-    del sample_weight
-
 
 @REGISTRY.register(
     aliases=("ce", "softmax_cross_entropy", "categorical_cross_entropy"),
-    factory=checked(_ce_params),
+    constraints={"class_weight": per_class(), "ignore_index": integer(optional=True),
+                 "label_smoothing": real(0.0, 1.0), **PLAIN},
     summary="Softmax cross-entropy: the negative log-likelihood of the true class under softmax(logits).",
     formula="-Σ_c y_c · log_softmax(x)_c  (y one-hot, smoothed, or probabilities)",
     references=_CE_REFS,
@@ -114,16 +109,6 @@ def cross_entropy(
     return reduce(loss, reduction, sample_weight, mask=mask, denom=denom)
 
 
-def _bce_params(from_logits: bool = True, pos_weight: Any = None, reduction: str = "mean",
-                sample_weight: Any = None) -> None:
-    check_bool(from_logits, "from_logits")
-    if isinstance(pos_weight, (int, float)) and not isinstance(pos_weight, bool):
-        positive(pos_weight, "pos_weight")
-    else:
-        check_class_sequence(pos_weight, "pos_weight")
-    check_reduction(reduction)
-    del sample_weight
-
 
 def _pos_weight(pos_weight: Any, input: Tensor) -> Tensor | None:
     """``pos_weight``: a positive number, or one per class (dimension 1 of the input), as a broadcastable tensor."""
@@ -150,7 +135,7 @@ def _numel(value: Any) -> int:
 
 @REGISTRY.register(
     aliases=("bce", "bce_with_logits", "sigmoid_cross_entropy"),
-    factory=checked(_bce_params),
+    constraints={"from_logits": boolean(), "pos_weight": per_class(number=True), **PLAIN},
     summary="Binary cross-entropy of a sigmoid output, for binary and multi-label targets.",
     formula="-[p_w · y · log σ(x) + (1 - y) · log(1 - σ(x))]",
     references=("PyTorch torch.nn.BCEWithLogitsLoss",),
@@ -202,7 +187,6 @@ def binary_cross_entropy(
     return reduce(loss, reduction, sample_weight)
 
 
-_TASKS = ("binary", "multiclass", "multilabel")
 
 
 def _clamped_log(p: Tensor) -> Tensor:
@@ -210,27 +194,25 @@ def _clamped_log(p: Tensor) -> Tensor:
     return p.clamp_min(torch.finfo(p.dtype).tiny).log()
 
 
-def _focal_params(gamma: float = 2.0, alpha: Any = None, task: str = "binary", from_logits: bool = True,
-                  ignore_index: int | None = None, reduction: str = "mean", sample_weight: Any = None) -> None:
-    positive(gamma, "gamma", allow_zero=True)
-    check_choice(task, "task", _TASKS)
+
+def _focal_rules(params: Any) -> None:
+    """alpha: one number in [0, 1] for binary/multilabel, one per class for multiclass; ignore_index: multiclass."""
+    task, alpha = params["task"], params["alpha"]
     if task == "multiclass":
-        check_class_sequence(alpha, "alpha")
+        if alpha is not None and not isinstance(alpha, Tensor) and isinstance(alpha, (int, float)):
+            raise problem(ConfigError, "alpha", "to be one weight per class for task='multiclass'", repr(alpha),
+                          "pass alpha=[w0, w1, ...]")
     elif alpha is not None:
         unit_interval(alpha, "alpha")
-    check_bool(from_logits, "from_logits")
-    if ignore_index is not None:
-        if task != "multiclass":
-            raise problem(ConfigError, "ignore_index", "to be None unless task='multiclass'", repr(ignore_index),
-                          "drop the ignored elements or give them weight 0")
-        check_number(ignore_index, "ignore_index", integer=True)
-    check_reduction(reduction)
-    del sample_weight
+    if params["ignore_index"] is not None and task != "multiclass":
+        raise problem(ConfigError, "ignore_index", "to be None unless task='multiclass'", repr(params["ignore_index"]),
+                      "drop the ignored elements or give them weight 0")
 
 
 @REGISTRY.register(
     aliases=("focal_loss", "sigmoid_focal"),
-    factory=checked(_focal_params),
+    constraints={"gamma": NON_NEGATIVE, "alpha": per_class(number=True), **TASK, **PLAIN},
+    rules=_focal_rules,
     summary="Focal loss: cross-entropy scaled by (1 - p_t)^γ, which down-weights easy examples (imbalance, detection).",
     formula="-α_t · (1 - p_t)^γ · log p_t",
     references=("Lin et al. 2017, Focal Loss for Dense Object Detection",),
@@ -280,7 +262,6 @@ def focal(
 
     Reference: Lin et al. 2017, Focal Loss for Dense Object Detection.
     """
-    _focal_params(gamma, None, task, from_logits, ignore_index, reduction)
     gamma = float(gamma)
     if task == "multiclass":
         return _softmax_focal(input, target, gamma, alpha, from_logits, ignore_index, reduction, sample_weight)
@@ -316,8 +297,6 @@ def focal(
 def _softmax_focal(input: Tensor, target: Tensor, gamma: float, alpha: Any, from_logits: bool,
                    ignore_index: int | None, reduction: str, sample_weight: Tensor | None) -> Tensor:
     float_input(input, at_least=2)
-    if alpha is not None and not isinstance(alpha, Tensor):
-        check_class_sequence(alpha, "alpha")
     target = class_index_target(input, target, ignore_index)
     probability_input(input, from_logits)
     check_weight(sample_weight, input.shape[0])
@@ -337,15 +316,10 @@ def _softmax_focal(input: Tensor, target: Tensor, gamma: float, alpha: Any, from
     return reduce(loss, reduction, sample_weight, mask=mask, denom=denom)
 
 
-def _kl_params(from_logits: bool = True, reduction: str = "mean", sample_weight: Any = None) -> None:
-    check_bool(from_logits, "from_logits")
-    check_reduction(reduction)
-    del sample_weight
-
 
 @REGISTRY.register(
     aliases=("kl_divergence", "kullback_leibler"),
-    factory=checked(_kl_params),
+    constraints={"from_logits": boolean(), **PLAIN},
     summary="Kullback–Leibler divergence KL(target ‖ softmax(logits)): distillation and soft targets.",
     formula="Σ_c t_c · (log t_c - log_softmax(x)_c), with 0 · log 0 = 0",
     references=("Kullback & Leibler 1951, On Information and Sufficiency",

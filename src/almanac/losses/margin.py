@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import Tensor
 
-from almanac._checks import check_choice, check_number, values_checked
+from almanac._checks import values_checked
 from almanac.errors import TargetError, problem
 from almanac.losses._autograd import Elementwise, hinge_kernel
-from almanac.losses._common import class_index_target, float_input, real_target
-from almanac.losses._modules import REGISTRY, checked
+from almanac.losses._common import PLAIN, class_index_target, float_input, real_target
+from almanac.losses._modules import REGISTRY
 from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
+from almanac.registry import choice, real
 
 __all__ = ["hinge", "multiclass_hinge", "squared_hinge"]
 
@@ -43,14 +42,10 @@ def _binary_hinge(input: Tensor, target: Tensor, squared: bool, reduction: str, 
     return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, sample_weight)
 
 
-def _plain_params(reduction: str = "mean", sample_weight: Any = None) -> None:
-    check_reduction(reduction)
-    del sample_weight
-
 
 @REGISTRY.register(
     aliases=("binary_hinge",),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Hinge loss of a binary max-margin classifier (SVM): zero once the score is beyond the margin.",
     formula="max(0, 1 - s·x), s = ±1",
     references=("Cortes & Vapnik 1995, Support-Vector Networks",),
@@ -78,7 +73,7 @@ def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weig
 
 @REGISTRY.register(
     aliases=("l2_hinge",),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Squared hinge: a smooth hinge whose gradient grows with the margin violation.",
     formula="max(0, 1 - s·x)², s = ±1",
     references=("Lee & Mangasarian 2001, SSVM: A Smooth Support Vector Machine",),
@@ -108,17 +103,10 @@ def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean",
 _KINDS = ("weston_watkins", "crammer_singer")
 
 
-def _multiclass_params(margin: float = 1.0, kind: str = "weston_watkins", reduction: str = "mean",
-                       sample_weight: Any = None) -> None:
-    check_number(margin, "margin", low=0.0, high=float("inf"), high_open=True)
-    check_choice(kind, "kind", _KINDS)
-    check_reduction(reduction)
-    del sample_weight
-
 
 @REGISTRY.register(
     aliases=("multi_margin", "multiclass_svm"),
-    factory=checked(_multiclass_params),
+    constraints={"margin": real(0.0), "kind": choice(*_KINDS), **PLAIN},
     summary="Multiclass hinge: the true class must beat the others by a margin (Weston–Watkins or Crammer–Singer).",
     formula="WW: Σ_{c≠y} max(0, m - x_y + x_c);  CS: max(0, m - x_y + max_{c≠y} x_c)",
     references=("Weston & Watkins 1999, Support Vector Machines for Multi-Class Pattern Recognition",
@@ -148,7 +136,6 @@ def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind
 
     Reference: Weston & Watkins 1999; Crammer & Singer 2001.
     """
-    _multiclass_params(margin, kind, reduction)
     float_input(input, at_least=2)
     target = class_index_target(input, target, None)
     check_weight(sample_weight, input.shape[0])

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_number
 from almanac.errors import DomainError, TargetError
 from almanac.losses._autograd import Elementwise, log_cosh_kernel, quantile_kernel
-from almanac.losses._common import check_bool, float_input, in_range, positive, real_target
-from almanac.losses._modules import REGISTRY, checked
+from almanac.losses._common import NON_NEGATIVE, PLAIN, POSITIVE, float_input, in_range, real_target
+from almanac.losses._modules import REGISTRY
 from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
+from almanac.registry import boolean, real
 
 __all__ = ["gaussian_nll", "huber", "log_cosh", "mae", "mse", "poisson_nll", "quantile", "smooth_l1"]
 
@@ -27,14 +26,10 @@ def _prepare(input: Tensor, target: Tensor, reduction: str, sample_weight: Tenso
     return target
 
 
-def _plain_params(reduction: str = "mean", sample_weight: Any = None) -> None:
-    check_reduction(reduction)
-    del sample_weight
-
 
 @REGISTRY.register(
     aliases=("l2", "mean_squared_error", "squared_error"),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Mean squared error: the Gaussian negative log-likelihood up to constants; outliers dominate it.",
     formula="(x - y)²",
     references=("Gauss 1809, least squares",),
@@ -63,7 +58,7 @@ def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight
 
 @REGISTRY.register(
     aliases=("l1", "mean_absolute_error", "absolute_error"),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Mean absolute error: the median regressor; robust to outliers, constant gradient.",
     formula="|x - y|",
     references=("Laplace 1774, least absolute deviations",),
@@ -90,14 +85,9 @@ def mae(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight
     return reduce(F.l1_loss(input, target, reduction="none"), reduction, sample_weight)
 
 
-def _huber_params(delta: float = 1.0, reduction: str = "mean", sample_weight: Any = None) -> None:
-    positive(delta, "delta")
-    check_reduction(reduction)
-    del sample_weight
-
 
 @REGISTRY.register(
-    factory=checked(_huber_params),
+    constraints={"delta": POSITIVE, **PLAIN},
     summary="Huber loss: quadratic for errors below delta, linear beyond; robust with a smooth minimum.",
     formula="½(x - y)² if |x - y| ≤ δ else δ(|x - y| - ½δ)",
     references=("Huber 1964, Robust Estimation of a Location Parameter",),
@@ -122,19 +112,13 @@ def huber(input: Tensor, target: Tensor, *, delta: float = 1.0, reduction: str =
 
     Reference: Huber 1964; PyTorch ``HuberLoss``.
     """
-    positive(delta, "delta")
     target = _prepare(input, target, reduction, sample_weight)
     return reduce(F.huber_loss(input, target, reduction="none", delta=float(delta)), reduction, sample_weight)
 
 
-def _smooth_l1_params(beta: float = 1.0, reduction: str = "mean", sample_weight: Any = None) -> None:
-    positive(beta, "beta", allow_zero=True)
-    check_reduction(reduction)
-    del sample_weight
-
 
 @REGISTRY.register(
-    factory=checked(_smooth_l1_params),
+    constraints={"beta": NON_NEGATIVE, **PLAIN},
     summary="Smooth L1: Huber divided by beta; L1 beyond beta, quadratic below (beta = 0 is L1).",
     formula="½(x - y)²/β if |x - y| < β else |x - y| - ½β",
     references=("Girshick 2015, Fast R-CNN",),
@@ -159,14 +143,13 @@ def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: st
 
     Reference: Girshick 2015; PyTorch ``SmoothL1Loss``.
     """
-    positive(beta, "beta", allow_zero=True)
     target = _prepare(input, target, reduction, sample_weight)
     return reduce(F.smooth_l1_loss(input, target, reduction="none", beta=float(beta)), reduction, sample_weight)
 
 
 @REGISTRY.register(
     aliases=("logcosh",),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Log-cosh: quadratic near zero and linear for large errors, smooth everywhere (a smooth Huber).",
     formula="log cosh(x - y)",
     references=("Chen et al. 2019, Log Hyperbolic Cosine Loss Improves Variational Auto-Encoder",),
@@ -196,15 +179,10 @@ def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_w
     return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, sample_weight)
 
 
-def _quantile_params(q: float = 0.5, reduction: str = "mean", sample_weight: Any = None) -> None:
-    check_number(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
-    check_reduction(reduction)
-    del sample_weight
-
 
 @REGISTRY.register(
     aliases=("pinball",),
-    factory=checked(_quantile_params),
+    constraints={"q": real(0.0, 1.0, low_open=True, high_open=True), **PLAIN},
     summary="Quantile (pinball) loss: its minimiser is the q-quantile of the target; q = 0.5 is half the MAE.",
     formula="max(q·(y - x), (q - 1)·(y - x))",
     references=("Koenker & Bassett 1978, Regression Quantiles",),
@@ -230,25 +208,16 @@ def quantile(input: Tensor, target: Tensor, *, q: float = 0.5, reduction: str = 
 
     Reference: Koenker & Bassett 1978.
     """
-    _quantile_params(q, reduction)
     target = _prepare(input, target, reduction, sample_weight)
     summed = fusable(reduction, sample_weight)
     out = Elementwise.apply(input, target, quantile_kernel(float(q)), 1, summed, True)
     return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, sample_weight)
 
 
-def _poisson_params(log_input: bool = True, full: bool = False, eps: float = 1e-8, reduction: str = "mean",
-                    sample_weight: Any = None) -> None:
-    check_bool(log_input, "log_input")
-    check_bool(full, "full")
-    positive(eps, "eps")
-    check_reduction(reduction)
-    del sample_weight
-
 
 @REGISTRY.register(
     aliases=("poisson",),
-    factory=checked(_poisson_params),
+    constraints={"log_input": boolean(), "full": boolean(), "eps": POSITIVE, **PLAIN},
     summary="Poisson negative log-likelihood, for count targets; the model predicts the log rate by default.",
     formula="exp(x) - y·x (log_input) or x - y·log(x + eps); + Stirling term of log y! if full",
     references=("PyTorch torch.nn.PoissonNLLLoss", "Nelder & Wedderburn 1972, Generalized Linear Models"),
@@ -276,7 +245,6 @@ def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: 
 
     Reference: PyTorch ``PoissonNLLLoss``.
     """
-    _poisson_params(log_input, full, eps, reduction)
     target = _prepare(input, target, reduction, sample_weight)
     in_range(target, "target", 0.0, math.inf, TargetError, "pass non-negative counts")
     if not log_input:
@@ -285,16 +253,10 @@ def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: 
     return reduce(loss, reduction, sample_weight)
 
 
-def _gaussian_params(full: bool = False, eps: float = 1e-6, reduction: str = "mean", sample_weight: Any = None) -> None:
-    check_bool(full, "full")
-    positive(eps, "eps")
-    check_reduction(reduction)
-    del sample_weight
-
 
 @REGISTRY.register(
     aliases=("gaussian", "heteroscedastic"),
-    factory=checked(_gaussian_params),
+    constraints={"full": boolean(), "eps": POSITIVE, **PLAIN},
     summary="Gaussian negative log-likelihood of a predicted mean and variance (heteroscedastic regression).",
     formula="½(log max(var, eps) + (mean - y)² / max(var, eps)) (+ ½ log 2π if full)",
     references=("Nix & Weigend 1994, Estimating the Mean and Variance of the Target Probability Distribution",
@@ -322,7 +284,6 @@ def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = Fal
 
     Reference: Nix & Weigend 1994; PyTorch ``GaussianNLLLoss``.
     """
-    _gaussian_params(full, eps, reduction)
     target = _prepare(input, target, reduction, sample_weight)
     var = real_target(input, var, "var")
     in_range(var, "var", 0.0, math.inf, DomainError, "pass non-negative variances (for example softplus(v))")

@@ -21,25 +21,27 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_choice, check_class_indices, check_number, check_tensor, values_checked
-from almanac.errors import ConfigError, ShapeError, TargetError, problem
+from almanac._checks import check_class_indices, check_tensor, values_checked
+from almanac.errors import ShapeError, TargetError, problem
 from almanac.losses._autograd import Tversky
-from almanac.losses._common import check_bool, float_input, in_bounds, in_range, positive, probability_input
-from almanac.losses._modules import REGISTRY, checked
-from almanac.losses._reduction import check_reduction, check_weight, reduce
+from almanac.losses._common import (
+    NON_NEGATIVE,
+    PLAIN,
+    POSITIVE,
+    TASK,
+    check_alpha_beta,
+    float_input,
+    in_bounds,
+    in_range,
+    probability_input,
+)
+from almanac.losses._modules import REGISTRY
+from almanac.losses._reduction import check_weight, reduce
 
 __all__ = ["dice", "focal_tversky", "jaccard", "lovasz", "tversky"]
 
-_TASKS = ("binary", "multiclass", "multilabel")
 _REFS_SEG = "Milletari et al. 2016, V-Net"
 
-
-def _common_params(task: str, from_logits: bool, ignore_index: int | None, reduction: str) -> None:
-    check_choice(task, "task", _TASKS)
-    check_bool(from_logits, "from_logits")
-    if ignore_index is not None:
-        check_number(ignore_index, "ignore_index", integer=True)
-    check_reduction(reduction)
 
 
 def _prepare(input: Tensor, target: Any, task: str, from_logits: bool, ignore_index: int | None,
@@ -100,7 +102,6 @@ def _mode(task: str, from_logits: bool) -> str:
 def _tversky_family(input: Tensor, target: Tensor, alpha: float, beta: float, smooth: float, gamma: float,
                     task: str, from_logits: bool, ignore_index: int | None, reduction: str,
                     sample_weight: Tensor | None) -> Tensor:
-    _common_params(task, from_logits, ignore_index, reduction)
     x, t, valid, index = _prepare(input, target, task, from_logits, ignore_index, sample_weight)
     loss = Tversky.apply(x, t, valid, _mode(task, from_logits), index, alpha, beta, smooth, gamma)
     return reduce(loss, reduction, sample_weight)
@@ -118,20 +119,8 @@ _SEG_ARGS = """Args:
         sample_weight: per-sample weights ``(N,)``."""
 
 
-def _seg_params(task: str = "binary", from_logits: bool = True, smooth: float = 1.0, ignore_index: int | None = None,
-                reduction: str = "mean", sample_weight: Any = None, **shape: Any) -> None:
-    _common_params(task, from_logits, ignore_index, reduction)
-    positive(smooth, "smooth", allow_zero=True)
-    for key in ("alpha", "beta"):
-        if key in shape:
-            positive(shape[key], key, allow_zero=True)
-    if "gamma" in shape:
-        positive(shape["gamma"], "gamma")
-    if "alpha" in shape and shape["alpha"] + shape["beta"] == 0:
-        raise problem(ConfigError, "alpha + beta", "to be > 0", "0", "pass alpha=0.5, beta=0.5 (Dice)")
-    del sample_weight
 
-
+_SEG = {**TASK, "smooth": NON_NEGATIVE, **PLAIN}
 _SEG_FACTS = dict(expects="logits", target="mask", tasks=("segmentation", "binary", "multilabel", "multiclass"),
                   for_imbalance=True,
                   normalization={"binary": "sigmoid", "multilabel": "sigmoid", "multiclass": "softmax"})
@@ -139,7 +128,7 @@ _SEG_FACTS = dict(expects="logits", target="mask", tasks=("segmentation", "binar
 
 @REGISTRY.register(
     aliases=("dice_loss", "soft_dice"),
-    factory=checked(_seg_params),
+    constraints=_SEG,
     summary="Soft Dice loss: 1 - the Dice coefficient of the predicted and true masks; insensitive to class size.",
     formula="1 - (2·Σ p·t + s) / (Σ p + Σ t + s)",
     references=(_REFS_SEG, "Sudre et al. 2017, Generalised Dice overlap as a deep learning loss function"),
@@ -159,14 +148,13 @@ def dice(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: bo
 
     Reference: Milletari et al. 2016 (V-Net); Sudre et al. 2017.
     """
-    positive(smooth, "smooth", allow_zero=True)
     return _tversky_family(input, target, 0.5, 0.5, float(smooth) / 2, 1.0, task, from_logits, ignore_index,
                            reduction, sample_weight)
 
 
 @REGISTRY.register(
     aliases=("iou", "jaccard_loss", "soft_jaccard", "iou_loss"),
-    factory=checked(_seg_params),
+    constraints=_SEG,
     summary="Soft Jaccard (IoU) loss: 1 - intersection over union of the predicted and true masks.",
     formula="1 - (Σ p·t + s) / (Σ p + Σ t - Σ p·t + s)",
     references=("Rahman & Wang 2016, Optimizing Intersection-Over-Union in Deep Neural Networks",),
@@ -186,13 +174,13 @@ def jaccard(input: Tensor, target: Tensor, *, task: str = "binary", from_logits:
 
     Reference: Rahman & Wang 2016.
     """
-    positive(smooth, "smooth", allow_zero=True)
     return _tversky_family(input, target, 1.0, 1.0, float(smooth), 1.0, task, from_logits, ignore_index,
                            reduction, sample_weight)
 
 
 @REGISTRY.register(
-    factory=checked(_seg_params),
+    constraints={**_SEG, "alpha": NON_NEGATIVE, "beta": NON_NEGATIVE},
+    rules=check_alpha_beta,
     summary="Tversky loss: a Dice/Jaccard generalisation that weighs false positives (α) and false negatives (β).",
     formula="1 - (I + s) / (I + α·Σ p(1 - t) + β·Σ (1 - p)t + s)",
     references=("Salehi et al. 2017, Tversky loss function for image segmentation using 3D FCNs",),
@@ -217,13 +205,13 @@ def tversky(input: Tensor, target: Tensor, *, alpha: float = 0.5, beta: float = 
 
     Reference: Salehi et al. 2017.
     """
-    _seg_params(task, from_logits, smooth, ignore_index, reduction, alpha=alpha, beta=beta)
     return _tversky_family(input, target, float(alpha), float(beta), float(smooth), 1.0, task, from_logits,
                            ignore_index, reduction, sample_weight)
 
 
 @REGISTRY.register(
-    factory=checked(_seg_params),
+    constraints={**_SEG, "alpha": NON_NEGATIVE, "beta": NON_NEGATIVE, "gamma": POSITIVE},
+    rules=check_alpha_beta,
     summary="Focal Tversky loss: (1 - Tversky index)^γ, focusing on the classes segmented worst.",
     formula="(1 - (I + s) / (I + α·FP + β·FN + s))^γ",
     references=("Abraham & Khan 2019, A Novel Focal Tversky Loss Function with Improved Attention U-Net",),
@@ -249,7 +237,6 @@ def focal_tversky(input: Tensor, target: Tensor, *, alpha: float = 0.3, beta: fl
 
     Reference: Abraham & Khan 2019.
     """
-    _seg_params(task, from_logits, smooth, ignore_index, reduction, alpha=alpha, beta=beta, gamma=gamma)
     return _tversky_family(input, target, float(alpha), float(beta), float(smooth), float(gamma), task,
                            from_logits, ignore_index, reduction, sample_weight)
 
@@ -263,15 +250,10 @@ def _lovasz_grad(gt_sorted: Tensor) -> Tensor:
     return torch.cat([jac[..., :1], jac[..., 1:] - jac[..., :-1]], dim=-1)
 
 
-def _lovasz_params(task: str = "binary", from_logits: bool = True, ignore_index: int | None = None,
-                   reduction: str = "mean", sample_weight: Any = None) -> None:
-    _common_params(task, from_logits, ignore_index, reduction)
-    del sample_weight
-
 
 @REGISTRY.register(
     aliases=("lovasz_hinge", "lovasz_softmax"),
-    factory=checked(_lovasz_params),
+    constraints={**TASK, **PLAIN},
     summary="Lovász loss: a convex surrogate that optimises the Jaccard index directly (hinge or softmax form).",
     formula="Σ_k m_(k) · ΔJ_k: sorted errors m times the Lovász gradient of the Jaccard loss",
     references=("Berman et al. 2018, The Lovász-Softmax loss: A tractable surrogate for the optimization of the "
@@ -304,7 +286,6 @@ def lovasz(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: 
 
     Reference: Berman, Rannen Triki & Blaschko, CVPR 2018.
     """
-    _lovasz_params(task, from_logits, ignore_index, reduction)
     x, t, valid, index = _prepare(input, target, task, from_logits, ignore_index, sample_weight)
     n, c, _ = x.shape
     if index:
