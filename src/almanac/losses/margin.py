@@ -18,27 +18,20 @@ __all__ = ["hinge", "multiclass_hinge", "squared_hinge"]
 _LABELS_FIX = "pass labels in {0, 1} or in {-1, 1}"
 
 
-def _check_labels(target: Tensor) -> None:
-    """Labels all in {0, 1} or all in {-1, 1} (TargetError): exact comparisons, right in any dtype; one host sync."""
-    if not target.numel():
-        return
-    other = ((target != 0) & (target != 1) & (target != -1)).any()
-    zero, negative = (target == 0).any(), (target == -1).any()
-    other, zero, negative = torch.stack([other, zero, negative]).tolist()
-    if other or (zero and negative):
-        kind = "{-1, 1}" if negative else "{0, 1}"
-        raise problem(TargetError, "target", f"to hold labels in {kind}", "other values", _LABELS_FIX)
-
-
 def _binary_hinge(input: Tensor, target: Tensor, squared: bool, reduction: str, sample_weight: Tensor | None) -> Tensor:
     float_input(input)
     check_reduction(reduction)
     target = real_target(input, target)
-    if values_checked():
-        _check_labels(target)
     check_weight(sample_weight, input.shape[0])
     summed = fusable(reduction, sample_weight)
-    out = Elementwise.apply(input, target, hinge_kernel(squared), 1, summed, False)
+    check = values_checked() and target.numel() > 0
+    counts = input.new_zeros(2, dtype=torch.float64) if check else None
+    out = Elementwise.apply(input, target, hinge_kernel(squared, check), 1, summed, False, counts)
+    if counts is not None:  # labels all in {0, 1} or all in {-1, 1}, counted in the kernel's pass: one host sync
+        not_01, not_pm1 = counts.tolist()
+        if not_01 and not_pm1:
+            kind = "{-1, 1}" if not_01 < target.numel() and bool((target < 0).any()) else "{0, 1}"
+            raise problem(TargetError, "target", f"to hold labels in {kind}", "other values", _LABELS_FIX)
     return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, sample_weight)
 
 
