@@ -283,12 +283,18 @@ def focal(
         return reduce(SigmoidFocal.apply(input, target, gamma, a, False), reduction, sample_weight)
     target = unit_target(input, target)
     probability_input(input, from_logits)
-    if from_logits:
-        log_p, log_q = F.logsigmoid(input), F.logsigmoid(-input)
+    if from_logits:  # plain ops, which inductor fuses into one kernel; -log p = softplus(-x), -log q = that + x
+        nlp = F.softplus(-input)
+        if gamma >= 1:  # (1 - p)^γ = σ(-x)^γ, whose slope γ·σ(-x)^(γ-1) is finite
+            positive_part = torch.sigmoid(-input).pow(gamma) * nlp
+            negative_part = torch.sigmoid(input).pow(gamma) * (nlp + input)
+        else:  # γ < 1: (1 - p)^γ = exp(-γ·softplus(x)), finite slope where σ(-x) underflows to 0
+            positive_part = torch.exp(-gamma * (nlp + input)) * nlp
+            negative_part = torch.exp(-gamma * nlp) * (nlp + input)
     else:
         log_p, log_q = _clamped_log(input), _clamped_log(1 - input)
-    positive_part = FocalOfLogProb.apply(log_p, gamma)
-    negative_part = FocalOfLogProb.apply(log_q, gamma)
+        positive_part = FocalOfLogProb.apply(log_p, gamma)
+        negative_part = FocalOfLogProb.apply(log_q, gamma)
     if a is not None:
         positive_part, negative_part = a * positive_part, (1 - a) * negative_part
     return reduce(torch.lerp(negative_part, positive_part, target), reduction, sample_weight)

@@ -23,6 +23,10 @@ def _binary_hinge(input: Tensor, target: Tensor, squared: bool, reduction: str, 
     check_reduction(reduction)
     target = real_target(input, target)
     check_weight(sample_weight, input.shape[0])
+    if torch.compiler.is_compiling():  # plain ops, which inductor fuses; the chunked kernel is for eager mode
+        s = torch.sign(2 * target - 1)  # +1 for a positive label, -1 for 0 or -1 (arithmetic: fuses best)
+        margin = (1 - s * input).clamp_min(0.0)
+        return reduce(margin.square() if squared else margin, reduction, sample_weight)
     summed = fusable(reduction, sample_weight)
     check = values_checked() and target.numel() > 0
     counts = input.new_zeros(2, dtype=torch.float64) if check else None
