@@ -34,7 +34,7 @@ class Loss(nn.Module):
     @property
     def params(self) -> dict[str, Any]:
         """The bound hyperparameters."""
-        return {**self._plain, **dict(self.named_buffers(recurse=False))}
+        return {**self._plain, **{k: v for k, v in self._buffers.items() if v is not None}}
 
     @property
     def spec(self) -> LossSpec:

@@ -177,6 +177,9 @@ def binary_cross_entropy(
     check_weight(sample_weight, input.shape[0])
     if not from_logits and not values_checked():  # PyTorch asserts p in [0, 1] on the device: keep unchecked p in
         input = torch.nan_to_num(input.clamp(0.0, 1.0), nan=0.5)  # it (an undefined number, never a device assert)
+    # PyTorch's fused reduction follows the rule of reduce(), but for an empty mean (NaN there, 0 here)
+    if from_logits and sample_weight is None and (reduction != "mean" or input.numel()):
+        return F.binary_cross_entropy_with_logits(input, target, pos_weight=pw, reduction=reduction)
     if from_logits:
         loss = F.binary_cross_entropy_with_logits(input, target, pos_weight=pw, reduction="none")
     elif pw is None:
