@@ -3,13 +3,24 @@
 Every check raises one of the typed errors of :mod:`almanac.errors` with the message template of
 :func:`almanac.errors.problem`: what was expected, what came, and the fix. Checks that read values
 (ranges, finiteness) cost one reduction each; call them once per public call, never inside a loop.
+
+Two kinds of checks, two costs:
+
+* shape, dtype and hyperparameter checks read only metadata: no kernel, no host sync, nothing in a compiled graph.
+  They are always on.
+* value checks (label ranges, probabilities in [0, 1], finiteness) run one reduction over the tensor and read the
+  result on the host: one device-to-host sync per check on a GPU, a graph break under ``torch.compile``. They run
+  only when :func:`values_checked` says so: in eager mode (never while compiling, tracing or exporting), unless
+  turned off globally (:func:`set_validation`, :func:`validation`) or per call (``validate=False``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,11 +36,74 @@ __all__ = [
     "check_in_range",
     "check_ndim",
     "check_number",
+    "check_per_class",
     "check_probabilities",
     "check_same_shape",
     "check_tensor",
+    "is_tensor",
+    "set_validation",
     "to_tensor",
+    "validation",
+    "values_checked",
 ]
+
+_ENABLED = True  # the global switch of the value checks (set_validation)
+_LOCAL = threading.local()  # .validate: the ``validate=`` of the call in progress on this thread (None: unset)
+
+
+def set_validation(enabled: bool) -> None:
+    """Turn the value checks on or off for the whole process (shape, dtype and parameter checks stay on).
+
+    Off, bad values (labels out of range, probabilities outside [0, 1], NaN) give undefined numbers instead of a
+    :class:`~almanac.errors.TargetError` / :class:`~almanac.errors.DomainError`, and a GPU step has no host sync.
+    """
+    global _ENABLED
+    if not isinstance(enabled, bool):
+        raise problem(ConfigError, "enabled", "to be True or False", repr(enabled), "pass True or False")
+    _ENABLED = enabled
+
+
+@contextlib.contextmanager
+def validation(enabled: bool) -> Iterator[None]:
+    """``with validation(False): ...`` — :func:`set_validation` for a block, restored on exit.
+
+    >>> import torch
+    >>> import almanac as am
+    >>> with am.losses.validation(False):
+    ...     am.losses.values_checked()
+    False
+    """
+    previous = _ENABLED
+    set_validation(enabled)
+    try:
+        yield
+    finally:
+        set_validation(previous)
+
+
+def values_checked() -> bool:
+    """Whether a value check (one reduction and one host sync) should run now: eager mode, and not turned off."""
+    if not compiler_free():
+        return False
+    local = getattr(_LOCAL, "validate", None)
+    return _ENABLED if local is None else local
+
+
+@contextlib.contextmanager
+def call_validation(validate: bool | None) -> Iterator[None]:
+    """The ``validate=`` keyword of one call (None: the global switch decides), for the checks it makes."""
+    if validate is None or torch.compiler.is_compiling():  # compiled: value checks are off anyway
+        yield
+        return
+    if not isinstance(validate, bool):
+        raise problem(ConfigError, "validate", "to be True, False or None", repr(validate),
+                      "pass validate=False to skip the value checks")
+    previous = getattr(_LOCAL, "validate", None)
+    _LOCAL.validate = validate
+    try:
+        yield
+    finally:
+        _LOCAL.validate = previous
 
 
 def check_choice(value: Any, name: str, allowed: Iterable[Any]) -> Any:
@@ -67,6 +141,41 @@ def check_number(
         interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
         raise problem(ConfigError, name, f"to be in {interval}", repr(value), f"pass {name} within {interval}")
     return value
+
+
+def is_tensor(value: Any) -> bool:
+    """Whether ``value`` is a ``torch.Tensor``."""
+    return isinstance(value, torch.Tensor)
+
+
+def check_per_class(value: Any, name: str, *, number: bool = False) -> None:
+    """A per-class vector: a 1-d sequence or tensor of finite non-negative numbers (``number``: or one number).
+
+    Reads the values of a tensor (one host sync): call it once, when the hyperparameter is given.
+    """
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        if number:
+            check_number(value, name, low=0.0, high=math.inf, low_open=True, high_open=True)
+            return
+        raise problem(ConfigError, name, "to be a sequence with one value per class", repr(value),
+                      f"pass {name}=[w0, w1, ...]")
+    try:
+        vector = torch.as_tensor(value).detach().double()
+    except (TypeError, ValueError, RuntimeError) as error:  # strings, ragged lists: say what is wrong
+        raise problem(ConfigError, name, "to be a 1-d sequence of numbers", repr(value),
+                      f"pass {name}=[w0, w1, ...]") from error
+    if vector.ndim != 1 and not (number and vector.ndim == 0):
+        raise problem(ConfigError, name, "to be a 1-d sequence of numbers", f"shape {tuple(vector.shape)}",
+                      f"pass {name}=[w0, w1, ...]")
+    reads = values_checked() if isinstance(value, torch.Tensor) else True  # a list is on the host already
+    if vector.numel() and reads and not bool(torch.isfinite(vector).all() and (vector >= 0).all()):
+        raise problem(ConfigError, name, "to hold finite, non-negative numbers", repr(value),
+                      f"pass finite, non-negative {name}")
+
+
+def compiler_free() -> bool:
+    """Not compiling, tracing or exporting: a check may read a tensor's values."""
+    return not (torch.compiler.is_compiling() or torch.jit.is_tracing() or torch.onnx.is_in_onnx_export())
 
 
 def to_tensor(value: Any, name: str) -> torch.Tensor:

@@ -13,6 +13,7 @@ a default), so a function and its spec cannot drift apart.
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import math
 from collections.abc import Callable, Iterator, Mapping
@@ -20,16 +21,23 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
-from almanac.errors import ConfigError, UnknownNameError
+from almanac.errors import ConfigError, UnknownNameError, problem
 
 __all__ = [
     "TASKS",
     "ActivationSpec",
     "LossSpec",
     "MetricSpec",
+    "Param",
     "Registry",
     "Spec",
+    "boolean",
+    "choice",
+    "instance",
+    "integer",
     "normalize_name",
+    "per_class",
+    "real",
 ]
 
 TASKS = ("binary", "multiclass", "multilabel", "regression", "segmentation", "adversarial")
@@ -40,6 +48,125 @@ LOSS_TARGETS = ("class_indices", "binary", "multi_hot", "soft_labels", "real", "
 # "sigmoid" per unit, "margin" (raw scores against ±1 labels), "exp" (log-rates), or "none".
 LOSS_NORMALIZATIONS = ("softmax", "sigmoid", "margin", "exp", "none")
 METRIC_NEEDS = ("labels", "scores", "probabilities", "values")
+
+
+@dataclass(frozen=True)
+class Param:
+    """The constraint of one hyperparameter, declared with its function (like scikit-learn's ``validate_params``).
+
+    ``kind``: ``"real"`` / ``"integer"`` (in the interval ``low..high``, ends open or closed), ``"bool"``,
+    ``"choice"`` (one of ``choices``), ``"per_class"`` (a 1-d sequence or tensor of finite non-negative numbers, one
+    per class; with ``number=True`` a single one too), ``"instance"`` (of ``types``). ``optional``: None allowed.
+    ``tensor``: a floating tensor allowed as well (a learnable value). Build them with :func:`real`, :func:`integer`,
+    :func:`boolean`, :func:`choice`, :func:`per_class`, :func:`instance`.
+    """
+
+    kind: str
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[Any, ...] = ()
+    types: tuple[type, ...] = ()
+    optional: bool = False
+    tensor: bool = False
+    number: bool = False
+
+    def check(self, value: Any, name: str) -> None:
+        """Raise :class:`ConfigError` unless ``value`` satisfies the constraint."""
+        from almanac import _checks  # registry is imported by _checks' users; keep the import lazy and acyclic
+
+        if value is None and self.optional:
+            return
+        if self.tensor and _checks.is_tensor(value):
+            _checks.check_floating(value, name)
+            return
+        if self.kind in ("real", "integer"):
+            _checks.check_number(value, name, low=self.low, high=self.high, low_open=self.low_open,
+                                 high_open=self.high_open, integer=self.kind == "integer")
+        elif self.kind == "bool":
+            if not isinstance(value, bool):
+                raise problem(ConfigError, name, "to be True or False", repr(value), f"pass {name}=True or False")
+        elif self.kind == "choice":
+            _checks.check_choice(value, name, self.choices)
+        elif self.kind == "per_class":
+            _checks.check_per_class(value, name, number=self.number)
+        elif self.kind == "instance" and not isinstance(value, self.types):
+            kinds = " or ".join(t.__name__ for t in self.types)
+            raise problem(ConfigError, name, f"to be a {kinds}{' or None' if self.optional else ''}",
+                          type(value).__name__, f"pass a {kinds}")
+
+    def describe(self) -> str:
+        """The constraint in words, for docs and messages."""
+        if self.kind in ("real", "integer"):
+            what = "a number" if self.kind == "real" else "an integer"
+            if (self.low, self.high) != (-math.inf, math.inf):
+                left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+                what += f" in {left}{self.low:g}, {self.high:g}{right}"
+        elif self.kind == "bool":
+            what = "True or False"
+        elif self.kind == "choice":
+            what = "one of " + ", ".join(map(repr, self.choices))
+        elif self.kind == "per_class":
+            what = "one non-negative number per class" + (" (or one number)" if self.number else "")
+        else:
+            what = "a " + " or ".join(t.__name__ for t in self.types)
+        return what + (" or None" if self.optional else "") + (" or a tensor" if self.tensor else "")
+
+    def invalid(self) -> tuple[Any, ...]:
+        """Values that break the constraint (for the generic tests)."""
+        bad: list[Any] = ["text", [1, "a"]] if self.kind != "choice" else ["no-such-choice", 3]
+        if self.kind in ("real", "integer"):
+            bad += [True, float("nan")]
+            if self.low > -math.inf:
+                bad.append(self.low - 1 if self.kind == "integer" else self.low - 1.0)
+                if self.low_open:
+                    bad.append(self.low)
+            if self.high < math.inf:
+                bad.append(self.high + 1)
+            if self.kind == "integer":
+                bad.append(1.5)
+        elif self.kind == "bool":
+            bad += [1, "yes"]
+        elif self.kind == "per_class":
+            bad += [[[1.0, 2.0]], [1.0, -1.0], [1.0, float("inf")]]
+            if not self.number:
+                bad.append(2.0)
+        if not self.optional:
+            bad.append(None)
+        return tuple(bad)
+
+
+def real(low: float = -math.inf, high: float = math.inf, *, low_open: bool = False, high_open: bool = False,
+         optional: bool = False, tensor: bool = False) -> Param:
+    """A real number in the interval (ends closed unless ``*_open``); an infinite end is always open."""
+    return Param("real", low, high, low_open or low == -math.inf, high_open or high == math.inf, optional=optional,
+                 tensor=tensor)
+
+
+def integer(low: float = -math.inf, high: float = math.inf, *, optional: bool = False) -> Param:
+    """An integer in [low, high]."""
+    return Param("integer", low, high, optional=optional)
+
+
+def boolean() -> Param:
+    """True or False."""
+    return Param("bool")
+
+
+def choice(*choices: Any) -> Param:
+    """One of ``choices``."""
+    return Param("choice", choices=choices)
+
+
+def per_class(*, number: bool = False, optional: bool = True) -> Param:
+    """A 1-d sequence or tensor of finite non-negative numbers, one per class (``number``: or one number)."""
+    return Param("per_class", optional=optional, number=number)
+
+
+def instance(*types: type, optional: bool = True) -> Param:
+    """An instance of one of ``types``."""
+    return Param("instance", types=types, optional=optional)
 
 
 def normalize_name(name: str) -> str:
@@ -63,9 +190,22 @@ class Spec:
     aliases: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     references: tuple[str, ...] = ()
+    constraints: Mapping[str, Param] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        object.__setattr__(self, "constraints", MappingProxyType(dict(self.constraints)))
+        unknown = set(self.constraints) - set(self.params)
+        if unknown:
+            raise ConfigError(f"spec `{self.name}`: constraints on {sorted(unknown)}, which are not parameters")
+
+    def check_params(self, params: Mapping[str, Any]) -> None:
+        """Raise :class:`ConfigError` for a value in ``params`` that breaks its declared constraint."""
+        constraints = self.constraints
+        for key, value in params.items():
+            rule = constraints.get(key)
+            if rule is not None:
+                rule.check(value, key)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,6 +296,7 @@ class _Entry(Generic[S]):
     function: Callable[..., Any]
     factory: Callable[..., Any]
     factory_params: tuple[str, ...]
+    rules: Callable[[Mapping[str, Any]], None] | None = None
 
 
 def _signature_params(function: Callable[..., Any]) -> dict[str, Any]:
@@ -172,12 +313,29 @@ class Registry(Generic[S]):
 
     ``default_factory(name, **params)`` builds the object ``get`` returns (an ``nn.Module`` for activations and
     losses, a streaming metric for metrics); one entry may register its own factory instead.
+
+    ``refused`` maps keyword names that no function of the family takes, but that users coming from another library
+    will try, to the fix to give (the losses refuse PyTorch's ``weight=``): passing one to a registered function or
+    to ``get`` raises :class:`ConfigError` with that fix instead of a raw ``TypeError``.
+
+    ``require_constraints``: every hyperparameter must declare its :class:`Param` constraint.
+
+    ``call(function, args, kwargs)``, when given, runs every call of a registered function (the family's shared
+    rules: the losses' ``validate=`` keyword and low precision); ``common_params`` (name → default) are the keywords
+    it takes for every function of the family, accepted by ``get`` too.
     """
 
-    def __init__(self, family: str, spec_type: type[S], default_factory: Callable[..., Any] | None = None):
+    def __init__(self, family: str, spec_type: type[S], default_factory: Callable[..., Any] | None = None,
+                 refused: Mapping[str, str] | None = None,
+                 call: Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any] | None = None,
+                 common_params: Mapping[str, Any] | None = None, require_constraints: bool = False):
         self.family = family
         self.spec_type = spec_type
         self.default_factory = default_factory
+        self.refused: Mapping[str, str] = MappingProxyType(dict(refused or {}))
+        self.call = call
+        self.common_params: Mapping[str, Any] = MappingProxyType(dict(common_params or {}))
+        self.require_constraints = require_constraints
         self._entries: dict[str, _Entry[S]] = {}
         self._aliases: dict[str, str] = {}
 
@@ -187,10 +345,14 @@ class Registry(Generic[S]):
         *,
         factory: Callable[..., Any] | None = None,
         factory_params: tuple[str, ...] = (),
+        rules: Callable[[Mapping[str, Any]], None] | None = None,
         **facts: Any,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Decorator that declares a function and its spec. ``facts`` are the spec's fields.
+        """Decorator that declares a function and its spec. ``facts`` are the spec's fields, ``constraints``
+        (name → :class:`Param`) among them: one per hyperparameter, enforced by the registry in ``get`` and on every
+        call of the returned function (the keywords passed; defaults are valid by construction).
 
+        ``rules(params)`` checks what involves several parameters at once (all of them, defaults filled in).
         ``factory_params`` names options that only the object accepts (``learnable=True`` of ``get("silu")``).
         """
 
@@ -203,10 +365,47 @@ class Registry(Generic[S]):
                 params=_signature_params(function) if params is None else params,
                 **facts,
             )
-            self.add(spec, function, factory=factory, factory_params=factory_params)
+            missing = [p for p in spec.params if p not in spec.constraints and p not in self.common_params]
+            if self.require_constraints and missing:
+                raise ConfigError(f"spec `{name}`: declare the constraints of {missing}")
+            function = self._guarded(function, spec, rules)
+            self.add(spec, function, factory=factory, factory_params=factory_params, rules=rules)
             return function
 
         return decorate
+
+    def _guarded(self, function: Callable[..., Any], spec: S,
+                 rules: Callable[[Mapping[str, Any]], None] | None) -> Callable[..., Any]:
+        """``function`` behind the checks of its keywords (refused ones, declared constraints, rules) and the
+        family's ``call`` (nothing if none applies)."""
+        if not self.refused and self.call is None and not spec.constraints and rules is None:
+            return function
+        refused, hook, defaults = self.refused, self.call, spec.params
+
+        @functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if kwargs:
+                if refused:
+                    self._refuse(kwargs, refused)
+                spec.check_params(kwargs)
+                if rules is not None:
+                    rules({**defaults, **kwargs})
+            return function(*args, **kwargs) if hook is None else hook(function, args, kwargs)
+
+        return call
+
+    def check_params(self, name: str, params: Mapping[str, Any]) -> None:
+        """Check ``params`` of ``name`` against its declared constraints and rules (ConfigError)."""
+        entry = self._entries[self.resolve(name)]
+        self._refuse(params)
+        entry.spec.check_params(params)
+        if entry.rules is not None:
+            entry.rules({**entry.spec.params, **params})
+
+    def _refuse(self, params: Mapping[str, Any], refused: Mapping[str, str] | None = None) -> None:
+        for key, fix in (refused if refused is not None else self.refused).items():
+            if key in params:
+                raise problem(ConfigError, key, f"not to be passed to a {self.family}", f"{key}={params[key]!r}", fix)
 
     def add(
         self,
@@ -215,6 +414,7 @@ class Registry(Generic[S]):
         *,
         factory: Callable[..., Any] | None = None,
         factory_params: tuple[str, ...] = (),
+        rules: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> None:
         """Add one function and its spec. Names and aliases must be new."""
         for key in (spec.name, *spec.aliases):
@@ -222,7 +422,7 @@ class Registry(Generic[S]):
                 raise ConfigError(f"{self.family} name `{key}` is registered twice")
             if key != normalize_name(key):
                 raise ConfigError(f"{self.family} name `{key}` is not snake_case")
-        self._entries[spec.name] = _Entry(spec, function, factory or self.default_factory, factory_params)
+        self._entries[spec.name] = _Entry(spec, function, factory or self.default_factory, factory_params, rules)
         for alias in spec.aliases:
             self._aliases[alias] = spec.name
 
@@ -263,13 +463,17 @@ class Registry(Generic[S]):
     def get(self, name: str, **params: Any) -> Any:
         """Build the object of ``name`` with ``params``; unknown parameters raise :class:`ConfigError`."""
         entry = self._entries[self.resolve(name)]
-        allowed = (*entry.spec.params, *entry.factory_params)
+        self._refuse(params)
+        allowed = (*entry.spec.params, *entry.factory_params, *self.common_params)
         unknown = sorted(set(params) - set(allowed))
         if unknown:
             raise ConfigError(
                 f"expected parameters of {self.family} `{entry.spec.name}` among {list(allowed) or 'none'}, "
                 f"got {unknown} — see {self.package}.spec({entry.spec.name!r}).params"
             )
+        entry.spec.check_params(params)
+        if entry.rules is not None:
+            entry.rules({**entry.spec.params, **params})
         if entry.factory is None:
             raise ConfigError(f"{self.family} `{entry.spec.name}` has no object form")
         return entry.factory(entry.spec.name, **params)

@@ -47,3 +47,9 @@ def test_derivative_refusals():
         act.derivative("prelu", torch.zeros(2))
     with pytest.raises(ShapeError, match="num_parameters=3"):
         act.derivative("prelu", torch.zeros(2, 3), weight=torch.ones(2))
+
+
+def test_prelu_derivative_of_a_0d_input_with_one_slope():
+    for x, expected in ((torch.tensor(-2.0), 0.25), (torch.tensor(3.0), 1.0)):
+        d = act.derivative("prelu", x, weight=torch.tensor([0.25]))
+        assert d.shape == () and float(d) == expected

@@ -199,3 +199,12 @@ def test_silu_beta_that_would_broadcast_the_input_is_a_shape_error():
     with pytest.raises(ShapeError, match="expected `beta`"):
         act.silu(torch.zeros(2, 3), beta=torch.ones(2))
     assert act.silu(torch.zeros(2, 3), beta=torch.ones(3)).shape == (2, 3)
+
+
+@pytest.mark.parametrize("name", ["sparsemax", "entmax15", "softmax"])
+def test_simplex_maps_of_a_0d_tensor_are_one(name: str):
+    x = torch.tensor(2.5, requires_grad=True)
+    y = getattr(act, name)(x)
+    assert y.shape == () and float(y.detach()) == 1.0
+    y.backward()
+    assert float(x.grad) == 0.0

@@ -12,7 +12,7 @@ from almanac.bench.harness import run
 def test_every_case_gives_rows_with_targets():
     cases = suite.cases(0.0005, compile=False)
     assert {c.name for c in cases} == {"focal", "dice", "jaccard", "tversky", "cross_entropy", "log_cosh",
-                                       "quantile", "hinge"}
+                                       "quantile", "hinge", "validation: bce", "validation: cross_entropy"}
     rows = run(cases, rounds=1, min_seconds=0.0)
     assert len(rows) == sum(len(c.contenders) - 1 for c in cases)
     for r in rows:
@@ -33,3 +33,20 @@ def test_the_peers_compute_the_same_losses():
                                ("tversky", L.tversky, {"alpha": 0.3, "beta": 0.7})):
         torch.testing.assert_close(suite.smp_style(kind)(scores, labels),
                                    ours(scores, labels, task="multiclass", smooth=0.0, **params))
+
+
+def test_validation_cases_race_torch_nn_and_the_unvalidated_loss():
+    cases = suite._validation_cases("cpu")
+    assert [c.name for c in cases] == ["validation: bce", "validation: cross_entropy"]
+    rows = run(cases, rounds=1, min_seconds=0.0)
+    assert {r.peer for r in rows} == {"torch.nn.BCEWithLogitsLoss", "torch.nn.CrossEntropyLoss",
+                                      "almanac validate=False"}
+    assert all(r.ratio > 0 for r in rows)
+
+
+def test_compiled_cases_put_compiled_almanac_against_the_compiled_composite(monkeypatch):
+    monkeypatch.setattr(suite, "_compiled", lambda fn, *args: fn)  # no inductor in the unit test: the rows' shape
+    cases = [c for c in suite.cases(0.0005) if c.name.endswith("(compiled)")]
+    assert [c.name for c in cases] == [f"{n} (compiled)" for n in ("focal", "dice", "tversky", "log_cosh",
+                                                                   "quantile", "hinge")]
+    assert all(c.contenders[1].target == "≤ 1.0×" for c in cases)

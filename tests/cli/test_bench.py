@@ -52,3 +52,17 @@ def test_main_exits_with_code_0(capsys):
         main(ARGS)
     assert info.value.code == 0
     assert "relu" in capsys.readouterr().out
+
+
+def test_device_must_be_cpu_or_an_available_cuda():
+    result = CliRunner().invoke(cli, [*ARGS, "--device", "tpu"])
+    assert result.exit_code == 2 and "cpu or cuda" in result.output
+    if not __import__("torch").cuda.is_available():
+        result = CliRunner().invoke(cli, [*ARGS, "--device", "cuda"])
+        assert result.exit_code == 2 and "CUDA is not available" in result.output
+
+
+def test_device_is_named_in_the_title():
+    result = CliRunner().invoke(cli, [*ARGS, "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "activations on cpu" in result.output

@@ -19,7 +19,7 @@ def test_gradient_penalty_of_a_linear_critic_is_exact():
     critic = torch.nn.Linear(3, 1, bias=False)
     with torch.no_grad():
         critic.weight.copy_(torch.tensor([[3.0, 0.0, 4.0]]))  # gradient norm 5 everywhere
-    gp = L.gradient_penalty(critic, torch.randn(8, 3), torch.randn(8, 3), weight=2.0, reduction="none")
+    gp = L.gradient_penalty(critic, torch.randn(8, 3), torch.randn(8, 3), coefficient=2.0, reduction="none")
     torch.testing.assert_close(gp, torch.full((8,), 2.0 * 16))
 
 
@@ -43,6 +43,6 @@ def test_gradient_penalty_is_reproducible_and_validates():
     with pytest.raises(ShapeError):
         L.gradient_penalty(critic, real, fake[:3])
     with pytest.raises(ConfigError):
-        L.gradient_penalty(critic, real, fake, weight=-1.0)
+        L.gradient_penalty(critic, real, fake, coefficient=-1.0)
     with pytest.raises(ConfigError):
         L.gradient_penalty("critic", real, fake)

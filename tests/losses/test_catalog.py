@@ -10,7 +10,7 @@ import almanac as am
 from almanac.errors import ConfigError, ShapeError, UnknownNameError
 from almanac.registry import LOSS_EXPECTS, LOSS_TARGETS, TASKS
 
-PER_SAMPLE_WEIGHT = sorted(set(EXAMPLES) - {"gradient_penalty"})  # its `weight` is the penalty λ (api.md)
+PER_SAMPLE_WEIGHT = sorted(set(EXAMPLES) - {"gradient_penalty"})  # its `coefficient` is the penalty λ (api.md)
 
 
 def _call(name, reduction="mean", **extra):
@@ -110,15 +110,16 @@ def test_bad_reduction_is_a_config_error(loss_name):
 @pytest.mark.parametrize("name", PER_SAMPLE_WEIGHT)
 def test_per_sample_weight(name):
     ones = torch.ones(N, dtype=torch.float64)
-    torch.testing.assert_close(_call(name, weight=ones), _call(name))
+    torch.testing.assert_close(_call(name, sample_weight=ones), _call(name))
     w = torch.arange(N, dtype=torch.float64)
     none = _call(name, "none")
     per_sample = none.reshape(N, -1).sum(1)
-    torch.testing.assert_close(_call(name, "sum", weight=w), (w * per_sample).sum())
-    torch.testing.assert_close(_call(name, "mean", weight=w), (w * per_sample).sum() / (w.sum() * none[0].numel()))
-    assert float(_call(name, "mean", weight=torch.zeros(N, dtype=torch.float64))) == 0.0
+    torch.testing.assert_close(_call(name, "sum", sample_weight=w), (w * per_sample).sum())
+    torch.testing.assert_close(_call(name, "mean", sample_weight=w),
+                               (w * per_sample).sum() / (w.sum() * none[0].numel()))
+    assert float(_call(name, "mean", sample_weight=torch.zeros(N, dtype=torch.float64))) == 0.0
     with pytest.raises(ShapeError, match="one weight per sample"):
-        _call(name, weight=torch.ones(N + 1, dtype=torch.float64))
+        _call(name, sample_weight=torch.ones(N + 1, dtype=torch.float64))
 
 
 def test_batch_split_equals_whole(loss_name):
@@ -167,7 +168,8 @@ def test_module_takes_a_batch_weight_and_knows_its_spec():
     module = am.losses.get("bce", pos_weight=2.0)
     x, t = torch.randn(4), torch.ones(4)
     w = torch.tensor([1.0, 0.0, 2.0, 1.0])
-    torch.testing.assert_close(module(x, t, weight=w), am.losses.binary_cross_entropy(x, t, pos_weight=2.0, weight=w))
+    torch.testing.assert_close(module(x, t, sample_weight=w),
+                               am.losses.binary_cross_entropy(x, t, pos_weight=2.0, sample_weight=w))
     assert module.spec.name == "binary_cross_entropy" and "pos_weight=2.0" in repr(module)
 
 
@@ -180,3 +182,22 @@ def test_float32_agrees_with_float64(loss_name):
     single = [a.float() if a.is_floating_point() else a for a in args]
     torch.testing.assert_close(fn(*single, **ex.kwargs, reduction="none").double(),
                                fn(*args, **ex.kwargs, reduction="none"), rtol=1e-4, atol=1e-5)
+
+
+def test_weight_keyword_is_refused_naming_both_weights(loss_name):
+    """PyTorch's ``weight=`` is a class weight; here it is refused, by the function and by the module (issue 10)."""
+    ex = EXAMPLES[loss_name]
+    for call in (lambda **kw: getattr(am.losses, loss_name)(*ex.make(), **ex.kwargs, **kw),
+                 lambda **kw: am.losses.get(loss_name, **kw),
+                 lambda **kw: am.losses.get(loss_name)(*ex.make(), **kw)):
+        with pytest.raises(ConfigError, match=r"class_weight.*sample_weight"):
+            call(weight=torch.ones(N, dtype=torch.float64))
+
+
+def test_cross_entropy_weight_with_as_many_samples_as_classes_is_not_silently_a_sample_weight():
+    x, y = torch.randn(3, 3), torch.tensor([0, 1, 2])
+    with pytest.raises(ConfigError, match="class_weight"):
+        am.losses.cross_entropy(x, y, weight=torch.tensor([1.0, 2.0, 3.0]))
+    w = torch.tensor([1.0, 2.0, 3.0])
+    torch.testing.assert_close(am.losses.cross_entropy(x, y, class_weight=w),
+                               torch.nn.functional.cross_entropy(x, y, weight=w))

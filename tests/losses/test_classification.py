@@ -50,7 +50,7 @@ def test_ce_errors():
     with pytest.raises(ShapeError, match="squeeze"):
         L.cross_entropy(x, torch.tensor([[0], [1], [2]]))
     with pytest.raises(ShapeError, match="class_weight"):
-        L.cross_entropy(x, torch.tensor([0, 1, 2]), weight=torch.ones(4))
+        L.cross_entropy(x, torch.tensor([0, 1, 2]), sample_weight=torch.ones(4))
     with pytest.raises(ShapeError):
         L.cross_entropy(x, torch.tensor([0, 1, 2]), class_weight=[1.0, 2.0])
     with pytest.raises(TargetError):

@@ -96,4 +96,5 @@ def test_reductions_and_batch_split(n, seed, name):
     k = n // 2
     torch.testing.assert_close(fn(x[:k], y[:k], reduction="sum") + fn(x[k:], y[k:], reduction="sum"), total)
     w = torch.rand(n, generator=g, dtype=torch.float64)
-    torch.testing.assert_close(fn(x, y, weight=w * 3), fn(x, y, weight=w))  # the weighted mean is scale-free
+    # the weighted mean is scale-free
+    torch.testing.assert_close(fn(x, y, sample_weight=w * 3), fn(x, y, sample_weight=w))

@@ -108,7 +108,7 @@ class GatedUnit(Function):
         (x,) = ctx.saved_tensors
         dim, kind = ctx.dim, ctx.kind
         a, b = x.chunk(2, dim)
-        if torch.is_grad_enabled():
+        if torch.is_grad_enabled() or torch.compiler.is_compiling():  # no out= into the non-contiguous halves
             return torch.cat([_act_backward(kind, grad * b, a), _act(kind, a) * grad], dim), None, None
         grad_x = torch.empty_like(x)
         grad_a, grad_b = grad_x.chunk(2, dim)
@@ -153,7 +153,8 @@ def _threshold(kind: str, x: Tensor, k: int = 0) -> tuple[Tensor, Tensor]:
     support may be longer than the k values sorted are searched again, alone, with 8k.
     """
     n = x.shape[-1]
-    k = min(n, k or _FIRST_K)
+    # Compiling, tracing or exporting: a graph cannot hold the data-dependent search below, so sort everything
+    k = n if _tracing() else min(n, k or _FIRST_K)
     top = torch.topk(x, k, dim=-1, sorted=True).values if k < n else torch.sort(x, dim=-1, descending=True)[0]
     top_max = top[..., :1]
     top = top - top_max
@@ -169,6 +170,11 @@ def _threshold(kind: str, x: Tensor, k: int = 0) -> tuple[Tensor, Tensor]:
     return tau, top_max
 
 
+def _tracing() -> bool:
+    """True while torch.compile, torch.jit.trace or torch.onnx.export records a graph."""
+    return torch.compiler.is_compiling() or torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+
+
 def _last(x: Tensor, dim: int) -> Tensor:
     """``x`` with ``dim`` moved last, in float32 at least (half precision is too coarse for the threshold)."""
     x = x.movedim(dim, -1)
@@ -179,6 +185,8 @@ def sparsemax_forward(x: Tensor, dim: int) -> Tensor:
     """Sparsemax without autograd: argmin_{y ∈ simplex} ‖y − x‖², i.e. max(x − τ, 0)."""
     if x.numel() == 0:
         return x.clone()
+    if x.ndim == 0:  # one value: the simplex of one class
+        return torch.ones_like(x)
     xl = _last(x, dim)
     tau, top_max = _threshold("sparsemax", xl)
     return (xl - top_max).sub_(tau).clamp_(min=0).movedim(-1, dim).to(x.dtype)
@@ -188,6 +196,8 @@ def entmax15_forward(x: Tensor, dim: int) -> Tensor:
     """1.5-entmax without autograd: max(x/2 − τ, 0)²."""
     if x.numel() == 0:
         return x.clone()
+    if x.ndim == 0:
+        return torch.ones_like(x)
     xl = _last(x, dim)
     tau, top_max = _threshold("entmax15", xl)
     return (xl - top_max).mul_(0.5).sub_(tau).clamp_(min=0).square_().movedim(-1, dim).to(x.dtype)

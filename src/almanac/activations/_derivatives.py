@@ -49,8 +49,8 @@ def _softplus(x: Tensor, *, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def _prelu(x: Tensor, *, weight: Tensor) -> Tensor:
     weight = weight.reshape(-1)
-    if weight.numel() > 1:  # one slope per channel, along dim 1
-        weight = weight.reshape(-1, *([1] * (x.ndim - 2)))
+    # one slope per channel along dim 1, or one slope as a 0-d value that broadcasts to any x, a 0-d x included
+    weight = weight.reshape(-1, *([1] * (x.ndim - 2))) if weight.numel() > 1 else weight.reshape(())
     return torch.where(x > 0, torch.ones_like(x), weight.to(x.dtype).expand_as(x))
 
 

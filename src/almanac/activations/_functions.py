@@ -9,7 +9,7 @@ tensors autograd keeps for the backward pass ("input", "output", "input and weig
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -20,7 +20,7 @@ from almanac._checks import check_choice, check_floating, check_number, check_te
 from almanac.activations._autograd import Entmax15, GatedUnit, SiLUBeta, Sparsemax
 from almanac.activations._modules import Activation
 from almanac.errors import ConfigError, ShapeError, problem
-from almanac.registry import ActivationSpec, Registry
+from almanac.registry import ActivationSpec, Registry, choice, integer, real
 
 __all__ = [
     "REGISTRY",
@@ -59,52 +59,28 @@ BOTH = HIDDEN | OUTPUT
 
 
 # -- validation (at the edge, once per call) ---------------------------------------------------------------------
+# Each hyperparameter's constraint is declared in its function's register(...) call; the registry checks the
+# keywords passed, on every call and in get().
+
+_SLOPE = real()  # any finite number
+_POSITIVE = real(0.0, INF, low_open=True)
+_DIM = {"dim": integer()}
+
 
 def _finite(value: Any, name: str) -> None:
     check_number(value, name, low=-INF, high=INF, low_open=True, high_open=True)
 
 
-def _positive(value: Any, name: str) -> None:
-    check_number(value, name, low=0.0, high=INF, low_open=True, high_open=True)
-
-
-def _finite_or_tensor(value: Any, name: str) -> None:
-    if isinstance(value, Tensor):
-        check_floating(value, name)
-    else:
-        _finite(value, name)
-
-
-def _integer(value: Any, name: str) -> None:
-    check_number(value, name, integer=True)
-
-
-def _approximate(value: Any, name: str) -> None:
-    check_choice(value, name, ("none", "tanh"))
-
-
-# Constraints of every hyperparameter, by name, or by "function.name" where one function differs.
-_RULES: Mapping[str, Callable[[Any, str], None]] = {
-    "negative_slope": _finite,
-    "alpha": _positive,
-    "beta": _finite_or_tensor,
-    "softplus.beta": _positive,
-    "threshold": _positive,
-    "approximate": _approximate,
-    "dim": _integer,
-}
-
-
 def check_params(function: str, params: Mapping[str, Any]) -> None:
-    """Check the hyperparameters ``params`` of activation ``function`` (ConfigError)."""
-    for key, value in params.items():
-        _RULES.get(f"{function}.{key}", _RULES[key])(value, key)
+    """Check the hyperparameters ``params`` of activation ``function`` against its spec (ConfigError)."""
+    REGISTRY.check_params(function, params)
 
 
 def _check(x: Any, function: str, **params: Any) -> None:
+    """The input of ``function``; its hyperparameters were checked by the registry on the way in."""
+    del function, params
     check_tensor(x, "input")
     check_floating(x, "input")
-    check_params(function, params)
 
 
 def _check_dim(x: Tensor, function: str, dim: int, *, halves: bool = False) -> None:
@@ -138,7 +114,6 @@ def _broadcasts_to(t: Tensor, x: Tensor) -> bool:
 # -- object form -------------------------------------------------------------------------------------------------
 
 def _module(name: str, **params: Any) -> Activation:
-    check_params(name, params)
     return Activation(name, REGISTRY.function(name), params)
 
 
@@ -149,14 +124,14 @@ def _prelu_module(name: str, *, num_parameters: int = 1, init: float = 0.25) -> 
 
 
 def _silu_module(name: str, *, beta: float = 1.0, learnable: bool = False) -> Activation:
-    check_params(name, {"beta": beta})
     check_choice(learnable, "learnable", (False, True))
     if learnable:
         return Activation(name, silu, learnable={"beta": torch.tensor(float(beta))})
     return Activation(name, silu, {"beta": beta})
 
 
-REGISTRY: Registry[ActivationSpec] = Registry("activation", ActivationSpec, default_factory=_module)
+REGISTRY: Registry[ActivationSpec] = Registry("activation", ActivationSpec, default_factory=_module,
+                                              require_constraints=True)
 
 
 # -- rectifiers --------------------------------------------------------------------------------------------------
@@ -194,6 +169,7 @@ def relu(x: Tensor) -> Tensor:
     references=("Maas et al. 2013, Rectifier Nonlinearities Improve Neural Network Acoustic Models",),
     output_range=(-INF, INF), monotonic=True, smooth=False, zero_centered=False, placement=HIDDEN,
     saves_for_backward="input",
+    constraints={"negative_slope": _SLOPE},
 )
 def leaky_relu(x: Tensor, *, negative_slope: float = 0.01) -> Tensor:
     """Leaky ReLU.
@@ -253,6 +229,7 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     references=("Clevert et al. 2016, Fast and Accurate Deep Network Learning by Exponential Linear Units",),
     output_range=(-1.0, INF), monotonic=True, smooth=True, zero_centered=False, placement=HIDDEN,
     saves_for_backward="input",
+    constraints={"alpha": _POSITIVE},
 )
 def elu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
     """Exponential linear unit (continuously differentiable for alpha = 1).
@@ -308,6 +285,7 @@ def selu(x: Tensor) -> Tensor:
     references=("Barron 2017, Continuously Differentiable Exponential Linear Units",),
     output_range=(-1.0, INF), monotonic=True, smooth=True, zero_centered=False, placement=HIDDEN,
     saves_for_backward="input",
+    constraints={"alpha": _POSITIVE},
 )
 def celu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
     """Continuously differentiable exponential linear unit.
@@ -338,6 +316,7 @@ def celu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
     references=("Hendrycks & Gimpel 2016, Gaussian Error Linear Units (GELUs)",),
     output_range=(-0.17, INF), monotonic=False, smooth=True, zero_centered=False, placement=HIDDEN,
     saves_for_backward="input",
+    constraints={"approximate": choice("none", "tanh")},
 )
 def gelu(x: Tensor, *, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit.
@@ -369,6 +348,7 @@ def gelu(x: Tensor, *, approximate: str = "none") -> Tensor:
                 "Ramachandran et al. 2017, Searching for Activation Functions"),
     output_range=(-0.2785, INF), monotonic=False, smooth=True, zero_centered=False, placement=HIDDEN,
     saves_for_backward="input", factory=_silu_module, factory_params=("learnable",),
+    constraints={"beta": real(tensor=True)},
 )
 def silu(x: Tensor, *, beta: float | Tensor = 1.0) -> Tensor:
     """SiLU / Swish.
@@ -568,6 +548,7 @@ def hard_tanh(x: Tensor) -> Tensor:
     references=("Dugas et al. 2001, Incorporating Second-Order Functional Knowledge for Better Option Pricing",),
     output_range=(0.0, INF), monotonic=True, smooth=True, zero_centered=False, placement=BOTH,
     saves_for_backward="input",
+    constraints={"beta": _POSITIVE, "threshold": _POSITIVE},
 )
 def softplus(x: Tensor, *, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Softplus.
@@ -654,6 +635,7 @@ def identity(x: Tensor) -> Tensor:
     references=("Bridle 1990, Probabilistic Interpretation of Feedforward Classification Network Outputs",),
     output_range=(0.0, 1.0), monotonic=True, smooth=True, zero_centered=False, placement=OUTPUT,
     saves_for_backward="output", elementwise=False,
+    constraints=_DIM,
 )
 def softmax(x: Tensor, *, dim: int = -1) -> Tensor:
     """Softmax along ``dim``.
@@ -682,6 +664,7 @@ def softmax(x: Tensor, *, dim: int = -1) -> Tensor:
     references=("Bridle 1990, Probabilistic Interpretation of Feedforward Classification Network Outputs",),
     output_range=(-INF, 0.0), monotonic=True, smooth=True, zero_centered=False, placement=OUTPUT,
     saves_for_backward="output", elementwise=False,
+    constraints=_DIM,
 )
 def log_softmax(x: Tensor, *, dim: int = -1) -> Tensor:
     """Log-softmax along ``dim``.
@@ -711,6 +694,7 @@ def log_softmax(x: Tensor, *, dim: int = -1) -> Tensor:
     references=("Dauphin et al. 2017, Language Modeling with Gated Convolutional Networks",),
     output_range=(-INF, INF), monotonic=False, smooth=True, zero_centered=True, placement=HIDDEN,
     saves_for_backward="input", elementwise=False,
+    constraints=_DIM,
 )
 def glu(x: Tensor, *, dim: int = -1) -> Tensor:
     """Gated linear unit; halves ``dim``.
@@ -739,6 +723,7 @@ def glu(x: Tensor, *, dim: int = -1) -> Tensor:
     references=("Shazeer 2020, GLU Variants Improve Transformer",),
     output_range=(-INF, INF), monotonic=False, smooth=True, zero_centered=True, placement=HIDDEN,
     saves_for_backward="input", elementwise=False,
+    constraints=_DIM,
 )
 def swiglu(x: Tensor, *, dim: int = -1) -> Tensor:
     """SwiGLU; halves ``dim``. A custom autograd function that keeps only the input.
@@ -767,6 +752,7 @@ def swiglu(x: Tensor, *, dim: int = -1) -> Tensor:
     references=("Shazeer 2020, GLU Variants Improve Transformer",),
     output_range=(-INF, INF), monotonic=False, smooth=True, zero_centered=True, placement=HIDDEN,
     saves_for_backward="input", elementwise=False,
+    constraints=_DIM,
 )
 def geglu(x: Tensor, *, dim: int = -1) -> Tensor:
     """GEGLU; halves ``dim``. A custom autograd function that keeps only the input.
@@ -795,6 +781,7 @@ def geglu(x: Tensor, *, dim: int = -1) -> Tensor:
     references=("Martins & Astudillo 2016, From Softmax to Sparsemax",),
     output_range=(0.0, 1.0), monotonic=True, smooth=False, zero_centered=False, placement=OUTPUT,
     saves_for_backward="output", elementwise=False,
+    constraints=_DIM,
 )
 def sparsemax(x: Tensor, *, dim: int = -1) -> Tensor:
     """Sparsemax along ``dim``; exact (threshold from the sorted largest values), keeps only the output.
@@ -823,6 +810,7 @@ def sparsemax(x: Tensor, *, dim: int = -1) -> Tensor:
     references=("Peters, Niculae & Martins 2019, Sparse Sequence-to-Sequence Models",),
     output_range=(0.0, 1.0), monotonic=True, smooth=True, zero_centered=False, placement=OUTPUT,
     saves_for_backward="output", elementwise=False,
+    constraints=_DIM,
 )
 def entmax15(x: Tensor, *, dim: int = -1) -> Tensor:
     """1.5-entmax along ``dim``; exact sort-based threshold, keeps only the output.

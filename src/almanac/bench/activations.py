@@ -68,7 +68,7 @@ def _silu_beta_composite(x: Tensor) -> Tensor:
 
 def _prelu_case(x: Tensor, shape: str) -> Case:
     """prelu with its learnable weight (init 0.25), which gets a gradient too."""
-    weight = torch.full((1,), 0.25, requires_grad=True)
+    weight = torch.full((1,), 0.25, device=x.device, requires_grad=True)
     return Case("prelu", shape, [
         Contender("almanac", fwd_bwd(lambda: act.prelu(x, weight), x, weight)),
         Contender("torch", fwd_bwd(lambda: F.prelu(x, weight), x, weight)),
@@ -117,11 +117,11 @@ def _why_not_compiled() -> str | None:
     return None
 
 
-def cases(scale: float) -> list[Case]:
-    """One case per activation on a (4096·scale, 1024) float32 input, forward and backward."""
+def cases(scale: float, device: str = "cpu") -> list[Case]:
+    """One case per activation on a (4096·scale, 1024) float32 input on ``device``, forward and backward."""
     rows = max(2, round(4096 * scale))
     generator = torch.Generator().manual_seed(0)
-    x = torch.randn(rows, 1024, generator=generator).requires_grad_()
+    x = torch.randn(rows, 1024, generator=generator).to(device).requires_grad_()
     shape = f"({rows}, 1024) f32"
     out: list[Case] = []
 

@@ -7,6 +7,8 @@ so machine noise hits all of them alike; the reported time is the median over ro
 time of every thread, so compare multi-threaded peers with it only at one thread). The ratio of a row is
 almanac's median over the peer's. ``saved`` is the bytes autograd keeps for the backward pass (measured with
 ``torch.autograd.graph.saved_tensors_hooks``, each storage counted once), for contenders that run a backward.
+On a CUDA device (``device="cuda"``) the time of each round is taken with CUDA events around the loop (kernels are
+asynchronous: a host clock would time the launches), after a synchronisation.
 """
 
 from __future__ import annotations
@@ -90,28 +92,46 @@ CLOCKS: dict[str, Callable[[], float]] = {
 }
 
 
-def _loops_for(fn: Callable[[], Any], min_seconds: float, clock: Callable[[], float]) -> int:
-    start = clock()
-    fn()
-    once = clock() - start
-    return max(1, int(min_seconds / max(once, 1e-7)))
+
+def _cuda_clock() -> Callable[[Callable[[], Any], int], float]:
+    """Seconds that ``loops`` calls of ``fn`` take on the current CUDA stream, by CUDA events."""
+
+    def timed(fn: Callable[[], Any], loops: int) -> float:
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        torch.cuda.synchronize()
+        start.record()
+        for _ in range(loops):
+            fn()
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end) / 1e3
+
+    return timed
 
 
-def _time_cases(case: Case, rounds: int, min_seconds: float, clock: Callable[[], float]) -> list[float]:
+def _host_clock(clock: Callable[[], float]) -> Callable[[Callable[[], Any], int], float]:
+    def timed(fn: Callable[[], Any], loops: int) -> float:
+        start = clock()
+        for _ in range(loops):
+            fn()
+        return clock() - start
+
+    return timed
+
+
+def _time_cases(case: Case, rounds: int, min_seconds: float, clock: Callable[[], float],
+                device: str = "cpu") -> list[float]:
     """Median seconds per call of each contender, interleaved over ``rounds``."""
     for c in case.contenders:  # warm-up: allocator, lazy init, torch.compile
         c.fn()
-    loops = [_loops_for(c.fn, min_seconds, clock) for c in case.contenders]
+    timed = _cuda_clock() if device.startswith("cuda") else _host_clock(clock)
+    loops = [max(1, int(min_seconds / max(timed(c.fn, 1), 1e-7))) for c in case.contenders]
     samples: list[list[float]] = [[] for _ in case.contenders]
     n = len(case.contenders)
     for r in range(rounds):
         for k in range(n):
             i = (k + r) % n  # rotate the order so no contender always runs first
-            fn = case.contenders[i].fn
-            start = clock()
-            for _ in range(loops[i]):
-                fn()
-            samples[i].append((clock() - start) / loops[i])
+            samples[i].append(timed(case.contenders[i].fn, loops[i]) / loops[i])
     return [statistics.median(s) for s in samples]
 
 
@@ -122,13 +142,15 @@ def run(
     min_seconds: float = 0.02,
     clock: str = "wall",
     progress: Callable[[str], None] | None = None,
+    device: str = "cpu",
 ) -> list[Row]:
-    """Time every case; one :class:`Row` per (case, peer), with the ratio almanac / peer."""
+    """Time every case; one :class:`Row` per (case, peer), with the ratio almanac / peer. ``device="cuda"``
+    times with CUDA events (``clock`` is then unused)."""
     rows: list[Row] = []
     for case in cases:
         if progress is not None:
             progress(case.name)
-        times = _time_cases(case, rounds, min_seconds, CLOCKS[clock])
+        times = _time_cases(case, rounds, min_seconds, CLOCKS[clock], device)
         saved = [saved_bytes(c.fn) if c.memory else None for c in case.contenders]
         peers = case.contenders[1:]
         for peer, peer_time, peer_saved in zip(peers, times[1:], saved[1:]):

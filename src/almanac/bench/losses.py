@@ -3,11 +3,15 @@
 Peers: the torchvision-style sigmoid focal loss (torch ops, autograd) and ``binary_cross_entropy_with_logits``;
 segmentation_models_pytorch-style soft Dice / Jaccard / Tversky (softmax, one-hot, sums over the batch and pixels);
 PyTorch's ``cross_entropy``; and the naive composites of log-cosh, pinball (quantile) and hinge. Where a C++
-compiler is available the composites are also shown compiled with ``torch.compile``, for information.
+compiler is available (and ``ALMANAC_BENCH_COMPILE`` is not "0") the composites are also shown compiled with
+``torch.compile``, and the "compiled" cases race almanac's loss compiled with inductor against the compiled composite
+(target ≤ 1.0×). The "validation" cases time one call at n = 1 000, where the per-call checks dominate, against
+torch.nn's loss module and against almanac with ``validate=False`` (target ≤ 1.2× torch.nn).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 
@@ -72,7 +76,9 @@ def _hinge_naive(x: Tensor, t: Tensor) -> Tensor:
 
 def _compiled(fn: Callable[..., Tensor], *args: Tensor) -> Callable[..., Tensor] | None:
     """``torch.compile(fn)`` if a C++ compiler is there and it compiles (forward and backward) on ``args``."""
-    if shutil.which("g++") is None and shutil.which("c++") is None:
+    if os.environ.get("ALMANAC_BENCH_COMPILE", "1") == "0":
+        return None
+    if args[0].device.type == "cpu" and shutil.which("g++") is None and shutil.which("c++") is None:
         return None
     compiled = torch.compile(fn, dynamic=False)
     try:
@@ -84,14 +90,14 @@ def _compiled(fn: Callable[..., Tensor], *args: Tensor) -> Callable[..., Tensor]
     return compiled
 
 
-def cases(scale: float, *, compile: bool = True) -> list[Case]:
-    """Cases at about 4M elements × ``scale``, float32, forward and backward; ``compile=False`` skips the
-    ``torch.compile`` rows."""
+def cases(scale: float, *, compile: bool = True, device: str = "cpu") -> list[Case]:
+    """Cases at about 4M elements × ``scale``, float32, forward and backward, on ``device``; ``compile=False``
+    skips the ``torch.compile`` rows."""
     g = torch.Generator().manual_seed(0)
     n = max(64, round(4_194_304 * scale))
-    x = (torch.randn(n, generator=g) * 2).requires_grad_()
-    bits = (torch.rand(n, generator=g) < 0.1).float()
-    y = torch.randn(n, generator=g)
+    x = (torch.randn(n, generator=g) * 2).to(device).requires_grad_()
+    bits = (torch.rand(n, generator=g) < 0.1).float().to(device)
+    y = torch.randn(n, generator=g).to(device)
     flat = f"({n},) f32"
     out: list[Case] = []
 
@@ -115,8 +121,8 @@ def cases(scale: float, *, compile: bool = True) -> list[Case]:
     ], torchvision_focal, x, bits)))
 
     c, s = 4, max(4, n // 32)
-    scores = torch.randn(8, c, s, generator=g).requires_grad_()
-    labels = torch.randint(0, c, (8, s), generator=g)
+    scores = torch.randn(8, c, s, generator=g).to(device).requires_grad_()
+    labels = torch.randint(0, c, (8, s), generator=g).to(device)
     seg = f"(8, {c}, {s}) f32, index map"
     for kind, ours in (("dice", L.dice), ("jaccard", L.jaccard), ("tversky", L.tversky)):
         params = {"alpha": 0.3, "beta": 0.7} if kind == "tversky" else {}
@@ -132,8 +138,8 @@ def cases(scale: float, *, compile: bool = True) -> list[Case]:
         out.append(Case(kind, seg, contenders))
 
     rows = max(2, n // 1024)
-    logits = torch.randn(rows, 1024, generator=g).requires_grad_()
-    classes = torch.randint(0, 1024, (rows,), generator=g)
+    logits = torch.randn(rows, 1024, generator=g).to(device).requires_grad_()
+    classes = torch.randint(0, 1024, (rows,), generator=g).to(device)
     out.append(Case("cross_entropy", f"({rows}, 1024) f32", [
         Contender("almanac", body(L.cross_entropy, logits, classes)),
         Contender("torch", body(F.cross_entropy, logits, classes), target="≤ 1.1×"),
@@ -150,4 +156,47 @@ def cases(scale: float, *, compile: bool = True) -> list[Case]:
         if name == "log_cosh":
             contenders = with_compiled(contenders, naive, x, target)
         out.append(Case(name, flat, contenders))
+
+    def dice_call(a: Tensor, b: Tensor) -> Tensor:
+        return L.dice(a, b, task="multiclass", smooth=0.0)
+
+    def tversky_call(a: Tensor, b: Tensor) -> Tensor:
+        return L.tversky(a, b, task="multiclass", smooth=0.0, alpha=0.3, beta=0.7)
+
+    if compile:  # both sides compiled with inductor: almanac's loss against the composite people would compile
+        for name, ours, naive, args, shape in (
+                ("focal", focal, torchvision_focal, (x, bits), flat), ("dice", dice_call, smp_style("dice"),
+                                                                       (scores, labels), seg),
+                ("tversky", tversky_call, smp_style("tversky"), (scores, labels), seg),
+                ("log_cosh", L.log_cosh, _log_cosh_naive, (x, y), flat), ("quantile", quantile, _quantile_naive,
+                                                                           (x, y), flat),
+                ("hinge", L.hinge, _hinge_naive, (x, bits), flat)):
+            ours_c, naive_c = _compiled(ours, *args), _compiled(naive, *args)
+            if ours_c is not None and naive_c is not None:
+                out.append(Case(f"{name} (compiled)", shape, [
+                    Contender("torch.compile(almanac)", body(ours_c, *args)),
+                    Contender("torch.compile(composite)", body(naive_c, *args), target="≤ 1.0×")]))
+    out += _validation_cases(device)
     return out
+
+
+def _validation_cases(device: str) -> list[Case]:
+    """One forward + backward at n = 1 000, where the per-call checks are most of the time."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(1000, generator=g).to(device).requires_grad_()
+    t = (torch.rand(1000, generator=g) < 0.3).float().to(device)
+    logits = torch.randn(100, 10, generator=g).to(device).requires_grad_()
+    labels = torch.randint(0, 10, (100,), generator=g).to(device)
+    bce, bce_fast, bce_nn = L.get("bce"), L.get("bce", validate=False), torch.nn.BCEWithLogitsLoss()
+    ce, ce_fast, ce_nn = L.get("cross_entropy"), L.get("cross_entropy", validate=False), torch.nn.CrossEntropyLoss()
+    return [
+        Case("validation: bce", "(1000,) f32", [
+            Contender("almanac", fwd_bwd(lambda: bce(x, t), x)),
+            Contender("torch.nn.BCEWithLogitsLoss", fwd_bwd(lambda: bce_nn(x, t), x), target="≤ 1.2×"),
+            Contender("almanac validate=False", fwd_bwd(lambda: bce_fast(x, t), x), target="(cost of the checks)")]),
+        Case("validation: cross_entropy", "(100, 10) f32", [
+            Contender("almanac", fwd_bwd(lambda: ce(logits, labels), logits)),
+            Contender("torch.nn.CrossEntropyLoss", fwd_bwd(lambda: ce_nn(logits, labels), logits), target="≤ 1.2×"),
+            Contender("almanac validate=False", fwd_bwd(lambda: ce_fast(logits, labels), logits),
+                      target="(cost of the checks)")]),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 
 import click
@@ -20,8 +21,9 @@ def _bytes(n: int | None) -> str:
     return f"{n / 2**20:.1f} MiB" if n >= 2**20 else f"{n / 2**10:.1f} KiB"
 
 
-def _table(suite: str, rows: list[Row], clock: str) -> Table:
-    table = Table(title=f"almanac bench {suite}: median {clock}-clock time per call, ratio = almanac / peer "
+def _table(suite: str, rows: list[Row], clock: str, device: str = "cpu") -> Table:
+    timing = "CUDA-event" if device.startswith("cuda") else f"{clock}-clock"
+    table = Table(title=f"almanac bench {suite} on {device}: median {timing} time per call, ratio = almanac / peer "
                         f"(torch threads: {torch.get_num_threads()})")
     for col in ("case", "shape", "peer", "almanac ms", "peer ms", "ratio", "target", "saved (almanac)",
                 "saved (peer)"):
@@ -42,7 +44,9 @@ def _table(suite: str, rows: list[Row], clock: str) -> Table:
 @click.option("--clock", type=click.Choice(sorted(CLOCKS)), default="wall", show_default=True,
               help="wall: elapsed time; cpu: this process's CPU time, steadier on a shared machine "
                    "(use it with OMP_NUM_THREADS=1).")
-def bench(suite: str, as_json: bool, only: str | None, scale: float, rounds: int, clock: str) -> None:
+@click.option("--device", default="cpu", show_default=True,
+              help="cpu or cuda (cuda: timed with CUDA events).")
+def bench(suite: str, as_json: bool, only: str | None, scale: float, rounds: int, clock: str, device: str) -> None:
     """Time almanac against its peers (PyTorch native, naive composites, torchmetrics, scikit-learn).
 
     Every case runs all its contenders interleaved in this one process and prints the ratio almanac / peer,
@@ -50,7 +54,17 @@ def bench(suite: str, as_json: bool, only: str | None, scale: float, rounds: int
 
     Example: almanac bench activations --only gelu,swiglu
     """
-    cases = importlib.import_module(f"almanac.bench.{suite}").cases(scale)
+    if device.split(":")[0] not in ("cpu", "cuda"):
+        raise click.BadParameter(f"expected cpu or cuda, got {device!r}", param_hint="--device")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise click.BadParameter("CUDA is not available on this machine; pass --device cpu", param_hint="--device")
+    make = importlib.import_module(f"almanac.bench.{suite}").cases
+    if "device" in inspect.signature(make).parameters:
+        cases = make(scale, device=device)
+    elif device == "cpu":
+        cases = make(scale)
+    else:
+        raise click.BadParameter(f"the {suite} suite runs on the CPU only", param_hint="--device")
     if only:
         wanted = {w.strip() for w in only.split(",")}
         cases = [c for c in cases if c.name in wanted]
@@ -58,7 +72,8 @@ def bench(suite: str, as_json: bool, only: str | None, scale: float, rounds: int
             raise click.BadParameter(f"no case named {sorted(wanted)} in suite {suite}", param_hint="--only")
     console = Console(stderr=True)
     with console.status("") as status:
-        rows = run(cases, rounds=rounds, clock=clock, progress=lambda name: status.update(f"timing {name}"))
+        rows = run(cases, rounds=rounds, clock=clock, device=device,
+                   progress=lambda name: status.update(f"timing {name}"))
     if as_json:
         for r in rows:
             click.echo(json.dumps(r.__dict__))
@@ -66,7 +81,7 @@ def bench(suite: str, as_json: bool, only: str | None, scale: float, rounds: int
         out = Console()
         if not out.is_terminal:  # a pipe or a file: no terminal width to fit, so never wrap the cells
             out = Console(width=240)
-        out.print(_table(suite, rows, clock))
+        out.print(_table(suite, rows, clock, device))
         for case in cases:
             for note in case.notes:
                 out.print(f"{case.name}: {note}")

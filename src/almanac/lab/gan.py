@@ -76,7 +76,7 @@ def train_gan(config: Mapping[str, Any], seed: int, quick: bool) -> dict[str, An
                 fake = gen(torch.randn(batch, NOISE))
             if wgan:
                 loss_d = losses.wasserstein(critic(real).squeeze(1), critic(fake).squeeze(1))
-                loss_d = loss_d + losses.gradient_penalty(critic, real, fake, weight=10.0)
+                loss_d = loss_d + losses.gradient_penalty(critic, real, fake, coefficient=10.0)
             else:
                 loss_d = (losses.binary_cross_entropy(critic(real).squeeze(1), ones)
                           + losses.binary_cross_entropy(critic(fake).squeeze(1), zeros))

@@ -211,7 +211,7 @@ class Elementwise(torch.autograd.Function):
     """Chunked driver of an elementwise loss ``kernel``; ``summed`` returns the sum of ℓ without storing ℓ.
 
     ``target_grad``: the loss depends on ``x - t`` only, so dℓ/dt = -dℓ/dx (regression losses); otherwise the target
-    gets no gradient (labels). ``extra`` (a 0-d float64 tensor or None) receives the sum of the kernel's returns.
+    gets no gradient (labels). ``extra`` (a float64 tensor or None) receives the sum of the kernel's returns.
     """
 
     @staticmethod
@@ -224,19 +224,19 @@ class Elementwise(torch.autograd.Function):
 
         def part(start: int, stop: int) -> tuple[Tensor, Tensor]:
             out, *rest = _scratch(scratch + 1, min(stop - start, chunk), x)
-            total, returned = x.new_zeros((), dtype=torch.float64), x.new_zeros((), dtype=torch.float64)
+            total, returned = x.new_zeros((), dtype=torch.float64), None
             for i, j in _chunks(start, stop, chunk):
                 k = j - i
                 lk = out[:k] if loss is None else loss.view(-1)[i:j]
                 value = kernel(xf[i:j], tf[i:j], lk, deriv.view(-1)[i:j], [b[:k] for b in rest])
                 if value is not None:
-                    returned += value
+                    returned = value if returned is None else returned + value
                 if loss is None:
                     total += lk.sum()
             return total, returned
 
         total, returned = part(0, x.numel())
-        if extra is not None:
+        if extra is not None and returned is not None:
             extra.copy_(returned)
         ctx.save_for_backward(deriv)
         ctx.target_grad = target_grad
@@ -276,25 +276,26 @@ def quantile_kernel(q: float) -> Kernel:
     return kernel
 
 
-def hinge_kernel(squared: bool, signed: bool) -> Kernel:
-    """Hinge ℓ = max(0, 1 - s·x) (squared: its square) with s = t (``signed``) or 2t - 1; dℓ/dx = -s·1[ℓ > 0]
-    (squared: -2s·max(0, 1 - s·x)). Returns Σ s²: with |s| ≤ 1 it equals the element count exactly when every label
-    is ±1, the caller's check of the label set at no extra pass."""
+def hinge_kernel(squared: bool, count: bool = False) -> Kernel:
+    """Hinge ℓ = max(0, 1 - s·x) (squared: its square) with s = +1 for a positive label (t > 0) and -1 otherwise, the
+    same map for {0, 1} and {-1, 1} labels and no data-dependent branch; dℓ/dx = -s·1[ℓ > 0] (squared:
+    -2s·max(0, 1 - s·x)). With ``count`` it returns (#labels not in {0, 1}, #labels not in {-1, 1}), counted
+    exactly in the cached chunk (t² = t only at 0 and 1, t² = 1 only at ±1): the labels are valid when one is 0."""
 
     def kernel(x: Tensor, t: Tensor, loss: Tensor, deriv: Tensor, scratch: list[Tensor]) -> Tensor | None:
         (s,) = scratch
-        if signed:
-            s.copy_(t)
-        else:
-            torch.mul(t, 2.0, out=s).sub_(1.0)
-        squares = torch.dot(s, s)
+        counts = None
+        if count:
+            torch.mul(t, t, out=s)
+            counts = torch.stack([torch.count_nonzero(s != t), torch.count_nonzero(s != 1)]).double()
+        torch.heaviside(t, t.new_zeros(()), out=s).mul_(2.0).sub_(1.0)  # s = 2·[t > 0] - 1
         torch.mul(x, s, out=loss).neg_().add_(1.0).clamp_(min=0.0)  # max(0, 1 - s·x)
         if squared:
             torch.mul(loss, s, out=deriv).mul_(-2.0)
             loss.square_()
         else:
             torch.sign(loss, out=deriv).mul_(s).neg_()
-        return squares
+        return counts
 
     return kernel
 
@@ -356,8 +357,9 @@ class Tversky(torch.autograd.Function):
                         kept = valid[n0:n1, s0:s1].to(p.dtype)
                         p_y = p_y * kept
                         acc[1, n0:n1] += torch.bmm(p, kept.unsqueeze(2)).squeeze(2)
-                    acc[0, n0:n1] += p.new_zeros(n1 - n0, c).scatter_add_(1, y, p_y)
-                    acc[2, n0:n1] += p.new_zeros(n1 - n0, c).scatter_add_(1, y, kept)
+                    # scatter_add adds pixel after pixel: in float64, so the sum keeps its digits at 512×512
+                    acc[0, n0:n1] += acc.new_zeros(n1 - n0, c).scatter_add_(1, y, p_y.double())
+                    acc[2, n0:n1] += acc.new_zeros(n1 - n0, c).scatter_add_(1, y, kept.double())
                     continue
                 t = _dense_target(target[n0:n1, ..., s0:s1], index, c, x)
                 if valid is not None:

@@ -8,9 +8,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from almanac._checks import call_validation
 from almanac.registry import LossSpec, Registry
 
-__all__ = ["REGISTRY", "Loss", "checked"]
+__all__ = ["REGISTRY", "Loss"]
 
 
 class Loss(nn.Module):
@@ -33,7 +34,7 @@ class Loss(nn.Module):
     @property
     def params(self) -> dict[str, Any]:
         """The bound hyperparameters."""
-        return {**self._plain, **dict(self.named_buffers(recurse=False))}
+        return {**self._plain, **{k: v for k, v in self._buffers.items() if v is not None}}
 
     @property
     def spec(self) -> LossSpec:
@@ -41,7 +42,8 @@ class Loss(nn.Module):
         return REGISTRY.spec(self.name)
 
     def forward(self, *inputs: Any, **overrides: Any) -> torch.Tensor:
-        """``function(*inputs, **params)``; keywords given here (a batch's ``weight``) override the bound ones."""
+        """``function(*inputs, **params)``; keywords given here (a batch's ``sample_weight``) override the bound
+        ones."""
         return self.function(*inputs, **{**self.params, **overrides})
 
     def extra_repr(self) -> str:
@@ -51,18 +53,43 @@ class Loss(nn.Module):
         return f"Loss[{self.name}]"
 
 
-def checked(check: Callable[..., None]) -> Callable[..., Any]:
-    """A factory that validates the hyperparameters with ``check(**params)`` when the module is built."""
-
-    def factory(name: str, **params: Any) -> Loss:
-        check(**params)
-        return Loss(name, REGISTRY.function(name), **params)
-
-    return factory
 
 
-def _no_check(**params: Any) -> None:
-    del params
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
-REGISTRY: Registry[LossSpec] = Registry("loss", LossSpec, default_factory=checked(_no_check))
+def _call(function: Callable[..., torch.Tensor], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Every loss call: the ``validate=`` keyword, and low precision done as torch.nn does it.
+
+    float16 / bfloat16 inputs are computed and accumulated in float32 (no overflowing spatial sums, no lost digits)
+    and the loss comes back in the input's dtype; under ``torch.autocast`` the loss runs with autocast off and comes
+    back in float32, as torch.nn's losses do.
+    """
+    validate = kwargs.pop("validate", None)
+    first = args[0] if args else None
+    if not isinstance(first, torch.Tensor):  # gradient_penalty: a critic first, run in the caller's precision
+        with call_validation(validate):
+            return function(*args, **kwargs)
+    device = first.device.type
+    autocast = torch.is_autocast_enabled(device)
+    low = first.dtype in _LOW_PRECISION
+    if low:
+        args = tuple(a.float() if isinstance(a, torch.Tensor) and a.dtype in _LOW_PRECISION else a for a in args)
+    with call_validation(validate):
+        if autocast:
+            with torch.autocast(device, enabled=False):
+                return function(*args, **kwargs).float()
+        out = function(*args, **kwargs)
+    return out.to(first.dtype) if low else out
+
+
+_WEIGHT_FIX = ("pass class_weight= for one weight per class (PyTorch's `weight`), or sample_weight= for one weight "
+               "per sample")
+def _module(name: str, **params: Any) -> Loss:
+    """``get(name, **params)``: the registry checked ``params`` against the spec's constraints on the way in."""
+    return Loss(name, REGISTRY.function(name), **params)
+
+
+REGISTRY: Registry[LossSpec] = Registry("loss", LossSpec, default_factory=_module,
+                                        refused={"weight": _WEIGHT_FIX}, call=_call,
+                                        common_params={"validate": None}, require_constraints=True)

@@ -1,9 +1,9 @@
-"""The one reduction helper of the loss catalog: ``reduction``, per-sample ``weight`` and ignore masks.
+"""The one reduction helper of the loss catalog: ``reduction``, per-sample ``sample_weight`` and ignore masks.
 
 Every loss computes an unreduced loss (one value per element, or per sample) and hands it to :func:`reduce`.
 The rule, the same for every loss:
 
-* ``weight`` (shape ``(N,)``) multiplies the losses of sample ``i`` by ``weight[i]``;
+* ``weight`` (the loss's ``sample_weight``, shape ``(N,)``) multiplies the losses of sample ``i`` by ``weight[i]``;
 * ``mask`` (the shape of the loss, ``False`` where the target is ``ignore_index``) zeroes ignored elements;
 * ``denom`` (optional, the shape of the loss) is what each kept element counts for in the mean, for example the
   class weight of its target in a class-weighted cross-entropy (PyTorch's convention);
@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from almanac._checks import check_choice, check_finite, check_floating, check_in_range, check_tensor
+from almanac._checks import check_choice, check_finite, check_floating, check_in_range, check_tensor, values_checked
 from almanac.errors import ShapeError, problem
 
 __all__ = ["REDUCTIONS", "check_reduction", "check_weight", "finish", "fusable", "reduce"]
@@ -31,16 +31,17 @@ def check_reduction(reduction: str) -> str:
 
 
 def check_weight(weight: Tensor | None, n: int, hint: str = "") -> Tensor | None:
-    """A per-sample ``weight``: a finite, non-negative float tensor of shape ``(N,)`` (ShapeError, DomainError)."""
+    """A ``sample_weight``: a finite, non-negative float tensor of shape ``(N,)`` (ShapeError, DomainError)."""
     if weight is None:
         return None
-    check_tensor(weight, "weight")
-    check_floating(weight, "weight")
+    check_tensor(weight, "sample_weight")
+    check_floating(weight, "sample_weight")
     if weight.shape != (n,):
-        raise problem(ShapeError, "weight", f"to hold one weight per sample, shape ({n},)",
+        raise problem(ShapeError, "sample_weight", f"to hold one weight per sample, shape ({n},)",
                       f"shape {tuple(weight.shape)}", hint or "pass a 1-d tensor with one weight per sample")
-    check_finite(weight, "weight")
-    check_in_range(weight, "weight", 0.0, float("inf"), fix="pass non-negative weights")
+    if values_checked():
+        check_finite(weight, "sample_weight")
+        check_in_range(weight, "sample_weight", 0.0, float("inf"), fix="pass non-negative weights")
     return weight
 
 

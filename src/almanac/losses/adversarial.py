@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 from torch import Tensor
 
-from almanac._checks import check_finite, check_same_shape
+from almanac._checks import check_same_shape
 from almanac.errors import ConfigError, problem
-from almanac.losses._common import float_input, positive
-from almanac.losses._modules import REGISTRY, checked
+from almanac.losses._common import PLAIN, finite, float_input
+from almanac.losses._modules import REGISTRY
 from almanac.losses._reduction import check_reduction, check_weight, reduce
+from almanac.registry import instance, real
 
 __all__ = ["gradient_penalty", "wasserstein", "wasserstein_generator"]
 
@@ -20,21 +20,17 @@ _WGAN = "Arjovsky, Chintala & Bottou 2017, Wasserstein GAN"
 _FACTS = dict(expects="critic_scores", target="real", tasks=("adversarial",), normalization="none")
 
 
-def _plain_params(reduction: str = "mean", weight: Any = None) -> None:
-    check_reduction(reduction)
-    del weight
-
 
 @REGISTRY.register(
     aliases=("wasserstein_critic", "wgan_critic"),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Wasserstein critic loss: the critic scores real samples high and generated ones low.",
     formula="D(fake) - D(real)",
     references=(_WGAN,),
     **_FACTS,
 )
 def wasserstein(critic_real: Tensor, critic_fake: Tensor, *, reduction: str = "mean",
-                weight: Tensor | None = None) -> Tensor:
+                sample_weight: Tensor | None = None) -> Tensor:
     """Critic loss of a Wasserstein GAN (minimised by the critic).
 
     Formula (unreduced): ``ℓ_i = D(fake_i) - D(real_i)``; the mean is ``mean D(fake) - mean D(real)``.
@@ -43,7 +39,7 @@ def wasserstein(critic_real: Tensor, critic_fake: Tensor, *, reduction: str = "m
         critic_real: critic scores of real samples ``(N, ...)``.
         critic_fake: critic scores of generated samples, same shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(wasserstein(torch.tensor([2.0, 1.0]), torch.tensor([0.0, -1.0])))
@@ -55,19 +51,20 @@ def wasserstein(critic_real: Tensor, critic_fake: Tensor, *, reduction: str = "m
     float_input(critic_fake, "critic_fake")
     check_same_shape(critic_real, critic_fake, "critic_real", "critic_fake")
     check_reduction(reduction)
-    check_weight(weight, critic_real.shape[0])
-    return reduce(critic_fake - critic_real, reduction, weight)
+    check_weight(sample_weight, critic_real.shape[0])
+    return reduce(critic_fake - critic_real, reduction, sample_weight)
 
 
 @REGISTRY.register(
     aliases=("wgan_generator",),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Wasserstein generator loss: the generator raises the critic's score of its samples.",
     formula="-D(fake)",
     references=(_WGAN,),
     **_FACTS,
 )
-def wasserstein_generator(critic_fake: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def wasserstein_generator(critic_fake: Tensor, *, reduction: str = "mean",
+                          sample_weight: Tensor | None = None) -> Tensor:
     """Generator loss of a Wasserstein GAN.
 
     Formula (unreduced): ``ℓ_i = -D(fake_i)``.
@@ -75,7 +72,7 @@ def wasserstein_generator(critic_fake: Tensor, *, reduction: str = "mean", weigh
     Args:
         critic_fake: critic scores of generated samples ``(N, ...)``.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(wasserstein_generator(torch.tensor([0.5, 1.5])))
@@ -85,27 +82,21 @@ def wasserstein_generator(critic_fake: Tensor, *, reduction: str = "mean", weigh
     """
     float_input(critic_fake, "critic_fake")
     check_reduction(reduction)
-    check_weight(weight, critic_fake.shape[0])
-    return reduce(-critic_fake, reduction, weight)
+    check_weight(sample_weight, critic_fake.shape[0])
+    return reduce(-critic_fake, reduction, sample_weight)
 
-
-def _gp_params(weight: float = 10.0, reduction: str = "mean", generator: Any = None) -> None:
-    positive(weight, "weight", allow_zero=True)
-    check_reduction(reduction)
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise problem(ConfigError, "generator", "to be a torch.Generator or None", type(generator).__name__,
-                      "pass torch.Generator().manual_seed(seed)")
 
 
 @REGISTRY.register(
     aliases=("wgan_gp",),
-    factory=checked(_gp_params),
+    constraints={"coefficient": real(0.0), "reduction": PLAIN["reduction"],
+                 "generator": instance(torch.Generator)},
     summary="WGAN-GP gradient penalty: keeps the critic 1-Lipschitz on random interpolates of real and fake.",
     formula="λ · (‖∇_x̂ D(x̂)‖₂ - 1)², x̂ = ε·real + (1 - ε)·fake, ε ~ U(0, 1)",
     references=("Gulrajani et al. 2017, Improved Training of Wasserstein GANs",),
     **_FACTS,
 )
-def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, *, weight: float = 10.0,
+def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, *, coefficient: float = 10.0,
                      reduction: str = "mean", generator: torch.Generator | None = None) -> Tensor:
     """Gradient penalty of WGAN-GP, with double backpropagation (``create_graph=True``) so it trains the critic.
 
@@ -116,7 +107,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
         critic: the critic, a callable (``nn.Module``) mapping a batch to scores.
         real: real samples ``(N, ...)``.
         fake: generated samples, same shape.
-        weight: the penalty weight λ ≥ 0 (here a number: the coefficient of the paper, not per-sample weights).
+        coefficient: the penalty coefficient λ ≥ 0 of the paper.
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (shape ``(N,)``).
         generator: a ``torch.Generator`` for the interpolation coefficients (reproducibility).
 
@@ -128,18 +119,17 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
 
     Reference: Gulrajani et al. 2017.
     """
-    _gp_params(weight, reduction, generator)
     if not callable(critic):
         raise problem(ConfigError, "critic", "to be a callable (an nn.Module)", type(critic).__name__,
                       "pass the critic network")
     float_input(real, "real")
     float_input(fake, "fake")
     check_same_shape(real, fake, "real", "fake")
-    check_finite(fake, "fake")
+    finite(fake, "fake")
     shape = (real.shape[0], *([1] * (real.ndim - 1)))
     eps = torch.rand(shape, dtype=real.dtype, device=real.device, generator=generator)
     mixed = torch.lerp(fake.detach(), real.detach(), eps).requires_grad_(True)
     scores = critic(mixed)
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     norms = torch.linalg.vector_norm(grad.flatten(1), dim=1)
-    return reduce(float(weight) * (norms - 1) ** 2, reduction)
+    return reduce(float(coefficient) * (norms - 1) ** 2, reduction)

@@ -9,22 +9,26 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_choice, check_in_range, check_number, check_same_shape, check_tensor
+from almanac._checks import check_number, check_same_shape, check_tensor, values_checked
 from almanac.errors import ConfigError, ShapeError, TargetError, problem
 from almanac.losses._autograd import FocalOfLogProb, SigmoidFocal
 from almanac.losses._common import (
+    NON_NEGATIVE,
+    PLAIN,
+    TASK,
     check_bool,
-    check_class_sequence,
     class_index_target,
     class_vector,
     float_input,
+    in_range,
     positive,
     probability_input,
     unit_interval,
     unit_target,
 )
-from almanac.losses._modules import REGISTRY, checked
+from almanac.losses._modules import REGISTRY
 from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
+from almanac.registry import boolean, integer, per_class, real
 
 __all__ = ["binary_cross_entropy", "cross_entropy", "focal", "kl_div"]
 
@@ -32,19 +36,11 @@ _CE_REFS = ("PyTorch torch.nn.CrossEntropyLoss",
             "Szegedy et al. 2016, Rethinking the Inception Architecture (label smoothing)")
 
 
-def _ce_params(class_weight: Any = None, ignore_index: int | None = None, label_smoothing: float = 0.0,
-               reduction: str = "mean", weight: Any = None) -> None:
-    check_class_sequence(class_weight, "class_weight")
-    if ignore_index is not None:
-        check_number(ignore_index, "ignore_index", integer=True)
-    unit_interval(label_smoothing, "label_smoothing")
-    check_reduction(reduction)
-    del weight
-
 
 @REGISTRY.register(
     aliases=("ce", "softmax_cross_entropy", "categorical_cross_entropy"),
-    factory=checked(_ce_params),
+    constraints={"class_weight": per_class(), "ignore_index": integer(optional=True),
+                 "label_smoothing": real(0.0, 1.0), **PLAIN},
     summary="Softmax cross-entropy: the negative log-likelihood of the true class under softmax(logits).",
     formula="-Σ_c y_c · log_softmax(x)_c  (y one-hot, smoothed, or probabilities)",
     references=_CE_REFS,
@@ -58,7 +54,7 @@ def cross_entropy(
     ignore_index: int | None = None,
     label_smoothing: float = 0.0,
     reduction: str = "mean",
-    weight: Tensor | None = None,
+    sample_weight: Tensor | None = None,
 ) -> Tensor:
     """Softmax cross-entropy on logits.
 
@@ -73,7 +69,7 @@ def cross_entropy(
         ignore_index: a label whose positions count for nothing (index targets only).
         label_smoothing: ε in [0, 1].
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (shape ``(N, d1, ...)``).
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     Returns:
         The loss (a scalar unless ``reduction="none"``).
@@ -92,16 +88,17 @@ def cross_entropy(
     if soft:
         if ignore_index is not None:
             raise problem(ConfigError, "ignore_index", "to be None with probability targets", repr(ignore_index),
-                          "mask the samples with weight=0 instead")
-        check_in_range(target, "target", 0.0, 1.0, TargetError, "pass class probabilities in [0, 1]")
+                          "mask the samples with sample_weight=0 instead")
+        in_range(target, "target", 0.0, 1.0, TargetError, "pass class probabilities in [0, 1]")
         target = target.to(input.dtype)
     else:
         if ignore_index is not None:
             check_number(ignore_index, "ignore_index", integer=True)
-        class_index_target(input, target, ignore_index)
+        target = class_index_target(input, target, ignore_index)
     cw = None if class_weight is None else class_vector(class_weight, "class_weight", num_classes, input)
-    check_weight(weight, input.shape[0], "pass one weight per sample; per-class weights go in class_weight=")
-    if weight is None and ignore_index is None:  # PyTorch's fused reduction follows the same rule as reduce()
+    check_weight(sample_weight, input.shape[0], "pass one weight per sample; per-class weights go in class_weight=")
+    # PyTorch's fused reduction follows the same rule as reduce(), but for the mean of an empty batch (NaN, here 0)
+    if sample_weight is None and ignore_index is None and (reduction != "mean" or target.numel()):
         return F.cross_entropy(input, target, weight=cw, label_smoothing=label_smoothing, reduction=reduction)
     loss = F.cross_entropy(input, target, weight=cw, ignore_index=-100 if ignore_index is None else ignore_index,
                            label_smoothing=label_smoothing, reduction="none")
@@ -109,17 +106,8 @@ def cross_entropy(
     denom = None
     if cw is not None and not soft:
         denom = cw[target if mask is None else torch.where(mask, target, 0)]
-    return reduce(loss, reduction, weight, mask=mask, denom=denom)
+    return reduce(loss, reduction, sample_weight, mask=mask, denom=denom)
 
-
-def _bce_params(from_logits: bool = True, pos_weight: Any = None, reduction: str = "mean", weight: Any = None) -> None:
-    check_bool(from_logits, "from_logits")
-    if isinstance(pos_weight, (int, float)) and not isinstance(pos_weight, bool):
-        positive(pos_weight, "pos_weight")
-    else:
-        check_class_sequence(pos_weight, "pos_weight")
-    check_reduction(reduction)
-    del weight
 
 
 def _pos_weight(pos_weight: Any, input: Tensor) -> Tensor | None:
@@ -129,15 +117,25 @@ def _pos_weight(pos_weight: Any, input: Tensor) -> Tensor | None:
     if isinstance(pos_weight, (int, float)) and not isinstance(pos_weight, bool):
         positive(pos_weight, "pos_weight")
         return input.new_tensor(float(pos_weight))
-    if input.ndim < 2:
-        raise problem(ShapeError, "pos_weight", "to be a number for a 1-d input", f"{pos_weight!r}",
-                      "pass pos_weight as a float, or scores of shape (N, C) for one per class")
+    if input.ndim < 2:  # one number: a float, or PyTorch's spelling torch.tensor([3.0])
+        vector = class_vector(pos_weight, "pos_weight", 1, input) if _numel(pos_weight) == 1 else None
+        if vector is None:
+            raise problem(ShapeError, "pos_weight", "to be one number for a 1-d input", f"{pos_weight!r}",
+                          "pass pos_weight as a float, or scores of shape (N, C) for one per class")
+        return vector.reshape(())
     return class_vector(pos_weight, "pos_weight", input.shape[1], input).view(-1, *([1] * (input.ndim - 2)))
+
+
+def _numel(value: Any) -> int:
+    try:
+        return int(torch.as_tensor(value).numel())
+    except (TypeError, ValueError, RuntimeError):
+        return -1
 
 
 @REGISTRY.register(
     aliases=("bce", "bce_with_logits", "sigmoid_cross_entropy"),
-    factory=checked(_bce_params),
+    constraints={"from_logits": boolean(), "pos_weight": per_class(number=True), **PLAIN},
     summary="Binary cross-entropy of a sigmoid output, for binary and multi-label targets.",
     formula="-[p_w · y · log σ(x) + (1 - y) · log(1 - σ(x))]",
     references=("PyTorch torch.nn.BCEWithLogitsLoss",),
@@ -150,7 +148,7 @@ def binary_cross_entropy(
     from_logits: bool = True,
     pos_weight: float | Tensor | Sequence[float] | None = None,
     reduction: str = "mean",
-    weight: Tensor | None = None,
+    sample_weight: Tensor | None = None,
 ) -> Tensor:
     """Binary cross-entropy, on logits by default (log-sigmoid form, stable at any logit).
 
@@ -163,7 +161,7 @@ def binary_cross_entropy(
         from_logits: False when ``input`` holds probabilities (validated to lie in [0, 1]).
         pos_weight: weight of the positive term: a number, or one per class (dimension 1 of ``input``).
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> round(float(binary_cross_entropy(torch.tensor([0.0, 2.0]), torch.tensor([1.0, 0.0]))), 4)
     1.41
@@ -176,7 +174,12 @@ def binary_cross_entropy(
     target = unit_target(input, target)
     probability_input(input, from_logits)
     pw = _pos_weight(pos_weight, input)
-    check_weight(weight, input.shape[0])
+    check_weight(sample_weight, input.shape[0])
+    if not from_logits and not values_checked():  # PyTorch asserts p in [0, 1] on the device: keep unchecked p in
+        input = torch.nan_to_num(input.clamp(0.0, 1.0), nan=0.5)  # it (an undefined number, never a device assert)
+    # PyTorch's fused reduction follows the rule of reduce(), but for an empty mean (NaN there, 0 here)
+    if from_logits and sample_weight is None and (reduction != "mean" or input.numel()):
+        return F.binary_cross_entropy_with_logits(input, target, pos_weight=pw, reduction=reduction)
     if from_logits:
         loss = F.binary_cross_entropy_with_logits(input, target, pos_weight=pw, reduction="none")
     elif pw is None:
@@ -184,10 +187,9 @@ def binary_cross_entropy(
     else:  # PyTorch's probability BCE has no pos_weight: weight the positive and negative terms apart
         loss = (pw * target * F.binary_cross_entropy(input, torch.ones_like(input), reduction="none")
                 + (1 - target) * F.binary_cross_entropy(input, torch.zeros_like(input), reduction="none"))
-    return reduce(loss, reduction, weight)
+    return reduce(loss, reduction, sample_weight)
 
 
-_TASKS = ("binary", "multiclass", "multilabel")
 
 
 def _clamped_log(p: Tensor) -> Tensor:
@@ -195,27 +197,25 @@ def _clamped_log(p: Tensor) -> Tensor:
     return p.clamp_min(torch.finfo(p.dtype).tiny).log()
 
 
-def _focal_params(gamma: float = 2.0, alpha: Any = None, task: str = "binary", from_logits: bool = True,
-                  ignore_index: int | None = None, reduction: str = "mean", weight: Any = None) -> None:
-    positive(gamma, "gamma", allow_zero=True)
-    check_choice(task, "task", _TASKS)
+
+def _focal_rules(params: Any) -> None:
+    """alpha: one number in [0, 1] for binary/multilabel, one per class for multiclass; ignore_index: multiclass."""
+    task, alpha = params["task"], params["alpha"]
     if task == "multiclass":
-        check_class_sequence(alpha, "alpha")
+        if alpha is not None and not isinstance(alpha, Tensor) and isinstance(alpha, (int, float)):
+            raise problem(ConfigError, "alpha", "to be one weight per class for task='multiclass'", repr(alpha),
+                          "pass alpha=[w0, w1, ...]")
     elif alpha is not None:
         unit_interval(alpha, "alpha")
-    check_bool(from_logits, "from_logits")
-    if ignore_index is not None:
-        if task != "multiclass":
-            raise problem(ConfigError, "ignore_index", "to be None unless task='multiclass'", repr(ignore_index),
-                          "drop the ignored elements or give them weight 0")
-        check_number(ignore_index, "ignore_index", integer=True)
-    check_reduction(reduction)
-    del weight
+    if params["ignore_index"] is not None and task != "multiclass":
+        raise problem(ConfigError, "ignore_index", "to be None unless task='multiclass'", repr(params["ignore_index"]),
+                      "drop the ignored elements or give them weight 0")
 
 
 @REGISTRY.register(
     aliases=("focal_loss", "sigmoid_focal"),
-    factory=checked(_focal_params),
+    constraints={"gamma": NON_NEGATIVE, "alpha": per_class(number=True), **TASK, **PLAIN},
+    rules=_focal_rules,
     summary="Focal loss: cross-entropy scaled by (1 - p_t)^γ, which down-weights easy examples (imbalance, detection).",
     formula="-α_t · (1 - p_t)^γ · log p_t",
     references=("Lin et al. 2017, Focal Loss for Dense Object Detection",),
@@ -233,7 +233,7 @@ def focal(
     from_logits: bool = True,
     ignore_index: int | None = None,
     reduction: str = "mean",
-    weight: Tensor | None = None,
+    sample_weight: Tensor | None = None,
 ) -> Tensor:
     """Focal loss (sigmoid for binary and multi-label, softmax for multiclass).
 
@@ -257,7 +257,7 @@ def focal(
         from_logits: False when ``input`` holds probabilities (validated).
         ignore_index: multiclass only: a label whose positions count for nothing.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> x = torch.tensor([3.0, -1.0, 0.5])
     >>> round(float(focal(x, torch.tensor([1.0, 0.0, 0.0]), gamma=2.0)), 4)
@@ -265,68 +265,70 @@ def focal(
 
     Reference: Lin et al. 2017, Focal Loss for Dense Object Detection.
     """
-    _focal_params(gamma, None, task, from_logits, ignore_index, reduction)
     gamma = float(gamma)
     if task == "multiclass":
-        return _softmax_focal(input, target, gamma, alpha, from_logits, ignore_index, reduction, weight)
+        return _softmax_focal(input, target, gamma, alpha, from_logits, ignore_index, reduction, sample_weight)
     if alpha is not None:
         unit_interval(alpha, "alpha")
     float_input(input)
-    check_weight(weight, input.shape[0])
+    check_weight(sample_weight, input.shape[0])
     a = None if alpha is None else float(alpha)
     check_tensor(target, "target")
-    if from_logits and not target.requires_grad:
+    # The fused kernel checks the targets and picks its hard/soft form by reading them (a host sync): eager and
+    # validating only. Compiled, or with validate=False, the composite below (no sync; inductor fuses it).
+    if from_logits and not target.requires_grad and values_checked():
         check_same_shape(input, target)
         if target.dtype != input.dtype:
             target = target.to(input.dtype)
         # SigmoidFocal checks the target range in its own pass over the data
-        if fusable(reduction, weight):
+        if fusable(reduction, sample_weight):
             return finish(SigmoidFocal.apply(input, target, gamma, a, True), reduction, input.numel())
-        return reduce(SigmoidFocal.apply(input, target, gamma, a, False), reduction, weight)
+        return reduce(SigmoidFocal.apply(input, target, gamma, a, False), reduction, sample_weight)
     target = unit_target(input, target)
     probability_input(input, from_logits)
-    if from_logits:
-        log_p, log_q = F.logsigmoid(input), F.logsigmoid(-input)
+    if from_logits:  # plain ops, which inductor fuses into one kernel; -log p = softplus(-x), -log q = that + x
+        nlp = F.softplus(-input)
+        if gamma >= 1:  # (1 - p)^γ = σ(-x)^γ, whose slope γ·σ(-x)^(γ-1) is finite
+            positive_part = torch.sigmoid(-input).pow(gamma) * nlp
+            negative_part = torch.sigmoid(input).pow(gamma) * (nlp + input)
+        else:  # γ < 1: (1 - p)^γ = exp(-γ·softplus(x)), finite slope where σ(-x) underflows to 0
+            positive_part = torch.exp(-gamma * (nlp + input)) * nlp
+            negative_part = torch.exp(-gamma * nlp) * (nlp + input)
     else:
         log_p, log_q = _clamped_log(input), _clamped_log(1 - input)
-    positive_part = FocalOfLogProb.apply(log_p, gamma)
-    negative_part = FocalOfLogProb.apply(log_q, gamma)
+        positive_part = FocalOfLogProb.apply(log_p, gamma)
+        negative_part = FocalOfLogProb.apply(log_q, gamma)
     if a is not None:
         positive_part, negative_part = a * positive_part, (1 - a) * negative_part
-    return reduce(torch.lerp(negative_part, positive_part, target), reduction, weight)
+    return reduce(torch.lerp(negative_part, positive_part, target), reduction, sample_weight)
 
 
 def _softmax_focal(input: Tensor, target: Tensor, gamma: float, alpha: Any, from_logits: bool,
-                   ignore_index: int | None, reduction: str, weight: Tensor | None) -> Tensor:
+                   ignore_index: int | None, reduction: str, sample_weight: Tensor | None) -> Tensor:
     float_input(input, at_least=2)
-    if alpha is not None and not isinstance(alpha, Tensor):
-        check_class_sequence(alpha, "alpha")
-    class_index_target(input, target, ignore_index)
+    target = class_index_target(input, target, ignore_index)
     probability_input(input, from_logits)
-    check_weight(weight, input.shape[0])
+    check_weight(sample_weight, input.shape[0])
     mask = None if ignore_index is None else target != ignore_index
     index = target if mask is None else torch.where(mask, target, 0)
     if from_logits:
         log_p = F.log_softmax(input, dim=1).gather(1, index.unsqueeze(1)).squeeze(1)
     else:
         log_p = _clamped_log(input.gather(1, index.unsqueeze(1)).squeeze(1))
+    if mask is not None:  # an ignored position reads class 0, maybe at logit -inf: its log p must not reach the
+        log_p = torch.where(mask, log_p, 0.0)  # focal term (0 · inf = NaN in the gradient); log p = 0 costs nothing
     loss = FocalOfLogProb.apply(log_p, gamma)
     denom = None
     if alpha is not None:
         denom = class_vector(alpha, "alpha", input.shape[1], input)[index]
         loss = loss * denom
-    return reduce(loss, reduction, weight, mask=mask, denom=denom)
+    return reduce(loss, reduction, sample_weight, mask=mask, denom=denom)
 
-
-def _kl_params(from_logits: bool = True, reduction: str = "mean", weight: Any = None) -> None:
-    check_bool(from_logits, "from_logits")
-    check_reduction(reduction)
-    del weight
 
 
 @REGISTRY.register(
     aliases=("kl_divergence", "kullback_leibler"),
-    factory=checked(_kl_params),
+    constraints={"from_logits": boolean(), **PLAIN},
     summary="Kullback–Leibler divergence KL(target ‖ softmax(logits)): distillation and soft targets.",
     formula="Σ_c t_c · (log t_c - log_softmax(x)_c), with 0 · log 0 = 0",
     references=("Kullback & Leibler 1951, On Information and Sufficiency",
@@ -334,7 +336,7 @@ def _kl_params(from_logits: bool = True, reduction: str = "mean", weight: Any = 
     expects="logits", target="soft_labels", tasks=("multiclass",), normalization="softmax",
 )
 def kl_div(input: Tensor, target: Tensor, *, from_logits: bool = True, reduction: str = "mean",
-           weight: Tensor | None = None) -> Tensor:
+           sample_weight: Tensor | None = None) -> Tensor:
     """KL divergence from the predicted distribution to the target distribution, over dimension 1.
 
     Formula (unreduced, one value per sample): ``ℓ = Σ_c t_c·(log t_c - log q_c)`` with ``q = softmax(x)`` and
@@ -346,7 +348,7 @@ def kl_div(input: Tensor, target: Tensor, *, from_logits: bool = True, reduction
         target: class probabilities of the same shape (rows summing to 1).
         from_logits: False when ``input`` holds probabilities (validated).
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (shape ``(N, d1, ...)``).
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> x = torch.tensor([[0.0, 0.0]])
     >>> round(float(kl_div(x, torch.tensor([[1.0, 0.0]]))), 4)
@@ -359,7 +361,7 @@ def kl_div(input: Tensor, target: Tensor, *, from_logits: bool = True, reduction
     check_reduction(reduction)
     target = unit_target(input, target, "class probabilities")
     probability_input(input, from_logits)
-    check_weight(weight, input.shape[0])
+    check_weight(sample_weight, input.shape[0])
     log_q = F.log_softmax(input, dim=1) if from_logits else _clamped_log(input)
     loss = (torch.special.xlogy(target, target) - target * log_q).sum(1)
-    return reduce(loss, reduction, weight)
+    return reduce(loss, reduction, sample_weight)

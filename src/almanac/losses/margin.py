@@ -2,53 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import Tensor
 
-from almanac._checks import check_choice, check_in_range, check_number
+from almanac._checks import values_checked
 from almanac.errors import TargetError, problem
 from almanac.losses._autograd import Elementwise, hinge_kernel
-from almanac.losses._common import class_index_target, float_input, real_target
-from almanac.losses._modules import REGISTRY, checked
+from almanac.losses._common import PLAIN, class_index_target, float_input, real_target
+from almanac.losses._modules import REGISTRY
 from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
+from almanac.registry import choice, real
 
 __all__ = ["hinge", "multiclass_hinge", "squared_hinge"]
 
 _LABELS_FIX = "pass labels in {0, 1} or in {-1, 1}"
 
 
-def _binary_hinge(input: Tensor, target: Tensor, squared: bool, reduction: str, weight: Tensor | None) -> Tensor:
+def _binary_hinge(input: Tensor, target: Tensor, squared: bool, reduction: str, sample_weight: Tensor | None) -> Tensor:
     float_input(input)
     check_reduction(reduction)
     target = real_target(input, target)
-    check_in_range(target, "target", -1.0, 1.0, TargetError, _LABELS_FIX)
-    check_weight(weight, input.shape[0])
-    signed = bool(target.numel()) and float(target.min()) < 0
-    squares = input.new_zeros((), dtype=torch.float64)
-    summed = fusable(reduction, weight)
-    out = Elementwise.apply(input, target, hinge_kernel(squared, signed), 1, summed, False, squares)
-    if float(squares) != target.numel():  # with |s| ≤ 1, Σ s² = N exactly when every label is ±1
-        kind = "{-1, 1}" if signed else "{0, 1}"
-        raise problem(TargetError, "target", f"to hold labels in {kind}", "other values", _LABELS_FIX)
-    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, weight)
+    check_weight(sample_weight, input.shape[0])
+    if torch.compiler.is_compiling():  # plain ops, which inductor fuses; the chunked kernel is for eager mode
+        s = torch.sign(2 * target - 1)  # +1 for a positive label, -1 for 0 or -1 (arithmetic: fuses best)
+        margin = (1 - s * input).clamp_min(0.0)
+        return reduce(margin.square() if squared else margin, reduction, sample_weight)
+    summed = fusable(reduction, sample_weight)
+    check = values_checked() and target.numel() > 0
+    counts = input.new_zeros(2, dtype=torch.float64) if check else None
+    out = Elementwise.apply(input, target, hinge_kernel(squared, check), 1, summed, False, counts)
+    if counts is not None:  # labels all in {0, 1} or all in {-1, 1}, counted in the kernel's pass: one host sync
+        not_01, not_pm1 = counts.tolist()
+        if not_01 and not_pm1:
+            kind = "{-1, 1}" if not_01 < target.numel() and bool((target < 0).any()) else "{0, 1}"
+            raise problem(TargetError, "target", f"to hold labels in {kind}", "other values", _LABELS_FIX)
+    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, sample_weight)
 
-
-def _plain_params(reduction: str = "mean", weight: Any = None) -> None:
-    check_reduction(reduction)
-    del weight
 
 
 @REGISTRY.register(
     aliases=("binary_hinge",),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Hinge loss of a binary max-margin classifier (SVM): zero once the score is beyond the margin.",
     formula="max(0, 1 - s·x), s = ±1",
     references=("Cortes & Vapnik 1995, Support-Vector Networks",),
     expects="logits", target="binary", tasks=("binary",), normalization="margin",
 )
-def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Binary hinge loss on raw scores.
 
     Formula (unreduced): ``ℓ = max(0, 1 - s·x)`` with ``s = ±1`` the label (``{0, 1}`` labels map to ``2t - 1``).
@@ -57,7 +57,7 @@ def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Ten
         input: scores ``(N, ...)``, floating point.
         target: labels in ``{0, 1}`` or ``{-1, 1}``, same shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(hinge(torch.tensor([2.0, 0.5, 0.0]), torch.tensor([1.0, 1.0, 0.0])))
@@ -65,18 +65,19 @@ def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Ten
 
     Reference: Cortes & Vapnik 1995.
     """
-    return _binary_hinge(input, target, False, reduction, weight)
+    return _binary_hinge(input, target, False, reduction, sample_weight)
 
 
 @REGISTRY.register(
     aliases=("l2_hinge",),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Squared hinge: a smooth hinge whose gradient grows with the margin violation.",
     formula="max(0, 1 - s·x)², s = ±1",
     references=("Lee & Mangasarian 2001, SSVM: A Smooth Support Vector Machine",),
     expects="logits", target="binary", tasks=("binary",), normalization="margin",
 )
-def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean",
+                  sample_weight: Tensor | None = None) -> Tensor:
     """Squared binary hinge loss on raw scores.
 
     Formula (unreduced): ``ℓ = max(0, 1 - s·x)²`` with ``s = ±1`` (``{0, 1}`` labels map to ``2t - 1``).
@@ -85,7 +86,7 @@ def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", wei
         input: scores ``(N, ...)``, floating point.
         target: labels in ``{0, 1}`` or ``{-1, 1}``, same shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(squared_hinge(torch.tensor([2.0, 0.5, 0.0]), torch.tensor([1.0, 1.0, 0.0])))
@@ -93,23 +94,16 @@ def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", wei
 
     Reference: Lee & Mangasarian 2001.
     """
-    return _binary_hinge(input, target, True, reduction, weight)
+    return _binary_hinge(input, target, True, reduction, sample_weight)
 
 
 _KINDS = ("weston_watkins", "crammer_singer")
 
 
-def _multiclass_params(margin: float = 1.0, kind: str = "weston_watkins", reduction: str = "mean",
-                       weight: Any = None) -> None:
-    check_number(margin, "margin", low=0.0, high=float("inf"), high_open=True)
-    check_choice(kind, "kind", _KINDS)
-    check_reduction(reduction)
-    del weight
-
 
 @REGISTRY.register(
     aliases=("multi_margin", "multiclass_svm"),
-    factory=checked(_multiclass_params),
+    constraints={"margin": real(0.0), "kind": choice(*_KINDS), **PLAIN},
     summary="Multiclass hinge: the true class must beat the others by a margin (Weston–Watkins or Crammer–Singer).",
     formula="WW: Σ_{c≠y} max(0, m - x_y + x_c);  CS: max(0, m - x_y + max_{c≠y} x_c)",
     references=("Weston & Watkins 1999, Support Vector Machines for Multi-Class Pattern Recognition",
@@ -117,7 +111,7 @@ def _multiclass_params(margin: float = 1.0, kind: str = "weston_watkins", reduct
     expects="logits", target="class_indices", tasks=("multiclass",), normalization="margin",
 )
 def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind: str = "weston_watkins",
-                     reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+                     reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Multiclass hinge loss on scores ``(N, C, d1, ...)`` and class indices ``(N, d1, ...)``.
 
     Formula (unreduced): Weston–Watkins ``ℓ = Σ_{c≠y} max(0, m - x_y + x_c)`` (the papers' sum; PyTorch's
@@ -129,7 +123,7 @@ def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind
         margin: m ≥ 0.
         kind: ``"weston_watkins"`` or ``"crammer_singer"``.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> x = torch.tensor([[2.0, 1.5, 0.0]])
@@ -139,10 +133,9 @@ def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind
 
     Reference: Weston & Watkins 1999; Crammer & Singer 2001.
     """
-    _multiclass_params(margin, kind, reduction)
     float_input(input, at_least=2)
-    class_index_target(input, target, None)
-    check_weight(weight, input.shape[0])
+    target = class_index_target(input, target, None)
+    check_weight(sample_weight, input.shape[0])
     index = target.unsqueeze(1)
     true_score = input.gather(1, index)
     if kind == "weston_watkins":
@@ -151,4 +144,4 @@ def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind
     else:
         others = input.scatter(1, index, float("-inf"))
         loss = (others.amax(1) - true_score.squeeze(1) + margin).clamp_min(0.0)
-    return reduce(loss, reduction, weight)
+    return reduce(loss, reduction, sample_weight)

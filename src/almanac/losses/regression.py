@@ -3,43 +3,39 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_in_range, check_number
 from almanac.errors import DomainError, TargetError
 from almanac.losses._autograd import Elementwise, log_cosh_kernel, quantile_kernel
-from almanac.losses._common import check_bool, float_input, positive, real_target
-from almanac.losses._modules import REGISTRY, checked
+from almanac.losses._common import NON_NEGATIVE, PLAIN, POSITIVE, float_input, in_range, real_target
+from almanac.losses._modules import REGISTRY
 from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
+from almanac.registry import boolean, real
 
 __all__ = ["gaussian_nll", "huber", "log_cosh", "mae", "mse", "poisson_nll", "quantile", "smooth_l1"]
 
 
-def _prepare(input: Tensor, target: Tensor, reduction: str, weight: Tensor | None) -> Tensor:
+def _prepare(input: Tensor, target: Tensor, reduction: str, sample_weight: Tensor | None) -> Tensor:
     float_input(input)
     check_reduction(reduction)
     target = real_target(input, target)
-    check_weight(weight, input.shape[0])
+    check_weight(sample_weight, input.shape[0])
     return target
 
-
-def _plain_params(reduction: str = "mean", weight: Any = None) -> None:
-    check_reduction(reduction)
-    del weight
 
 
 @REGISTRY.register(
     aliases=("l2", "mean_squared_error", "squared_error"),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Mean squared error: the Gaussian negative log-likelihood up to constants; outliers dominate it.",
     formula="(x - y)²",
     references=("Gauss 1809, least squares",),
     expects="values", target="real", tasks=("regression",), normalization="none",
 )
-def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Squared error.
 
     Formula (unreduced): ``ℓ = (x - y)²``.
@@ -48,7 +44,7 @@ def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tenso
         input: predictions ``(N, ...)``, floating point.
         target: true values, same shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(mse(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0])))
@@ -56,19 +52,19 @@ def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tenso
 
     Reference: PyTorch ``MSELoss``.
     """
-    target = _prepare(input, target, reduction, weight)
-    return reduce(F.mse_loss(input, target, reduction="none"), reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
+    return reduce(F.mse_loss(input, target, reduction="none"), reduction, sample_weight)
 
 
 @REGISTRY.register(
     aliases=("l1", "mean_absolute_error", "absolute_error"),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Mean absolute error: the median regressor; robust to outliers, constant gradient.",
     formula="|x - y|",
     references=("Laplace 1774, least absolute deviations",),
     expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
-def mae(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def mae(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Absolute error.
 
     Formula (unreduced): ``ℓ = |x - y|``.
@@ -77,7 +73,7 @@ def mae(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tenso
         input: predictions ``(N, ...)``, floating point.
         target: true values, same shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(mae(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0])))
@@ -85,25 +81,20 @@ def mae(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tenso
 
     Reference: PyTorch ``L1Loss``.
     """
-    target = _prepare(input, target, reduction, weight)
-    return reduce(F.l1_loss(input, target, reduction="none"), reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
+    return reduce(F.l1_loss(input, target, reduction="none"), reduction, sample_weight)
 
-
-def _huber_params(delta: float = 1.0, reduction: str = "mean", weight: Any = None) -> None:
-    positive(delta, "delta")
-    check_reduction(reduction)
-    del weight
 
 
 @REGISTRY.register(
-    factory=checked(_huber_params),
+    constraints={"delta": POSITIVE, **PLAIN},
     summary="Huber loss: quadratic for errors below delta, linear beyond; robust with a smooth minimum.",
     formula="½(x - y)² if |x - y| ≤ δ else δ(|x - y| - ½δ)",
     references=("Huber 1964, Robust Estimation of a Location Parameter",),
     expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
 def huber(input: Tensor, target: Tensor, *, delta: float = 1.0, reduction: str = "mean",
-          weight: Tensor | None = None) -> Tensor:
+          sample_weight: Tensor | None = None) -> Tensor:
     """Huber loss.
 
     Formula (unreduced): ``ℓ = ½e²`` if ``|e| ≤ δ`` else ``δ(|e| - ½δ)``, with ``e = x - y``.
@@ -113,7 +104,7 @@ def huber(input: Tensor, target: Tensor, *, delta: float = 1.0, reduction: str =
         target: true values, same shape.
         delta: δ > 0, where the loss turns linear.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(huber(torch.tensor([0.5, 3.0]), torch.tensor([0.0, 0.0])))
@@ -121,26 +112,20 @@ def huber(input: Tensor, target: Tensor, *, delta: float = 1.0, reduction: str =
 
     Reference: Huber 1964; PyTorch ``HuberLoss``.
     """
-    positive(delta, "delta")
-    target = _prepare(input, target, reduction, weight)
-    return reduce(F.huber_loss(input, target, reduction="none", delta=float(delta)), reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
+    return reduce(F.huber_loss(input, target, reduction="none", delta=float(delta)), reduction, sample_weight)
 
-
-def _smooth_l1_params(beta: float = 1.0, reduction: str = "mean", weight: Any = None) -> None:
-    positive(beta, "beta", allow_zero=True)
-    check_reduction(reduction)
-    del weight
 
 
 @REGISTRY.register(
-    factory=checked(_smooth_l1_params),
+    constraints={"beta": NON_NEGATIVE, **PLAIN},
     summary="Smooth L1: Huber divided by beta; L1 beyond beta, quadratic below (beta = 0 is L1).",
     formula="½(x - y)²/β if |x - y| < β else |x - y| - ½β",
     references=("Girshick 2015, Fast R-CNN",),
     expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
 def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: str = "mean",
-              weight: Tensor | None = None) -> Tensor:
+              sample_weight: Tensor | None = None) -> Tensor:
     """Smooth L1 loss (Huber with δ = β, divided by β).
 
     Formula (unreduced): ``ℓ = ½e²/β`` if ``|e| < β`` else ``|e| - ½β``, with ``e = x - y``; β = 0 gives ``|e|``.
@@ -150,7 +135,7 @@ def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: st
         target: true values, same shape.
         beta: β ≥ 0.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(smooth_l1(torch.tensor([0.5, 3.0]), torch.tensor([0.0, 0.0])))
@@ -158,20 +143,19 @@ def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: st
 
     Reference: Girshick 2015; PyTorch ``SmoothL1Loss``.
     """
-    positive(beta, "beta", allow_zero=True)
-    target = _prepare(input, target, reduction, weight)
-    return reduce(F.smooth_l1_loss(input, target, reduction="none", beta=float(beta)), reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
+    return reduce(F.smooth_l1_loss(input, target, reduction="none", beta=float(beta)), reduction, sample_weight)
 
 
 @REGISTRY.register(
     aliases=("logcosh",),
-    factory=checked(_plain_params),
+    constraints=PLAIN,
     summary="Log-cosh: quadratic near zero and linear for large errors, smooth everywhere (a smooth Huber).",
     formula="log cosh(x - y)",
     references=("Chen et al. 2019, Log Hyperbolic Cosine Loss Improves Variational Auto-Encoder",),
     expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
-def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Log-cosh loss, stable for any error.
 
     Formula (unreduced): ``ℓ = log cosh(e)`` with ``e = x - y``, computed as ``e + softplus(-2e) - log 2``
@@ -181,7 +165,7 @@ def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: 
         input: predictions ``(N, ...)``, floating point.
         target: true values, same shape.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(log_cosh(torch.tensor([1000.0]), torch.tensor([0.0])))
@@ -189,28 +173,23 @@ def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", weight: 
 
     Reference: Chen et al. 2019.
     """
-    target = _prepare(input, target, reduction, weight)
-    summed = fusable(reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
+    summed = fusable(reduction, sample_weight)
     out = Elementwise.apply(input, target, log_cosh_kernel, 0, summed, True)
-    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, weight)
+    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, sample_weight)
 
-
-def _quantile_params(q: float = 0.5, reduction: str = "mean", weight: Any = None) -> None:
-    check_number(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
-    check_reduction(reduction)
-    del weight
 
 
 @REGISTRY.register(
     aliases=("pinball",),
-    factory=checked(_quantile_params),
+    constraints={"q": real(0.0, 1.0, low_open=True, high_open=True), **PLAIN},
     summary="Quantile (pinball) loss: its minimiser is the q-quantile of the target; q = 0.5 is half the MAE.",
     formula="max(q·(y - x), (q - 1)·(y - x))",
     references=("Koenker & Bassett 1978, Regression Quantiles",),
     expects="values", target="real", tasks=("regression",), normalization="none", robust_to_outliers=True,
 )
 def quantile(input: Tensor, target: Tensor, *, q: float = 0.5, reduction: str = "mean",
-             weight: Tensor | None = None) -> Tensor:
+             sample_weight: Tensor | None = None) -> Tensor:
     """Quantile (pinball) loss.
 
     Formula (unreduced): ``ℓ = max(q·e, (q - 1)·e)`` with ``e = y - x``; at ``e = 0`` the gradient is the mean of
@@ -221,7 +200,7 @@ def quantile(input: Tensor, target: Tensor, *, q: float = 0.5, reduction: str = 
         target: true values, same shape.
         q: the quantile, in (0, 1).
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(quantile(torch.tensor([0.0, 0.0]), torch.tensor([1.0, -1.0]), q=0.9))
@@ -229,32 +208,23 @@ def quantile(input: Tensor, target: Tensor, *, q: float = 0.5, reduction: str = 
 
     Reference: Koenker & Bassett 1978.
     """
-    _quantile_params(q, reduction)
-    target = _prepare(input, target, reduction, weight)
-    summed = fusable(reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
+    summed = fusable(reduction, sample_weight)
     out = Elementwise.apply(input, target, quantile_kernel(float(q)), 1, summed, True)
-    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, weight)
+    return finish(out, reduction, input.numel()) if summed else reduce(out, reduction, sample_weight)
 
-
-def _poisson_params(log_input: bool = True, full: bool = False, eps: float = 1e-8, reduction: str = "mean",
-                    weight: Any = None) -> None:
-    check_bool(log_input, "log_input")
-    check_bool(full, "full")
-    positive(eps, "eps")
-    check_reduction(reduction)
-    del weight
 
 
 @REGISTRY.register(
     aliases=("poisson",),
-    factory=checked(_poisson_params),
+    constraints={"log_input": boolean(), "full": boolean(), "eps": POSITIVE, **PLAIN},
     summary="Poisson negative log-likelihood, for count targets; the model predicts the log rate by default.",
     formula="exp(x) - y·x (log_input) or x - y·log(x + eps); + Stirling term of log y! if full",
     references=("PyTorch torch.nn.PoissonNLLLoss", "Nelder & Wedderburn 1972, Generalized Linear Models"),
     expects="values", target="real", tasks=("regression",), normalization="exp",
 )
 def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: bool = False, eps: float = 1e-8,
-                reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+                reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Poisson negative log-likelihood of counts.
 
     Formula (unreduced): ``ℓ = exp(x) - y·x`` (``log_input=True``) or ``ℓ = x - y·log(x + eps)``; ``full`` adds
@@ -267,7 +237,7 @@ def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: 
         full: add the Stirling term.
         eps: added inside the log when ``log_input=False``.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> round(float(poisson_nll(torch.tensor([0.0]), torch.tensor([2.0]))), 4)
@@ -275,25 +245,18 @@ def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: 
 
     Reference: PyTorch ``PoissonNLLLoss``.
     """
-    _poisson_params(log_input, full, eps, reduction)
-    target = _prepare(input, target, reduction, weight)
-    check_in_range(target, "target", 0.0, math.inf, TargetError, "pass non-negative counts")
+    target = _prepare(input, target, reduction, sample_weight)
+    in_range(target, "target", 0.0, math.inf, TargetError, "pass non-negative counts")
     if not log_input:
-        check_in_range(input, "input", 0.0, math.inf, DomainError, "pass non-negative rates, or log_input=True")
+        in_range(input, "input", 0.0, math.inf, DomainError, "pass non-negative rates, or log_input=True")
     loss = F.poisson_nll_loss(input, target, log_input=log_input, full=full, eps=float(eps), reduction="none")
-    return reduce(loss, reduction, weight)
+    return reduce(loss, reduction, sample_weight)
 
-
-def _gaussian_params(full: bool = False, eps: float = 1e-6, reduction: str = "mean", weight: Any = None) -> None:
-    check_bool(full, "full")
-    positive(eps, "eps")
-    check_reduction(reduction)
-    del weight
 
 
 @REGISTRY.register(
     aliases=("gaussian", "heteroscedastic"),
-    factory=checked(_gaussian_params),
+    constraints={"full": boolean(), "eps": POSITIVE, **PLAIN},
     summary="Gaussian negative log-likelihood of a predicted mean and variance (heteroscedastic regression).",
     formula="½(log max(var, eps) + (mean - y)² / max(var, eps)) (+ ½ log 2π if full)",
     references=("Nix & Weigend 1994, Estimating the Mean and Variance of the Target Probability Distribution",
@@ -301,7 +264,7 @@ def _gaussian_params(full: bool = False, eps: float = 1e-6, reduction: str = "me
     expects="values", target="real", tasks=("regression",), normalization="none",
 )
 def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = False, eps: float = 1e-6,
-                 reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+                 reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Gaussian negative log-likelihood; ``input`` is the predicted mean and ``var`` the predicted variance.
 
     Formula (unreduced): ``ℓ = ½(log v + (x - y)²/v)`` with ``v = max(var, eps)``; ``full`` adds ``½ log 2π``.
@@ -313,7 +276,7 @@ def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = Fal
         full: add the constant term.
         eps: lower clamp of the variance (the gradient does not flow through the clamp).
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> import torch
     >>> float(gaussian_nll(torch.tensor([0.0]), torch.tensor([2.0]), torch.tensor([1.0])))
@@ -321,9 +284,13 @@ def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = Fal
 
     Reference: Nix & Weigend 1994; PyTorch ``GaussianNLLLoss``.
     """
-    _gaussian_params(full, eps, reduction)
-    target = _prepare(input, target, reduction, weight)
+    target = _prepare(input, target, reduction, sample_weight)
     var = real_target(input, var, "var")
-    check_in_range(var, "var", 0.0, math.inf, DomainError, "pass non-negative variances (for example softplus(v))")
-    loss = F.gaussian_nll_loss(input, target, var, full=full, eps=float(eps), reduction="none")
-    return reduce(loss, reduction, weight)
+    in_range(var, "var", 0.0, math.inf, DomainError, "pass non-negative variances (for example softplus(v))")
+    # PyTorch's GaussianNLLLoss, written out: its own `var < 0` test is a data-dependent branch (a graph break and a
+    # host sync). var is clamped at eps in value only; the gradient passes through as if unclamped, as there.
+    v = var.detach().clamp(min=float(eps)) + (var - var.detach())
+    loss = 0.5 * (torch.log(v) + (input - target).square() / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return reduce(loss, reduction, sample_weight)

@@ -14,35 +14,38 @@ Shared rules:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_choice, check_class_indices, check_in_range, check_number, check_tensor
-from almanac.errors import ConfigError, ShapeError, TargetError, problem
+from almanac._checks import check_class_indices, check_tensor, values_checked
+from almanac.errors import ShapeError, TargetError, problem
 from almanac.losses._autograd import Tversky
-from almanac.losses._common import check_bool, float_input, positive, probability_input
-from almanac.losses._modules import REGISTRY, checked
-from almanac.losses._reduction import check_reduction, check_weight, reduce
+from almanac.losses._common import (
+    NON_NEGATIVE,
+    PLAIN,
+    POSITIVE,
+    TASK,
+    check_alpha_beta,
+    float_input,
+    in_bounds,
+    in_range,
+    probability_input,
+)
+from almanac.losses._modules import REGISTRY
+from almanac.losses._reduction import check_weight, reduce
 
 __all__ = ["dice", "focal_tversky", "jaccard", "lovasz", "tversky"]
 
-_TASKS = ("binary", "multiclass", "multilabel")
 _REFS_SEG = "Milletari et al. 2016, V-Net"
 
 
-def _common_params(task: str, from_logits: bool, ignore_index: int | None, reduction: str) -> None:
-    check_choice(task, "task", _TASKS)
-    check_bool(from_logits, "from_logits")
-    if ignore_index is not None:
-        check_number(ignore_index, "ignore_index", integer=True)
-    check_reduction(reduction)
-
 
 def _prepare(input: Tensor, target: Any, task: str, from_logits: bool, ignore_index: int | None,
-             weight: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None, bool]:
+             sample_weight: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None, bool]:
     """Validate and flatten: ``x (N, C, S)``, target ``(N, C, S)`` mask or ``(N, S)`` index map, kept-pixel mask."""
     float_input(input, at_least=2)
     check_tensor(target, "target")
@@ -51,6 +54,7 @@ def _prepare(input: Tensor, target: Any, task: str, from_logits: bool, ignore_in
         raise problem(ShapeError, "input", "to have one channel (N, 1, ...) for task='binary'",
                       f"shape {tuple(input.shape)}", "pass task='multiclass' or 'multilabel' for several channels")
     spatial = (n, *input.shape[2:])
+    spatial_size = math.prod(input.shape[2:])
     index = target.shape == spatial and (c > 1 or task == "binary")
     if index:
         if task == "multilabel":
@@ -60,29 +64,33 @@ def _prepare(input: Tensor, target: Any, task: str, from_logits: bool, ignore_in
             fix = ("pass target.long(), or a float mask of shape (N, 1, ...) with target.unsqueeze(1)"
                    if task == "binary" else "pass target.long(), or one-hot masks of the input's shape")
             raise problem(TargetError, "target", "to hold integer class indices", f"dtype {target.dtype}", fix)
-        check_class_indices(target, "target", max(c, 2), ignore_index)
+        target = target if target.dtype == torch.int64 else target.long()
+        if values_checked():
+            check_class_indices(target, "target", max(c, 2), ignore_index)
+        else:
+            target = in_bounds(target, max(c, 2), ignore_index)
         valid = None if ignore_index is None else target != ignore_index
         if valid is not None:
             target = torch.where(valid, target, 0)
-        target = target.reshape(n, -1)
+        target = target.reshape(n, spatial_size)
     elif target.shape == input.shape:
         if target.dtype == torch.bool:
             target = target.to(input.dtype)
         valid = None if ignore_index is None else target != ignore_index
         kept = target if valid is None else target[valid]
-        check_in_range(kept, "target", 0.0, 1.0, TargetError, "pass 0/1 masks or probabilities in [0, 1]")
+        in_range(kept, "target", 0.0, 1.0, TargetError, "pass 0/1 masks or probabilities in [0, 1]")
         target = target.to(input.dtype)
         if valid is not None:
             target = torch.where(valid, target, 0.0)
-        target = target.reshape(n, c, -1)
+        target = target.reshape(n, c, spatial_size)
     else:
         raise problem(ShapeError, "target", f"to be masks of shape {tuple(input.shape)} or a class-index map of "
                       f"shape {spatial}", f"shape {tuple(target.shape)}", "pass one of these; almanac never broadcasts")
     probability_input(input, from_logits)
-    check_weight(weight, n)
+    check_weight(sample_weight, n)
     if valid is not None:
-        valid = valid.reshape(n, -1) if index else valid.reshape(n, c, -1)
-    return input.reshape(n, c, -1), target, valid, index
+        valid = valid.reshape(n, spatial_size) if index else valid.reshape(n, c, spatial_size)
+    return input.reshape(n, c, spatial_size), target, valid, index
 
 
 def _mode(task: str, from_logits: bool) -> str:
@@ -93,11 +101,10 @@ def _mode(task: str, from_logits: bool) -> str:
 
 def _tversky_family(input: Tensor, target: Tensor, alpha: float, beta: float, smooth: float, gamma: float,
                     task: str, from_logits: bool, ignore_index: int | None, reduction: str,
-                    weight: Tensor | None) -> Tensor:
-    _common_params(task, from_logits, ignore_index, reduction)
-    x, t, valid, index = _prepare(input, target, task, from_logits, ignore_index, weight)
+                    sample_weight: Tensor | None) -> Tensor:
+    x, t, valid, index = _prepare(input, target, task, from_logits, ignore_index, sample_weight)
     loss = Tversky.apply(x, t, valid, _mode(task, from_logits), index, alpha, beta, smooth, gamma)
-    return reduce(loss, reduction, weight)
+    return reduce(loss, reduction, sample_weight)
 
 
 _SEG_ARGS = """Args:
@@ -109,23 +116,11 @@ _SEG_ARGS = """Args:
         smooth: s ≥ 0 added to numerator and denominator (see the module docstring for empty classes).
         ignore_index: a target value whose pixels count for nothing.
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (shape ``(N,)``).
-        weight: per-sample weights ``(N,)``."""
+        sample_weight: per-sample weights ``(N,)``."""
 
 
-def _seg_params(task: str = "binary", from_logits: bool = True, smooth: float = 1.0, ignore_index: int | None = None,
-                reduction: str = "mean", weight: Any = None, **shape: Any) -> None:
-    _common_params(task, from_logits, ignore_index, reduction)
-    positive(smooth, "smooth", allow_zero=True)
-    for key in ("alpha", "beta"):
-        if key in shape:
-            positive(shape[key], key, allow_zero=True)
-    if "gamma" in shape:
-        positive(shape["gamma"], "gamma")
-    if "alpha" in shape and shape["alpha"] + shape["beta"] == 0:
-        raise problem(ConfigError, "alpha + beta", "to be > 0", "0", "pass alpha=0.5, beta=0.5 (Dice)")
-    del weight
 
-
+_SEG = {**TASK, "smooth": NON_NEGATIVE, **PLAIN}
 _SEG_FACTS = dict(expects="logits", target="mask", tasks=("segmentation", "binary", "multilabel", "multiclass"),
                   for_imbalance=True,
                   normalization={"binary": "sigmoid", "multilabel": "sigmoid", "multiclass": "softmax"})
@@ -133,14 +128,14 @@ _SEG_FACTS = dict(expects="logits", target="mask", tasks=("segmentation", "binar
 
 @REGISTRY.register(
     aliases=("dice_loss", "soft_dice"),
-    factory=checked(_seg_params),
+    constraints=_SEG,
     summary="Soft Dice loss: 1 - the Dice coefficient of the predicted and true masks; insensitive to class size.",
     formula="1 - (2·Σ p·t + s) / (Σ p + Σ t + s)",
     references=(_REFS_SEG, "Sudre et al. 2017, Generalised Dice overlap as a deep learning loss function"),
     **_SEG_FACTS,
 )
 def dice(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: bool = True, smooth: float = 1.0,
-         ignore_index: int | None = None, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+         ignore_index: int | None = None, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Soft Dice loss, per sample and class, averaged over classes.
 
     Formula (unreduced): ``ℓ_n = mean_c [1 - (2·Σ p·t + s) / (Σ p + Σ t + s)]``, sums over the pixels of sample n.
@@ -153,21 +148,20 @@ def dice(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: bo
 
     Reference: Milletari et al. 2016 (V-Net); Sudre et al. 2017.
     """
-    positive(smooth, "smooth", allow_zero=True)
     return _tversky_family(input, target, 0.5, 0.5, float(smooth) / 2, 1.0, task, from_logits, ignore_index,
-                           reduction, weight)
+                           reduction, sample_weight)
 
 
 @REGISTRY.register(
     aliases=("iou", "jaccard_loss", "soft_jaccard", "iou_loss"),
-    factory=checked(_seg_params),
+    constraints=_SEG,
     summary="Soft Jaccard (IoU) loss: 1 - intersection over union of the predicted and true masks.",
     formula="1 - (Σ p·t + s) / (Σ p + Σ t - Σ p·t + s)",
     references=("Rahman & Wang 2016, Optimizing Intersection-Over-Union in Deep Neural Networks",),
     **_SEG_FACTS,
 )
 def jaccard(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: bool = True, smooth: float = 1.0,
-            ignore_index: int | None = None, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+            ignore_index: int | None = None, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Soft Jaccard (IoU) loss, per sample and class, averaged over classes.
 
     Formula (unreduced): ``ℓ_n = mean_c [1 - (I + s) / (Σ p + Σ t - I + s)]`` with ``I = Σ p·t``.
@@ -180,13 +174,13 @@ def jaccard(input: Tensor, target: Tensor, *, task: str = "binary", from_logits:
 
     Reference: Rahman & Wang 2016.
     """
-    positive(smooth, "smooth", allow_zero=True)
     return _tversky_family(input, target, 1.0, 1.0, float(smooth), 1.0, task, from_logits, ignore_index,
-                           reduction, weight)
+                           reduction, sample_weight)
 
 
 @REGISTRY.register(
-    factory=checked(_seg_params),
+    constraints={**_SEG, "alpha": NON_NEGATIVE, "beta": NON_NEGATIVE},
+    rules=check_alpha_beta,
     summary="Tversky loss: a Dice/Jaccard generalisation that weighs false positives (α) and false negatives (β).",
     formula="1 - (I + s) / (I + α·Σ p(1 - t) + β·Σ (1 - p)t + s)",
     references=("Salehi et al. 2017, Tversky loss function for image segmentation using 3D FCNs",),
@@ -194,7 +188,7 @@ def jaccard(input: Tensor, target: Tensor, *, task: str = "binary", from_logits:
 )
 def tversky(input: Tensor, target: Tensor, *, alpha: float = 0.5, beta: float = 0.5, task: str = "binary",
             from_logits: bool = True, smooth: float = 1.0, ignore_index: int | None = None, reduction: str = "mean",
-            weight: Tensor | None = None) -> Tensor:
+            sample_weight: Tensor | None = None) -> Tensor:
     """Tversky loss, per sample and class, averaged over classes. α = β = ½ is Dice (up to the smoothing), α = β = 1
     is Jaccard; β > α favours recall (small objects).
 
@@ -211,13 +205,13 @@ def tversky(input: Tensor, target: Tensor, *, alpha: float = 0.5, beta: float = 
 
     Reference: Salehi et al. 2017.
     """
-    _seg_params(task, from_logits, smooth, ignore_index, reduction, alpha=alpha, beta=beta)
     return _tversky_family(input, target, float(alpha), float(beta), float(smooth), 1.0, task, from_logits,
-                           ignore_index, reduction, weight)
+                           ignore_index, reduction, sample_weight)
 
 
 @REGISTRY.register(
-    factory=checked(_seg_params),
+    constraints={**_SEG, "alpha": NON_NEGATIVE, "beta": NON_NEGATIVE, "gamma": POSITIVE},
+    rules=check_alpha_beta,
     summary="Focal Tversky loss: (1 - Tversky index)^γ, focusing on the classes segmented worst.",
     formula="(1 - (I + s) / (I + α·FP + β·FN + s))^γ",
     references=("Abraham & Khan 2019, A Novel Focal Tversky Loss Function with Improved Attention U-Net",),
@@ -225,7 +219,8 @@ def tversky(input: Tensor, target: Tensor, *, alpha: float = 0.5, beta: float = 
 )
 def focal_tversky(input: Tensor, target: Tensor, *, alpha: float = 0.3, beta: float = 0.7, gamma: float = 0.75,
                   task: str = "binary", from_logits: bool = True, smooth: float = 1.0,
-                  ignore_index: int | None = None, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+                  ignore_index: int | None = None, reduction: str = "mean",
+                  sample_weight: Tensor | None = None) -> Tensor:
     """Focal Tversky loss, per sample and class, averaged over classes.
 
     Formula (unreduced): ``ℓ_n = mean_c (1 - TI_c)^γ`` with ``TI`` the Tversky index of :func:`tversky`. For γ < 1
@@ -242,9 +237,8 @@ def focal_tversky(input: Tensor, target: Tensor, *, alpha: float = 0.3, beta: fl
 
     Reference: Abraham & Khan 2019.
     """
-    _seg_params(task, from_logits, smooth, ignore_index, reduction, alpha=alpha, beta=beta, gamma=gamma)
     return _tversky_family(input, target, float(alpha), float(beta), float(smooth), float(gamma), task,
-                           from_logits, ignore_index, reduction, weight)
+                           from_logits, ignore_index, reduction, sample_weight)
 
 
 def _lovasz_grad(gt_sorted: Tensor) -> Tensor:
@@ -256,15 +250,10 @@ def _lovasz_grad(gt_sorted: Tensor) -> Tensor:
     return torch.cat([jac[..., :1], jac[..., 1:] - jac[..., :-1]], dim=-1)
 
 
-def _lovasz_params(task: str = "binary", from_logits: bool = True, ignore_index: int | None = None,
-                   reduction: str = "mean", weight: Any = None) -> None:
-    _common_params(task, from_logits, ignore_index, reduction)
-    del weight
-
 
 @REGISTRY.register(
     aliases=("lovasz_hinge", "lovasz_softmax"),
-    factory=checked(_lovasz_params),
+    constraints={**TASK, **PLAIN},
     summary="Lovász loss: a convex surrogate that optimises the Jaccard index directly (hinge or softmax form).",
     formula="Σ_k m_(k) · ΔJ_k: sorted errors m times the Lovász gradient of the Jaccard loss",
     references=("Berman et al. 2018, The Lovász-Softmax loss: A tractable surrogate for the optimization of the "
@@ -272,7 +261,7 @@ def _lovasz_params(task: str = "binary", from_logits: bool = True, ignore_index:
     **{**_SEG_FACTS, "normalization": {"binary": "margin", "multilabel": "margin", "multiclass": "softmax"}},
 )
 def lovasz(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: bool = True,
-           ignore_index: int | None = None, reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+           ignore_index: int | None = None, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Lovász loss per sample (Berman et al. 2018): the Lovász hinge on logits for binary and multilabel
     channels, the Lovász-softmax for multiclass (and the error ``|t - p|`` on probabilities with
     ``from_logits=False``). Every class counts, present or not: a class absent from the target costs its false
@@ -289,7 +278,7 @@ def lovasz(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: 
         from_logits: False when ``input`` holds probabilities.
         ignore_index: a target value whose pixels count for nothing.
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (shape ``(N,)``).
-        weight: per-sample weights ``(N,)``.
+        sample_weight: per-sample weights ``(N,)``.
 
     >>> x = torch.tensor([[[3.0, -2.0, 0.5, -1.0]]])
     >>> round(float(lovasz(x, torch.tensor([[[1, 0, 1, 0]]]).float())), 4)
@@ -297,8 +286,7 @@ def lovasz(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: 
 
     Reference: Berman, Rannen Triki & Blaschko, CVPR 2018.
     """
-    _lovasz_params(task, from_logits, ignore_index, reduction)
-    x, t, valid, index = _prepare(input, target, task, from_logits, ignore_index, weight)
+    x, t, valid, index = _prepare(input, target, task, from_logits, ignore_index, sample_weight)
     n, c, _ = x.shape
     if index:
         t = t.unsqueeze(1).to(x.dtype) if c == 1 else F.one_hot(t, c).transpose(1, 2).to(x.dtype)
@@ -316,7 +304,7 @@ def lovasz(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: 
     errors_sorted, order = torch.sort(errors, dim=-1, descending=True)
     grad = _lovasz_grad(t.gather(-1, order))
     per_class = (errors_sorted.clamp_min(0.0) * grad).sum(-1)
-    return reduce(per_class.mean(1), reduction, weight)
+    return reduce(per_class.mean(1), reduction, sample_weight)
 
 
 for _f in (dice, jaccard, tversky, focal_tversky):
