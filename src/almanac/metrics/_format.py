@@ -54,7 +54,7 @@ import torch
 from torch import Tensor
 
 from almanac._checks import check_choice, check_number, to_tensor
-from almanac.errors import ConfigError, DomainError, ShapeError, TargetError, problem
+from almanac.errors import AlmanacError, ConfigError, DomainError, ShapeError, TargetError, problem
 
 __all__ = [
     "AVERAGES",
@@ -65,6 +65,7 @@ __all__ = [
     "format_classification",
     "format_regression",
     "output_kind",
+    "read_inputs",
     "to_kind",
 ]
 
@@ -175,13 +176,41 @@ def _minmax(x: Tensor) -> tuple[float, float]:
     return lo.item(), hi.item()
 
 
+def _tensor(value: Any, name: str) -> Tensor:
+    try:
+        x = to_tensor(value, name)
+    except AlmanacError:
+        raise
+    except ValueError:  # NumPy: a ragged nested list ("inhomogeneous shape")
+        raise problem(ShapeError, name, "to be a rectangular array (every row of a nested list the same length)",
+                      "a ragged nested list", "pad or trim the rows, or pass one batch per call") from None
+    if x.is_complex():
+        raise problem(TargetError, name, "to hold real numbers", f"dtype {x.dtype}",
+                      f"pass {name}.real or {name}.abs() — almanac never drops an imaginary part")
+    return x
+
+
+def read_inputs(preds: Any, target: Any) -> tuple[Tensor, Tensor]:
+    """``(preds, target)`` as real tensors, by one rule for every kind of input (tensors, NumPy arrays, nested lists,
+    scalars): a 0-d value (Python scalar, 0-d array or 0-d tensor) is a batch of one sample, whose shape the other
+    input must then match; an empty input, a ragged nested list or a complex dtype raise a typed error.
+
+    >>> [tuple(x.shape) for x in read_inputs(0.7, torch.tensor(1))]
+    [(1,), (1,)]
+    """
+    preds, target = _tensor(preds, "preds"), _tensor(target, "target")
+    preds, target = (x.reshape(1) if x.ndim == 0 else x for x in (preds, target))
+    if preds.numel() == 0 or target.numel() == 0:
+        raise problem(ShapeError, "preds" if preds.numel() == 0 else "target", "to hold at least one sample",
+                      f"shape {tuple(preds.shape if preds.numel() == 0 else target.shape)}", "pass a non-empty batch")
+    return preds, target
+
+
 def _check_target_dtype(target: Tensor) -> Tensor:
-    if target.dtype == torch.bool:
-        return target.long()
-    if target.is_floating_point() or target.is_complex():
+    if target.is_floating_point():
         raise problem(TargetError, "target", "to hold integer class labels", f"dtype {target.dtype}",
                       "pass target.long() (a float target is a regression target)")
-    return target
+    return target if target.dtype == torch.int64 else target.long()  # uint8 masks, int8, int16, bool: as int64
 
 
 def _check_scores(preds: Tensor, from_logits: bool) -> None:
@@ -283,19 +312,10 @@ def format_classification(
     >>> format_classification([[0.1, 0.9], [0.8, 0.2]], [1, 0], needs="probabilities").task
     'multiclass'
     """
-    preds = to_tensor(preds, "preds")
-    target = to_tensor(target, "target")
-    if preds.numel() == 0 or target.numel() == 0:
-        raise problem(ShapeError, "preds" if preds.numel() == 0 else "target", "to hold at least one sample",
-                      f"shape {tuple(preds.shape if preds.numel() == 0 else target.shape)}", "pass a non-empty batch")
-    if preds.ndim == 0 or target.ndim == 0:
-        raise problem(ShapeError, "preds" if preds.ndim == 0 else "target", "to have a sample dimension",
-                      "a 0-d value", "pass a 1-D batch, for example with .reshape(1)")
+    preds, target = read_inputs(preds, target)
     target = _check_target_dtype(target)
-    if preds.dtype == torch.bool:
-        preds = preds.long()
-    if preds.is_complex():
-        raise problem(TargetError, "preds", "to hold real numbers", f"dtype {preds.dtype}", "pass real scores")
+    if not preds.is_floating_point() and preds.dtype != torch.int64:
+        preds = preds.long()  # bool, uint8, int8, ...: labels are read as int64 (target * C + pred cannot wrap)
     is_scores = preds.is_floating_point()
     if resolved is not None:
         task, n = resolved
@@ -352,7 +372,8 @@ def format_classification(
     if n is None:  # multiclass labels with no num_classes: read it from the labels
         hi = max(_minmax(preds)[1] if preds.numel() else 0, _minmax(target)[1] if target.numel() else 0)
         n = max(int(hi) + 1, 2)
-    _check_labels(target, "target", n, task)
+    high = 2 if task == "multilabel" else n  # multi-hot targets and hard multilabel preds hold 0 / 1 only
+    _check_labels(target, "target", high, task)
     if is_scores:
         if preds.numel():
             _check_scores(preds, from_logits)
@@ -360,7 +381,7 @@ def format_classification(
         if needs != "labels":
             raise problem(TargetError, "preds", "to hold probabilities or scores (floats)",
                           f"integer labels ({preds.dtype})", "pass the model's probabilities, not hard labels")
-        _check_labels(preds, "preds", n, task)
+        _check_labels(preds, "preds", high, task)
 
     if is_scores:
         if needs == "labels":
@@ -401,8 +422,7 @@ def format_regression(
     >>> format_regression([1.0, 2.0], [1.5, 2.0]).num_classes
     1
     """
-    preds = to_tensor(preds, "preds")
-    target = to_tensor(target, "target")
+    preds, target = read_inputs(preds, target)
     if preds.shape != target.shape:
         raise problem(ShapeError, "target", f"to have the shape of `preds` {tuple(preds.shape)}",
                       f"{tuple(target.shape)}", "pass tensors of the same shape; almanac never broadcasts")

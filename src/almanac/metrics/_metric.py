@@ -52,6 +52,7 @@ import math
 from collections.abc import Hashable, Iterator, Mapping
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import Tensor
@@ -71,6 +72,12 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     return type(a) is type(b) and a == b
+
+
+def _python(value: Any) -> Any:
+    """NumPy scalars as the Python values they hold (``num_classes=y.max() + 1``, ``from_logits=np.False_``), so
+    every check and comparison sees ``int`` / ``float`` / ``bool``."""
+    return value.item() if isinstance(value, np.generic) and value.dtype.kind in "biuf" else value
 
 
 _OPS = {"sum": dist.ReduceOp.SUM, "min": dist.ReduceOp.MIN, "max": dist.ReduceOp.MAX} if dist.is_available() else {}
@@ -95,7 +102,7 @@ class Metric:
         if unknown:
             raise problem(ConfigError, "parameters", f"of metric `{self.spec.name}` among {list(allowed)}",
                           str(unknown), f"see almanac.metrics.spec({self.spec.name!r}).params")
-        self.params: dict[str, Any] = {**allowed, **params}
+        self.params: dict[str, Any] = {**allowed, **{k: _python(v) for k, v in params.items()}}
         self._check_params(self.params)
         task = self.params.get("task")
         if task is not None and task not in self.spec.tasks:
@@ -103,6 +110,7 @@ class Metric:
                           repr(task), f"pick a metric for {task!r} (see almanac.metrics.spec(name).tasks)")
         self._defaults: dict[str, Tensor] = {}
         self._reduce: dict[str, str] = {}
+        self._home: torch.device | None = None  # set by .to(device) before any data
         self.reset()
 
     # -- hooks (override) --------------------------------------------------------------------------------------
@@ -251,22 +259,70 @@ class Metric:
             self.reset()
             return
         d = dict(state_dict)
-        try:
-            resolved = (TASKS[int(d.pop("_task"))], int(d.pop("_num_classes")))
-            kind = KINDS[int(d.pop("_kind"))]
-        except (KeyError, IndexError):
-            raise problem(ConfigError, "state_dict", "to come from Metric.state_dict()", f"keys {sorted(state_dict)}",
-                          "pass the dict a metric's state_dict() returned") from None
-        device = next(iter(d.values())).device if d else torch.device("cpu")
+        codes = {}
+        for key, names in (("_task", TASKS), ("_num_classes", None), ("_kind", KINDS)):
+            code = d.pop(key, None)
+            if not isinstance(code, Tensor) or code.ndim != 0 or code.is_floating_point() or code.is_complex() or (
+                    int(code) < 0 if names is None else not 0 <= int(code) < len(names)):
+                raise problem(ConfigError, f"state_dict[{key!r}]", "to be a code written by Metric.state_dict()",
+                              repr(code), "pass the dict a metric's state_dict() returned")
+            codes[key] = int(code) if names is None else names[int(code)]
+        resolved = (codes["_task"], codes["_num_classes"])
+        self._check_resolved(resolved)
+        device = next(iter(d.values())).device if d else (self._home or torch.device("cpu"))
+        before = (self._resolved, self._states, self._defaults, self._reduce)
         self._start(resolved, device)
-        if set(d) != set(self._defaults):
-            got = sorted(d)
-            self.reset()
-            raise problem(ConfigError, "state_dict", f"to hold the states {sorted(self._defaults)}", str(got),
-                          "load a state_dict of the same metric with the same parameters")
+        try:
+            if set(d) != set(self._defaults):
+                raise problem(ConfigError, "state_dict", f"to hold the states {sorted(self._defaults)}",
+                              str(sorted(d)), "load a state_dict of the same metric with the same parameters")
+            for k, v in d.items():
+                self._check_state(k, v)
+        except ConfigError:  # a rejected dict leaves the metric as it was
+            self._resolved, self._states, self._defaults, self._reduce = before
+            raise
         for k, v in d.items():
+            v = v.to(self._defaults[k].dtype)
             self._states[k] = [v.clone()] if self._reduce[k] == "cat" else v.clone()
-        self._kind = kind
+        self._kind = codes["_kind"]
+
+    def _check_resolved(self, resolved: tuple[str, int]) -> None:
+        """The task and size of a loaded state must be possible for this metric and its parameters."""
+        task, n = resolved
+        p = self.params
+        want = {"binary": 2, "multiclass": p.get("num_classes"), "multilabel": p.get("num_labels")}.get(task)
+        if task not in self.spec.tasks or (p.get("task") not in (None, "segmentation") and p.get("task") != task) \
+                or (want is not None and n != want) or n < 1:
+            raise problem(ConfigError, "state_dict", f"to be read as a task and size this {type(self).__name__} "
+                          f"({self.params.get('task')}, num_classes/labels "
+                          f"{p.get('num_classes') or p.get('num_labels')}) accepts", f"task {task!r} of size {n}",
+                          "load a state_dict of the same metric with the same parameters")
+
+    def _check_state(self, name: str, value: Any) -> None:
+        """One loaded state against its declaration: a tensor of the declared shape (``cat``: trailing shape) and
+        kind of dtype, counts non-negative, no NaN."""
+        default, reduce = self._defaults[name], self._reduce[name]
+        where = f"state_dict[{name!r}]"
+        if not isinstance(value, Tensor):
+            raise problem(ConfigError, where, "to be a tensor", type(value).__name__, "load a metric's state_dict()")
+        shape = tuple(default.shape[1:]) if reduce == "cat" else tuple(default.shape)
+        got = tuple(value.shape[1:]) if reduce == "cat" else tuple(value.shape)
+        if got != shape or (reduce == "cat" and value.ndim != default.ndim):
+            want = f"(n, {str(shape)[1:]}" if reduce == "cat" else str(shape)
+            raise problem(ConfigError, where, f"to have shape {want}",
+                          f"{tuple(value.shape)}", "load a state_dict of the same metric with the same parameters "
+                          "(num_classes / num_labels)")
+        if value.is_floating_point() != default.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
+            raise problem(ConfigError, where, f"to have dtype {default.dtype}", f"{value.dtype}",
+                          "load a state_dict of the same metric")
+        if value.numel() == 0:
+            return
+        if value.is_floating_point():
+            if bool(torch.isnan(value).any()):
+                raise problem(ConfigError, where, "to hold no NaN", "NaN", "load a state_dict a metric wrote")
+        elif reduce == "sum" and int(value.min()) < 0:
+            raise problem(ConfigError, where, "to hold counts ≥ 0", f"min {int(value.min())}",
+                          "load a state_dict a metric wrote")
 
     def to(self, device: torch.device | str) -> Metric:
         """Move the states to ``device`` (in place; returns self)."""
@@ -337,7 +393,8 @@ class MetricCollection:
         kind = output_kind(preds, target)
         formats: dict[Hashable, Batch] = {}
         stats: dict[Hashable, dict[str, Tensor]] = {}
-        for m in self.metrics.values():
+        todo = []
+        for m in self.metrics.values():  # every member validates the batch before any state changes (atomic)
             options = m._format_options()
             fkey = (type(m)._format, tuple(options.items()), m._resolved)
             batch = formats.get(fkey)
@@ -345,13 +402,12 @@ class MetricCollection:
                 batch = formats[fkey] = m._format(preds, target)
             m._check_batch(batch)
             skey = m._stats_key()
-            if skey is None:
-                m._accumulate(batch, m._batch_states(batch), kind)
-                continue
-            key = (fkey, skey)
+            key = (fkey, skey) if skey is not None else id(m)
             if key not in stats:
                 stats[key] = m._batch_states(batch)
-            m._accumulate(batch, stats[key], kind)
+            todo.append((m, batch, stats[key]))
+        for m, batch, batch_stats in todo:
+            m._accumulate(batch, batch_stats, kind)
 
     def compute(self) -> dict[str, Any]:
         return {name: m.compute() for name, m in self.metrics.items()}

@@ -135,6 +135,18 @@ def _average(num: np.ndarray, den: np.ndarray, support: np.ndarray, average: str
     return per_class.sum() / per_class.size
 
 
+def _drop_ignored(params: dict[str, Any], task: str, average: str, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Leave the class ``ignore_index`` (multiclass, in [0, C)) out of macro / weighted averages: its samples were
+    dropped, so it has no support and would count as ``zero_division`` (torchmetrics and scikit-learn leave it
+    out too). Per-class values (``"none"``) keep every class; micro sums are unchanged."""
+    ignore = params.get("ignore_index")
+    if task != "multiclass" or average not in ("macro", "weighted") or ignore is None or not (
+            0 <= ignore < columns[0].size):
+        return columns
+    keep = np.arange(columns[0].size) != ignore
+    return tuple(c[keep] for c in columns)
+
+
 class _StatScores(Metric):
     """Base of the counting metrics: one confusion-matrix state, shared by a collection's counting metrics.
 
@@ -167,7 +179,8 @@ class _StatScores(Metric):
             average = self._binary_average if task == "binary" else "micro"
         if average == "binary":
             return _result(_ratio(num[1], den[1], zd), states["confmat"])
-        return _result(_average(num, den, tp + fn, average, zd), states["confmat"])
+        num, den, support = _drop_ignored(self.params, task, average, num, den, tp + fn)
+        return _result(_average(num, den, support, average, zd), states["confmat"])
 
 
 # -- accuracy -----------------------------------------------------------------------------------------------------
@@ -209,7 +222,12 @@ class Accuracy(_StatScores):
         n = batch.num_classes
         if k > n:
             raise problem(ConfigError, "top_k", f"to be at most num_classes={n}", str(k), f"pass top_k ≤ {n}")
-        hit = (batch.preds.topk(k, dim=1).indices == batch.target[:, None]).any(1)
+        # the target's rank in the order (score descending, class ascending): arg-max's order at k = 1, and a hit
+        # at k stays a hit at k + 1 (topk breaks ties arbitrarily, so it would not)
+        scores, target = batch.preds, batch.target[:, None]
+        own = scores.gather(1, target)
+        ahead = (scores > own) | ((scores == own) & (torch.arange(n, device=scores.device) < target))
+        hit = ahead.sum(1) < k
         return {"correct": torch.bincount(batch.target[hit], minlength=n),
                 "support": torch.bincount(batch.target, minlength=n)}
 
@@ -225,6 +243,7 @@ class Accuracy(_StatScores):
         correct, support = _host(states["correct"]), _host(states["support"])
         _undefined_if_empty(support.sum())
         average = self.params["average"] or "micro"
+        correct, support = _drop_ignored(self.params, resolved[0], average, correct, support)
         return _result(_average(correct, support, support, average, self.params["zero_division"]),
                        states["correct"])
 
@@ -714,7 +733,11 @@ class CalibrationError(Metric):
         else:
             confidence, correct = batch.preds, batch.target.double()
         n_bins = self.params["n_bins"]
-        edges = torch.linspace(0, 1, n_bins + 1, dtype=confidence.dtype, device=confidence.device)
+        # bins in float64 for float64 inputs, else float32 (exact for float16 / bfloat16 values): edges such as
+        # 1/15 rounded to bfloat16 would put the same numbers in other bins
+        dtype = torch.float64 if confidence.dtype == torch.float64 else torch.float32
+        confidence = confidence.to(dtype)
+        edges = torch.linspace(0, 1, n_bins + 1, dtype=dtype, device=confidence.device)  # as torchmetrics
         # as torchmetrics: bin b holds [b/K, (b+1)/K); the extra last bin holds confidence exactly 1
         index = torch.bucketize(confidence, edges, right=True) - 1
         size = n_bins + 1

@@ -124,7 +124,8 @@ def _average(values: np.ndarray, support: np.ndarray, task: str, average: str) -
     if average == "macro":
         return float(values.mean())
     if average == "weighted":
-        return float(np.dot(values, support) / support.sum())
+        total = support.sum()  # 0 only when no class has a positive: every value is then the fallback
+        return float(np.dot(values, support) / total) if total > 0 else float(values.mean())
     return values
 
 
