@@ -11,7 +11,7 @@ import torch
 from metric_inputs import assert_close
 
 import almanac as am
-from almanac.errors import ConfigError, ShapeError, TargetError
+from almanac.errors import ConfigError, DomainError, ShapeError, TargetError
 
 
 # -- label dtypes -----------------------------------------------------------------------------------------------------
@@ -201,3 +201,12 @@ def test_complex_inputs_are_rejected():
 def test_ragged_lists_raise_a_shape_error(name):
     with pytest.raises(ShapeError, match="ragged"):
         getattr(am.metrics, name)([[0.1, 0.9], [0.5]], [[0, 1], [1]])
+
+
+def test_label_metrics_take_multiclass_logits():
+    logits = torch.randn(50, 4, generator=torch.Generator().manual_seed(2)) * 3
+    target = torch.randint(0, 4, (50,), generator=torch.Generator().manual_seed(3))
+    assert_close(am.metrics.f1(logits, target, average="macro"),
+                 am.metrics.f1(logits.argmax(1), target, num_classes=4, average="macro"))
+    with pytest.raises(DomainError):  # binary probabilities are thresholded: out of [0, 1] they must be logits
+        am.metrics.f1(torch.tensor([-1.0, 2.0]), torch.tensor([0, 1]))

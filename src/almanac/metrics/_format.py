@@ -35,7 +35,8 @@ Task inference when ``task=None`` (the first rule that applies):
 
 A float target is never a classification target (:class:`TargetError`: pass ``target.long()``); boolean tensors
 count as 0/1 labels. Float preds are probabilities: values outside [0, 1] raise :class:`DomainError` unless
-``from_logits=True`` — the value range is never used to guess logits. NaN or inf raise :class:`DomainError`,
+``from_logits=True`` — the value range is never used to guess logits — except multiclass ``(N, C)`` scores given to
+a label metric, which are arg-maxed whatever they are (probabilities or logits). NaN or inf raise :class:`DomainError`,
 mismatched shapes :class:`ShapeError`, labels out of range :class:`TargetError`, and an empty input (no element in
 ``preds`` or ``target``) raises :class:`ShapeError`. A batch whose samples are all ``ignore_index`` is not empty:
 it updates nothing, and a metric that has seen no sample raises :class:`UndefinedMetricError` from ``compute``.
@@ -376,7 +377,8 @@ def format_classification(
     _check_labels(target, "target", high, task)
     if is_scores:
         if preds.numel():
-            _check_scores(preds, from_logits)
+            # arg-max takes probabilities and logits alike: label metrics on (N, C) scores need them finite only
+            _check_scores(preds, from_logits or (task == "multiclass" and needs == "labels"))
     else:
         if needs != "labels":
             raise problem(TargetError, "preds", "to hold probabilities or scores (floats)",

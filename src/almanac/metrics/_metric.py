@@ -49,13 +49,15 @@ and declare its pure function with :func:`almanac.metrics._registry.register`.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterator, Mapping
+import sys
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch import Tensor
+from torch import Tensor, nn
 
 from almanac.errors import ConfigError, UndefinedMetricError, problem
 from almanac.metrics._format import Batch, check_classification_options, format_classification, output_kind, to_kind
@@ -87,16 +89,50 @@ def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
-class Metric:
+_TORCHMETRICS = [False]  # whether Metric is registered as a virtual subclass of torchmetrics.Metric
+
+
+def _join_torchmetrics() -> None:
+    """Register :class:`Metric` as a virtual subclass of ``torchmetrics.Metric`` (an ABC) once torchmetrics is
+    imported — Lightning imports it — so that Lightning's ``self.log(name, metric)`` treats an almanac metric as it
+    treats a torchmetrics one (``isinstance(value, torchmetrics.Metric)``): it keeps the object, calls ``compute()``
+    at the end of the epoch (almanac syncs the ranks itself), logs the value and calls ``reset()``. Importing
+    torchmetrics ourselves would cost seconds at ``import almanac``; checking ``sys.modules`` costs nanoseconds."""
+    module = sys.modules.get("torchmetrics")
+    if module is not None and hasattr(module, "Metric"):
+        module.Metric.register(Metric)
+        _TORCHMETRICS[0] = True
+
+
+class Metric(nn.Module):
     """A streaming metric: ``update`` with batches, ``compute`` the value over everything seen.
 
     Built with the keyword parameters of its pure function (``F1(average="macro")`` is
     ``get("f1", average="macro")``); they are validated here, once. See the module docstring for the protocol.
+
+    It is an ``nn.Module`` (as torchmetrics' metrics are): set it as an attribute of a model and it moves with the
+    model — ``.to(device)`` moves its states; ``.to(dtype)``, ``.half()``, ``.double()`` change its floating
+    states only (counts stay int64) — and its states are in the model's ``state_dict()``. Calling it,
+    ``metric(preds, target)``, is ``forward``: it updates the states and returns the value of this batch alone.
+    In Lightning, ``self.log("val_f1", self.f1)`` logs the epoch value, combined over every DDP rank, and resets
+    the metric each epoch, as for a torchmetrics metric. The states are not buffers: DDP's buffer broadcast leaves
+    each rank's own counts alone.
+
+    >>> import torch
+    >>> from almanac.metrics import F1
+    >>> m = F1()
+    >>> m(torch.tensor([1, 0, 1]), torch.tensor([1, 1, 1]))  # forward: this batch's F1
+    tensor(0.8000)
+    >>> m(torch.tensor([0]), torch.tensor([0])), m.compute()  # the next batch; the epoch so far
+    (tensor(0.), tensor(0.8000))
     """
 
     spec: ClassVar[MetricSpec]  # set by almanac.metrics._registry.register
 
     def __init__(self, **params: Any) -> None:
+        super().__init__()
+        if not _TORCHMETRICS[0]:
+            _join_torchmetrics()
         allowed = type(self).spec.params
         unknown = sorted(set(params) - set(allowed))
         if unknown:
@@ -110,7 +146,9 @@ class Metric:
                           repr(task), f"pick a metric for {task!r} (see almanac.metrics.spec(name).tasks)")
         self._defaults: dict[str, Tensor] = {}
         self._reduce: dict[str, str] = {}
-        self._home: torch.device | None = None  # set by .to(device) before any data
+        self._home: torch.device | None = None  # set by .to(device): where the states live
+        self._float: torch.dtype | None = None  # set by .to(dtype): the dtype of floating states
+        self._forward_cache: Any = None  # the last forward's value (Lightning logs it on_step)
         self.reset()
 
     # -- hooks (override) --------------------------------------------------------------------------------------
@@ -158,7 +196,9 @@ class Metric:
 
     def _start(self, resolved: tuple[str, int], device: torch.device) -> None:
         self._defaults, self._reduce = {}, {}
-        self._init_states(resolved, device)
+        self._init_states(resolved, self._home or device)
+        if self._float is not None:
+            self._defaults = {k: d.to(self._float) if d.is_floating_point() else d for k, d in self._defaults.items()}
         self._resolved = resolved
         self._states = self._fresh()
 
@@ -196,9 +236,48 @@ class Metric:
     def update(self, preds: Any, target: Any) -> None:
         """Add one batch. The first batch fixes the task and the number of classes of the stream. No autograd
         graph is built (model outputs can be passed as they are)."""
+        if not _TORCHMETRICS[0]:
+            _join_torchmetrics()
         batch = self._format(preds, target)
         self._check_batch(batch)
         self._accumulate(batch, self._batch_states(batch), output_kind(preds, target))
+
+    def forward(self, preds: Any, target: Any) -> Any:
+        """``metric(preds, target)``: add the batch (as :meth:`update`) and return its value alone (as
+        :meth:`evaluate`), from one pass: the batch's statistics are computed once, for both. The value keeps the
+        autograd graph only for metrics whose spec says ``differentiable``."""
+        if not _TORCHMETRICS[0]:
+            _join_torchmetrics()
+        batch = self._format(preds, target)
+        self._check_batch(batch)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and self.spec.differentiable):
+            stats = self._batch_states(batch)
+        kind = output_kind(preds, target)
+        self._accumulate(batch, stats, kind)
+        self._forward_cache = value = to_kind(self._compute(stats, batch.resolved), kind)
+        return value
+
+    @property
+    def device(self) -> torch.device:
+        """Where the states live (set by ``.to(device)``, else by the first batch; CPU before either)."""
+        if self._home is not None:
+            return self._home
+        return next(iter(self._defaults.values())).device if self._defaults else torch.device("cpu")
+
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Metric:
+        """``nn.Module.to`` / ``.cuda()`` / ``.half()`` / ``.double()`` ...: move every state; change the dtype of
+        floating states only, also of states declared later (at the first batch)."""
+        probe = fn(torch.zeros((), dtype=torch.float64, device=self.device))
+        self._home = probe.device
+        self._float = None if probe.dtype == torch.float64 else probe.dtype
+
+        def convert(t: Tensor) -> Tensor:
+            return fn(t) if t.is_floating_point() else t.to(probe.device)
+
+        self._defaults = {k: convert(v) for k, v in self._defaults.items()}
+        self._states = {k: (convert(v) if isinstance(v, Tensor) else [convert(t) for t in v])
+                        for k, v in self._states.items()}
+        return super()._apply(fn, recurse)
 
     def _accumulate(self, batch: Batch, stats: dict[str, Tensor], kind: str) -> None:
         if self._resolved is None:
@@ -211,7 +290,8 @@ class Metric:
             v = v.detach()  # states never hold an autograd graph
             reduce, state = self._reduce[k], self._states[k]
             if reduce == "cat":
-                state.append(v.to(self._defaults[k].device))
+                default = self._defaults[k]
+                state.append(v.to(default.device, default.dtype))
             elif reduce == "sum":
                 state += v.to(state.device)
             else:
@@ -242,19 +322,34 @@ class Metric:
         self._combine(other._local_states())
         return self
 
-    def state_dict(self) -> dict[str, Tensor]:
-        """The states as tensors (empty before any data), loadable with ``torch.load(weights_only=True)``."""
-        if self._resolved is None:
-            return {}
-        task, n = self._resolved
-        out = {k: v.clone() for k, v in self._local_states().items()}
-        out["_task"] = torch.tensor(TASKS.index(task))
-        out["_num_classes"] = torch.tensor(n)
-        out["_kind"] = torch.tensor(KINDS.index(self._kind))
-        return out
+    def state_dict(self, *, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> dict[str, Tensor]:
+        """The states as tensors (empty before any data), loadable with ``torch.load(weights_only=True)``.
+        (``destination`` and ``prefix`` are ``nn.Module``'s: a model's ``state_dict()`` holds its metrics'.)"""
+        out: dict[str, Tensor] = {}
+        if self._resolved is not None:
+            task, n = self._resolved
+            out = {k: v.clone() for k, v in self._local_states().items()}
+            out["_task"] = torch.tensor(TASKS.index(task))
+            out["_num_classes"] = torch.tensor(n)
+            out["_kind"] = torch.tensor(KINDS.index(self._kind))
+        if destination is None and not prefix:
+            return out
+        destination = OrderedDict() if destination is None else destination
+        destination.update((prefix + k, v) for k, v in out.items())
+        return destination
 
-    def load_state_dict(self, state_dict: Mapping[str, Tensor]) -> None:
-        """Replace the states with those of :meth:`state_dict` (of a metric with the same parameters)."""
+    def _load_from_state_dict(self, state_dict: Mapping[str, Any], prefix: str, local_metadata: Any, strict: bool,
+                              missing_keys: list[str], unexpected_keys: list[str], error_msgs: list[str]) -> None:
+        """A model's ``load_state_dict`` loads its metrics' states (the keys under this metric's prefix)."""
+        try:
+            self.load_state_dict({k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)})
+        except ConfigError as e:
+            error_msgs.append(str(e))
+
+    def load_state_dict(self, state_dict: Mapping[str, Tensor], strict: bool = True, assign: bool = False) -> None:
+        """Replace the states with those of :meth:`state_dict` (of a metric with the same parameters); anything
+        else raises :class:`ConfigError` naming the mismatch and leaves the metric as it was. (``strict`` and
+        ``assign`` are ``nn.Module``'s and change nothing: a metric's states are always checked.)"""
         if not state_dict:
             self.reset()
             return
@@ -324,13 +419,6 @@ class Metric:
             raise problem(ConfigError, where, "to hold counts ≥ 0", f"min {int(value.min())}",
                           "load a state_dict a metric wrote")
 
-    def to(self, device: torch.device | str) -> Metric:
-        """Move the states to ``device`` (in place; returns self)."""
-        self._defaults = {k: v.to(device) for k, v in self._defaults.items()}
-        self._states = {k: (v.to(device) if isinstance(v, Tensor) else [t.to(device) for t in v])
-                        for k, v in self._states.items()}
-        return self
-
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.params.items() if not _same(v, self.spec.params[k])}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
@@ -375,21 +463,40 @@ class Metric:
         return out, resolved
 
 
-class MetricCollection:
+class MetricCollection(nn.Module):
     """Several metrics updated in one pass over each batch (build it with :func:`almanac.metrics.collection`).
 
     Inputs are converted once; metrics whose format options are equal share one formatted batch, and those that
     also share a statistics key (accuracy, precision, recall, F1, ... with the same options) share one confusion
     matrix. Each metric keeps its own states, so ``merge``, ``state_dict`` and ``compute`` work per metric.
-    ``compute()`` returns a dict name → value.
+    ``update`` is atomic: every member validates the batch before any state changes.
+
+    ``compute()`` (and ``forward``, which returns the batch's values) gives a dict ``prefix + name + postfix`` →
+    value, as torchmetrics' ``MetricCollection``; with ``class_names``, a per-class result (``average="none"``)
+    becomes one entry per class, ``f1_cat``, ``f1_dog``, ... (torchmetrics' ``ClasswiseWrapper``). Like a metric,
+    a collection is an ``nn.Module``: its metrics are its submodules; ``items()`` gives the metrics under their
+    logged names, so Lightning's ``self.log_dict(collection)`` logs each as a metric.
     """
 
-    def __init__(self, metrics: Mapping[str, Metric]) -> None:
+    def __init__(self, metrics: Mapping[str, Metric], *, prefix: str = "", postfix: str = "",
+                 class_names: Any = None) -> None:
+        super().__init__()
+        for key in metrics:
+            if not isinstance(key, str) or not key or "." in key:
+                raise problem(ConfigError, "metrics", "to be named by non-empty strings without '.'", repr(key),
+                              "pass a mapping with names such as 'val_f1'")
+        for name, value in (("prefix", prefix), ("postfix", postfix)):
+            if not isinstance(value, str):
+                raise problem(ConfigError, name, "to be a string", repr(value), f"pass {name}='val_' or leave it")
+        names = None if class_names is None else [str(c) for c in class_names]
+        if names is not None and (not names or len(set(names)) != len(names)):
+            raise problem(ConfigError, "class_names", "to name each class once", repr(class_names),
+                          "pass one distinct name per class, in class-index order")
         self.metrics: dict[str, Metric] = dict(metrics)
+        self._modules.update(self.metrics)  # submodules under their names: state_dict keys are "name.state"
+        self.prefix, self.postfix, self.class_names = prefix, postfix, names
 
-    @torch.no_grad()
-    def update(self, preds: Any, target: Any) -> None:
-        """Add one batch to every metric (no autograd graph is built)."""
+    def _step(self, preds: Any, target: Any, values: bool) -> dict[str, Any] | None:
         kind = output_kind(preds, target)
         formats: dict[Hashable, Batch] = {}
         stats: dict[Hashable, dict[str, Tensor]] = {}
@@ -408,9 +515,40 @@ class MetricCollection:
             todo.append((m, batch, stats[key]))
         for m, batch, batch_stats in todo:
             m._accumulate(batch, batch_stats, kind)
+        if not values:
+            return None
+        out = {}
+        for name, (m, batch, batch_stats) in zip(self.metrics, todo):
+            m._forward_cache = to_kind(m._compute(batch_stats, batch.resolved), kind)
+            out.update(self._named(name, m._forward_cache))
+        return out
+
+    @torch.no_grad()
+    def update(self, preds: Any, target: Any) -> None:
+        """Add one batch to every metric (no autograd graph is built)."""
+        self._step(preds, target, values=False)
+
+    @torch.no_grad()
+    def forward(self, preds: Any, target: Any) -> dict[str, Any]:
+        """``collection(preds, target)``: add the batch to every metric and return each one's value on it."""
+        return self._step(preds, target, values=True)  # type: ignore[return-value]
+
+    def _named(self, name: str, value: Any) -> dict[str, Any]:
+        names = self.class_names
+        if names is not None and getattr(value, "ndim", 0) == 1:
+            if len(value) != len(names):
+                raise problem(ConfigError, "class_names", f"to name the {len(value)} classes of `{name}`",
+                              f"{len(names)} names", "pass one name per class")
+            return {f"{self.prefix}{name}_{c}{self.postfix}": (v.item() if isinstance(v, np.generic) else v)
+                    for c, v in zip(names, value)}
+        return {f"{self.prefix}{name}{self.postfix}": value}
 
     def compute(self) -> dict[str, Any]:
-        return {name: m.compute() for name, m in self.metrics.items()}
+        """``{prefix + name + postfix: value}``; per-class values split by ``class_names`` when given."""
+        out: dict[str, Any] = {}
+        for name, m in self.metrics.items():
+            out.update(self._named(name, m.compute()))
+        return out
 
     def reset(self) -> None:
         for m in self.metrics.values():
@@ -424,14 +562,29 @@ class MetricCollection:
             m.merge(other.metrics[name])
         return self
 
-    def state_dict(self) -> dict[str, Tensor]:
+    def state_dict(self, *, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> dict[str, Tensor]:
         """Flat ``{"name.state": tensor}``, loadable with ``torch.load(weights_only=True)``."""
-        return {f"{name}.{k}": v for name, m in self.metrics.items() for k, v in m.state_dict().items()}
+        out = {f"{name}.{k}": v for name, m in self.metrics.items() for k, v in m.state_dict().items()}
+        if destination is None and not prefix:
+            return out
+        destination = OrderedDict() if destination is None else destination
+        destination.update((prefix + k, v) for k, v in out.items())
+        return destination
 
-    def load_state_dict(self, state_dict: Mapping[str, Tensor]) -> None:
+    def load_state_dict(self, state_dict: Mapping[str, Tensor], strict: bool = True, assign: bool = False) -> None:
         for name, m in self.metrics.items():
             prefix = f"{name}."
             m.load_state_dict({k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)})
+
+    def items(self) -> list[tuple[str, Metric]]:
+        """``(prefix + name + postfix, metric)`` pairs (for ``LightningModule.log_dict(collection)``)."""
+        return [(f"{self.prefix}{name}{self.postfix}", m) for name, m in self.metrics.items()]
+
+    def keys(self) -> list[str]:
+        return [k for k, _ in self.items()]
+
+    def values(self) -> list[Metric]:
+        return list(self.metrics.values())
 
     def __getitem__(self, name: str) -> Metric:
         return self.metrics[name]

@@ -77,12 +77,19 @@ def spec(name: str) -> MetricSpec:
     return REGISTRY.spec(name)
 
 
-def collection(metrics: Sequence[str | Metric] | Mapping[str, str | Metric], **shared: Any) -> MetricCollection:
+def collection(metrics: Sequence[str | Metric] | Mapping[str, str | Metric], *, prefix: str = "",
+               postfix: str = "", class_names: Sequence[Any] | None = None, **shared: Any) -> MetricCollection:
     """Several metrics updated in one pass per batch; ``compute()`` returns a dict name → value.
 
     ``metrics``: names (or aliases) and/or built metrics, or a mapping key → name or metric. ``shared`` keywords
     go to every named metric whose function accepts them (``task``, ``num_classes``, ...); a keyword no named
-    metric accepts raises :class:`ConfigError`. Built metrics keep their own parameters.
+    metric accepts raises :class:`ConfigError`. Built metrics keep their own parameters. ``prefix`` / ``postfix``
+    frame every key (``"val_"`` → ``val_f1``); ``class_names`` splits per-class values into ``f1_cat``, ... .
+
+    >>> c = collection(["f1", "recall"], average="none", class_names=["cat", "dog"], prefix="val_")
+    >>> c.update([0, 1, 1], [0, 1, 0])
+    >>> {k: round(v, 3) for k, v in c.compute().items()}
+    {'val_f1_cat': 0.667, 'val_f1_dog': 0.667, 'val_recall_cat': 0.5, 'val_recall_dog': 1.0}
 
     >>> c = collection(["accuracy", "f1"], task="multiclass", num_classes=3, average="macro")
     >>> c.update([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]], [0, 1, 1])
@@ -109,4 +116,4 @@ def collection(metrics: Sequence[str | Metric] | Mapping[str, str | Metric], **s
     if unused:
         raise problem(ConfigError, "shared keywords", "to be accepted by at least one named metric", str(unused),
                       "drop them, or check their spelling against almanac.metrics.spec(name).params")
-    return MetricCollection(built)
+    return MetricCollection(built, prefix=prefix, postfix=postfix, class_names=class_names)
