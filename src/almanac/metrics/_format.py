@@ -67,6 +67,7 @@ __all__ = [
     "format_regression",
     "output_kind",
     "read_inputs",
+    "read_weights",
     "to_kind",
 ]
 
@@ -82,7 +83,8 @@ class Batch:
     ``num_classes`` is 2 for binary, C for multiclass, L for multilabel and the number of outputs D for
     regression (1 for 1-D targets). ``mask`` is None, or for multilabel with ``ignore_index`` a bool ``(n, L)``
     tensor that is False on ignored entries (their label is stored as 0). ``scores`` says whether ``preds`` are
-    floats (probabilities or scores) rather than labels.
+    floats (probabilities or scores) rather than labels. ``weight`` holds the ``sample_weight`` of each row of
+    ``target`` (a sample's weight is repeated over its extra dimensions), or None.
     """
 
     preds: Tensor
@@ -91,6 +93,7 @@ class Batch:
     num_classes: int
     scores: bool
     mask: Tensor | None = None
+    weight: Tensor | None = None  # float64 (n,): one weight per (flattened, kept) sample, or None (all 1)
 
     @property
     def resolved(self) -> tuple[str, int]:
@@ -207,6 +210,29 @@ def read_inputs(preds: Any, target: Any) -> tuple[Tensor, Tensor]:
     return preds, target
 
 
+def read_weights(sample_weight: Any, n: int, device: torch.device) -> Tensor | None:
+    """``sample_weight`` as float64 ``(n,)`` on ``device`` — finite and ≥ 0 — or None (every sample weighs 1)."""
+    if sample_weight is None:
+        return None
+    w = _tensor(sample_weight, "sample_weight")
+    if w.ndim != 1 or w.shape[0] != n:
+        raise problem(ShapeError, "sample_weight", f"to have shape ({n},), one weight per sample of `preds`",
+                      f"{tuple(w.shape)}", "pass one weight per sample (scikit-learn's sample_weight)")
+    w = w.to(device=device, dtype=torch.float64)
+    lo, hi = _minmax(w)
+    if not (lo >= 0 and math.isfinite(hi)):
+        raise problem(DomainError, "sample_weight", "to hold finite weights ≥ 0", f"min {lo:g}, max {hi:g}",
+                      "pass non-negative weights")
+    return w
+
+
+def _per_row(w: Tensor | None, shape: torch.Size) -> Tensor | None:
+    """A sample's weight repeated over the extra dimensions ``shape[1:]`` of its target, flattened."""
+    if w is None or len(shape) <= 1:
+        return w
+    return w[:, None].expand(shape[0], math.prod(shape[1:])).reshape(-1)
+
+
 def _check_target_dtype(target: Tensor) -> Tensor:
     if target.is_floating_point():
         raise problem(TargetError, "target", "to hold integer class labels", f"dtype {target.dtype}",
@@ -300,6 +326,7 @@ def format_classification(
     needs: str = "labels",
     resolved: tuple[str, int] | None = None,
     spatial: bool = False,
+    sample_weight: Any = None,
 ) -> Batch:
     """Validate and flatten one classification batch (rules in the module docstring).
 
@@ -314,6 +341,7 @@ def format_classification(
     'multiclass'
     """
     preds, target = read_inputs(preds, target)
+    weight = read_weights(sample_weight, preds.shape[0], preds.device)
     target = _check_target_dtype(target)
     if not preds.is_floating_point() and preds.dtype != torch.int64:
         preds = preds.long()  # bool, uint8, int8, ...: labels are read as int64 (target * C + pred cannot wrap)
@@ -336,6 +364,7 @@ def format_classification(
             raise problem(ShapeError, "preds", f"to have shape (N, {n}, ...) matching target {tuple(target.shape)}",
                           f"{tuple(preds.shape)}", f"pass scores for {n} classes (num_classes={preds.shape[1]}?)")
         preds = preds.movedim(1, -1).reshape(-1, n) if preds.ndim > 2 else preds
+        weight = _per_row(weight, target.shape)
         target = target.reshape(-1)
     elif preds.shape != target.shape:
         fix = ("pass (N,) probabilities of the positive class (squeeze a trailing 1), or task='multiclass'"
@@ -352,11 +381,13 @@ def format_classification(
             raise problem(ShapeError, "preds", f"to have {n} labels in dimension 1", f"{tuple(preds.shape)}",
                           f"pass num_labels={preds.shape[1]} or fix the predictions")
         if preds.ndim > 2:
+            weight = _per_row(weight, target[:, 0].shape)
             preds, target = preds.movedim(1, -1).reshape(-1, n), target.movedim(1, -1).reshape(-1, n)
     else:
         if task == "multiclass" and is_scores:
             raise problem(ShapeError, "preds", "to have a class dimension (N, C, ...) when it holds scores",
                           f"{tuple(preds.shape)} float", "pass (N, C) scores, or integer labels")
+        weight = _per_row(weight, target.shape)
         preds, target = preds.reshape(-1), target.reshape(-1)
 
     # ignore_index ------------------------------------------------------------------------------------------------
@@ -368,6 +399,7 @@ def format_classification(
             target = torch.where(keep, target, 0)
         else:
             preds, target = preds[keep], target[keep]
+            weight = None if weight is None else weight[keep]
 
     # values ------------------------------------------------------------------------------------------------------
     if n is None:  # multiclass labels with no num_classes: read it from the labels
@@ -398,7 +430,7 @@ def format_classification(
                 preds = torch.softmax(preds, dim=-1)
             elif needs == "probabilities":
                 preds = torch.sigmoid(preds)
-    return Batch(preds, target, task, n, is_scores, mask)
+    return Batch(preds, target, task, n, is_scores, mask, weight)
 
 
 # -- regression ---------------------------------------------------------------------------------------------------
@@ -412,7 +444,8 @@ def check_finite_values(preds: Tensor, target: Tensor) -> None:
 
 
 def format_regression(
-    preds: Any, target: Any, *, resolved: tuple[str, int] | None = None, check_finite: bool = True
+    preds: Any, target: Any, *, resolved: tuple[str, int] | None = None, check_finite: bool = True,
+    sample_weight: Any = None,
 ) -> Batch:
     """Validate one regression batch: preds and target of equal shape ``(N,)`` or ``(N, D)``, finite floats.
 
@@ -446,5 +479,6 @@ def format_regression(
     if resolved is not None and resolved[1] != d:
         raise problem(ShapeError, "preds", f"to have {resolved[1]} output(s) like the earlier batches",
                       f"{d}", "pass batches with the same number of outputs")
-    return Batch(preds, target, "regression", d, True)
+    weight = read_weights(sample_weight, preds.shape[0], preds.device)
+    return Batch(preds, target, "regression", d, True, weight=weight)
 

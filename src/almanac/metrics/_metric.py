@@ -52,6 +52,7 @@ import math
 import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -128,6 +129,7 @@ class Metric(nn.Module):
     """
 
     spec: ClassVar[MetricSpec]  # set by almanac.metrics._registry.register
+    _takes_weights: ClassVar[bool] = False  # whether _batch_states reads Batch.weight (sample_weight)
 
     def __init__(self, **params: Any) -> None:
         super().__init__()
@@ -163,8 +165,9 @@ class Metric(nn.Module):
                 "threshold": p.get("threshold", 0.5), "from_logits": p.get("from_logits", False),
                 "ignore_index": p.get("ignore_index"), "needs": self.spec.needs}
 
-    def _format(self, preds: Any, target: Any) -> Batch:
-        return format_classification(preds, target, **self._format_options(), resolved=self._resolved)
+    def _format(self, preds: Any, target: Any, sample_weight: Any = None) -> Batch:
+        return format_classification(preds, target, **self._format_options(), resolved=self._resolved,
+                                     sample_weight=sample_weight)
 
     def _stats_key(self) -> Hashable | None:
         """Metrics of a collection with equal format options and equal non-None keys share ``_batch_states``."""
@@ -194,7 +197,13 @@ class Metric(nn.Module):
     def _fresh(self) -> dict[str, Any]:
         return {k: ([d] if self._reduce[k] == "cat" else d.clone()) for k, d in self._defaults.items()}
 
-    def _start(self, resolved: tuple[str, int], device: torch.device) -> None:
+    @property
+    def _count_dtype(self) -> torch.dtype:
+        """int64 counts; float64 sums of weights once the stream is weighted (``sample_weight``)."""
+        return torch.float64 if self._weighted else torch.int64
+
+    def _start(self, resolved: tuple[str, int], device: torch.device, weighted: bool = False) -> None:
+        self._weighted = weighted
         self._defaults, self._reduce = {}, {}
         self._init_states(resolved, self._home or device)
         if self._float is not None:
@@ -219,36 +228,54 @@ class Metric(nn.Module):
         self._resolved: tuple[str, int] | None = None
         self._states: dict[str, Any] = {}
         self._kind = "tensor"
+        self._weighted = False
 
     def _check_batch(self, batch: Batch) -> None:
         if batch.task not in self.spec.tasks:
             raise problem(ConfigError, "task", f"of metric `{self.spec.name}` to be one of {self.spec.tasks}",
                           f"{batch.task!r} (read from the inputs)", "pass task= and inputs of a task it supports")
 
-    def evaluate(self, preds: Any, target: Any) -> Any:
+    def _weigh(self, batch: Batch) -> Batch:
+        """A stream is weighted or not from its first batch: later unweighted batches weigh 1 each; weights after
+        unweighted batches raise (the integer counts cannot take them)."""
+        if batch.weight is not None and not self._takes_weights:
+            raise problem(ConfigError, "sample_weight", f"to be None for metric `{self.spec.name}`",
+                          "weights", "leave it out: this metric has no weighted form (scikit-learn has none either)")
+        if self._resolved is None or batch.weight is not None or not self._weighted:
+            if batch.weight is not None and self._resolved is not None and not self._weighted:
+                raise problem(ConfigError, "sample_weight", "to be given from the first batch of a stream on",
+                              "weights after unweighted batches", "pass sample_weight with every batch (ones for "
+                              "unweighted ones), or reset() first")
+            return batch
+        return replace(batch, weight=torch.ones(batch.target.shape[0], dtype=torch.float64,
+                                                device=batch.target.device))
+
+    def evaluate(self, preds: Any, target: Any, sample_weight: Any = None) -> Any:
         """The metric of this batch alone; the state is untouched (this is the pure function). It keeps the
-        autograd graph for metrics whose spec says ``differentiable``."""
-        batch = self._format(preds, target)
+        autograd graph for metrics whose spec says ``differentiable``. ``sample_weight``: ``(N,)`` weights ≥ 0,
+        as scikit-learn's (metrics with a ``sample_weight`` argument)."""
+        batch = self._format(preds, target, sample_weight)
         self._check_batch(batch)
         return to_kind(self._compute(self._batch_states(batch), batch.resolved), output_kind(preds, target))
 
     @torch.no_grad()
-    def update(self, preds: Any, target: Any) -> None:
-        """Add one batch. The first batch fixes the task and the number of classes of the stream. No autograd
-        graph is built (model outputs can be passed as they are)."""
+    def update(self, preds: Any, target: Any, sample_weight: Any = None) -> None:
+        """Add one batch. The first batch fixes the task and the number of classes of the stream (and whether it
+        is weighted: ``sample_weight``, ``(N,)`` weights ≥ 0, kept in the states so merge and DDP sync hold). No
+        autograd graph is built (model outputs can be passed as they are)."""
         if not _TORCHMETRICS[0]:
             _join_torchmetrics()
-        batch = self._format(preds, target)
+        batch = self._weigh(self._format(preds, target, sample_weight))
         self._check_batch(batch)
         self._accumulate(batch, self._batch_states(batch), output_kind(preds, target))
 
-    def forward(self, preds: Any, target: Any) -> Any:
+    def forward(self, preds: Any, target: Any, sample_weight: Any = None) -> Any:
         """``metric(preds, target)``: add the batch (as :meth:`update`) and return its value alone (as
         :meth:`evaluate`), from one pass: the batch's statistics are computed once, for both. The value keeps the
         autograd graph only for metrics whose spec says ``differentiable``."""
         if not _TORCHMETRICS[0]:
             _join_torchmetrics()
-        batch = self._format(preds, target)
+        batch = self._weigh(self._format(preds, target, sample_weight))
         self._check_batch(batch)
         with torch.set_grad_enabled(torch.is_grad_enabled() and self.spec.differentiable):
             stats = self._batch_states(batch)
@@ -281,7 +308,7 @@ class Metric(nn.Module):
 
     def _accumulate(self, batch: Batch, stats: dict[str, Tensor], kind: str) -> None:
         if self._resolved is None:
-            self._start(batch.resolved, batch.preds.device)
+            self._start(batch.resolved, batch.preds.device, batch.weight is not None)
         self._combine(stats)
         self._kind = kind
 
@@ -314,11 +341,14 @@ class Metric(nn.Module):
         if other._resolved is None:
             return self
         if self._resolved is None:
-            self._start(other._resolved, next(iter(other._defaults.values())).device)
+            self._start(other._resolved, next(iter(other._defaults.values())).device, other._weighted)
             self._kind = other._kind
         elif self._resolved != other._resolved:
             raise problem(ConfigError, "other", f"to have read its data as {self._resolved}",
                           f"{other._resolved}", "pass task= and num_classes= / num_labels= when building both")
+        elif self._weighted != other._weighted:
+            raise problem(ConfigError, "other", f"to be {'' if self._weighted else 'un'}weighted like this stream",
+                          f"{'' if other._weighted else 'un'}weighted", "pass sample_weight to both streams or none")
         self._combine(other._local_states())
         return self
 
@@ -332,6 +362,8 @@ class Metric(nn.Module):
             out["_task"] = torch.tensor(TASKS.index(task))
             out["_num_classes"] = torch.tensor(n)
             out["_kind"] = torch.tensor(KINDS.index(self._kind))
+            if self._weighted:
+                out["_weighted"] = torch.tensor(1)
         if destination is None and not prefix:
             return out
         destination = OrderedDict() if destination is None else destination
@@ -363,10 +395,11 @@ class Metric(nn.Module):
                               repr(code), "pass the dict a metric's state_dict() returned")
             codes[key] = int(code) if names is None else names[int(code)]
         resolved = (codes["_task"], codes["_num_classes"])
+        weighted = bool(d.pop("_weighted", 0))
         self._check_resolved(resolved)
         device = next(iter(d.values())).device if d else (self._home or torch.device("cpu"))
-        before = (self._resolved, self._states, self._defaults, self._reduce)
-        self._start(resolved, device)
+        before = (self._resolved, self._states, self._defaults, self._reduce, self._weighted)
+        self._start(resolved, device, weighted)
         try:
             if set(d) != set(self._defaults):
                 raise problem(ConfigError, "state_dict", f"to hold the states {sorted(self._defaults)}",
@@ -374,7 +407,7 @@ class Metric(nn.Module):
             for k, v in d.items():
                 self._check_state(k, v)
         except ConfigError:  # a rejected dict leaves the metric as it was
-            self._resolved, self._states, self._defaults, self._reduce = before
+            self._resolved, self._states, self._defaults, self._reduce, self._weighted = before
             raise
         for k, v in d.items():
             v = v.to(self._defaults[k].dtype)
@@ -432,7 +465,7 @@ class Metric(nn.Module):
         local = self._local_states() if self._resolved is not None else None
         lengths = {k: v.shape[0] for k, v in (local or {}).items() if self._reduce[k] == "cat"}
         infos: list[Any] = [None] * dist.get_world_size()
-        dist.all_gather_object(infos, (self._resolved, lengths))
+        dist.all_gather_object(infos, (self._resolved, lengths, self._weighted))
         seen = {info[0] for info in infos if info[0] is not None}
         if not seen:
             raise UndefinedMetricError(f"metric `{self.spec.name}` has seen no data on any rank")
@@ -440,8 +473,12 @@ class Metric(nn.Module):
             raise problem(ConfigError, "ranks", "to read their data the same way", f"{sorted(seen)}",
                           "pass task= and num_classes= / num_labels= so every rank agrees")
         resolved = seen.pop()
+        weighted = {info[2] for info in infos if info[0] is not None}
+        if len(weighted) > 1:
+            raise problem(ConfigError, "ranks", "to be all weighted or all unweighted", "a mix",
+                          "pass sample_weight on every rank or on none")
         if local is None:  # declare the states to take part in the collectives; our own stay empty
-            self._defaults, self._reduce = {}, {}
+            self._defaults, self._reduce, self._weighted = {}, {}, weighted.pop()
             self._init_states(resolved, torch.device("cpu") if dist.get_backend() == "gloo" else
                               torch.device("cuda", torch.cuda.current_device()))
             local = {k: d.clone() for k, d in self._defaults.items()}
@@ -496,7 +533,7 @@ class MetricCollection(nn.Module):
         self._modules.update(self.metrics)  # submodules under their names: state_dict keys are "name.state"
         self.prefix, self.postfix, self.class_names = prefix, postfix, names
 
-    def _step(self, preds: Any, target: Any, values: bool) -> dict[str, Any] | None:
+    def _step(self, preds: Any, target: Any, values: bool, sample_weight: Any = None) -> dict[str, Any] | None:
         kind = output_kind(preds, target)
         formats: dict[Hashable, Batch] = {}
         stats: dict[Hashable, dict[str, Tensor]] = {}
@@ -506,10 +543,11 @@ class MetricCollection(nn.Module):
             fkey = (type(m)._format, tuple(options.items()), m._resolved)
             batch = formats.get(fkey)
             if batch is None:
-                batch = formats[fkey] = m._format(preds, target)
+                batch = formats[fkey] = m._format(preds, target, sample_weight)
+            batch = m._weigh(batch)
             m._check_batch(batch)
             skey = m._stats_key()
-            key = (fkey, skey) if skey is not None else id(m)
+            key = (fkey, skey, batch.weight is None, m._weighted) if skey is not None else id(m)
             if key not in stats:
                 stats[key] = m._batch_states(batch)
             todo.append((m, batch, stats[key]))
@@ -524,14 +562,14 @@ class MetricCollection(nn.Module):
         return out
 
     @torch.no_grad()
-    def update(self, preds: Any, target: Any) -> None:
+    def update(self, preds: Any, target: Any, sample_weight: Any = None) -> None:
         """Add one batch to every metric (no autograd graph is built)."""
-        self._step(preds, target, values=False)
+        self._step(preds, target, False, sample_weight)
 
     @torch.no_grad()
-    def forward(self, preds: Any, target: Any) -> dict[str, Any]:
+    def forward(self, preds: Any, target: Any, sample_weight: Any = None) -> dict[str, Any]:
         """``collection(preds, target)``: add the batch to every metric and return each one's value on it."""
-        return self._step(preds, target, values=True)  # type: ignore[return-value]
+        return self._step(preds, target, True, sample_weight)  # type: ignore[return-value]
 
     def _named(self, name: str, value: Any) -> dict[str, Any]:
         names = self.class_names

@@ -23,11 +23,12 @@ from typing import Any
 
 from almanac.errors import ConfigError, problem
 from almanac.metrics._metric import Metric, MetricCollection
-from almanac.registry import MetricSpec, Registry
+from almanac.registry import MetricSpec, Registry, _signature_params
 
 __all__ = ["REGISTRY", "collection", "evaluate", "get", "names", "register", "spec"]
 
 _CLASSES: dict[str, type[Metric]] = {}
+_DATA = ("sample_weight",)  # keywords of the pure functions that are data, not parameters
 
 
 def _build(name: str, **params: Any) -> Metric:
@@ -41,7 +42,10 @@ def register(cls: type[Metric], **facts: Any) -> Callable[[Callable[..., Any]], 
     """Decorator: declare the pure function of ``cls`` and its spec (``facts`` are :class:`MetricSpec` fields)."""
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
-        REGISTRY.register(**facts)(function)
+        params = _signature_params(function)
+        cls._takes_weights = "sample_weight" in params
+        # sample_weight is data, passed with each batch, not a parameter of the metric
+        REGISTRY.register(params={k: v for k, v in params.items() if k not in _DATA}, **facts)(function)
         cls.spec = REGISTRY.spec(function.__name__)
         _CLASSES[function.__name__] = cls
         return function
@@ -50,10 +54,10 @@ def register(cls: type[Metric], **facts: Any) -> Callable[[Callable[..., Any]], 
 
 
 def evaluate(cls: type[Metric], preds: Any, target: Any, arguments: dict[str, Any]) -> Any:
-    """The body of a pure function: ``cls(**keywords).evaluate(preds, target)``; ``arguments`` is its
-    ``locals()`` (``preds``, ``target`` and the keywords)."""
-    params = {k: v for k, v in arguments.items() if k not in ("preds", "target")}
-    return cls(**params).evaluate(preds, target)
+    """The body of a pure function: ``cls(**keywords).evaluate(preds, target, sample_weight)``; ``arguments`` is
+    its ``locals()`` (``preds``, ``target``, ``sample_weight`` where it has one, and the keywords)."""
+    params = {k: v for k, v in arguments.items() if k not in ("preds", "target", *_DATA)}
+    return cls(**params).evaluate(preds, target, arguments.get("sample_weight"))
 
 
 def get(name: str, **params: Any) -> Metric:

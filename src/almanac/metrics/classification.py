@@ -70,14 +70,17 @@ _SKLEARN = "scikit-learn: sklearn.metrics.{}"
 # -- counting -----------------------------------------------------------------------------------------------------
 def confusion_counts(batch: Batch) -> Tensor:
     """The confusion matrix of a label batch: ``(C, C)`` int64 (rows target, columns prediction) from one
-    ``bincount`` of ``target * C + pred``, or ``(L, 2, 2)`` per label for multilabel."""
-    n = batch.num_classes
+    ``bincount`` of ``target * C + pred``, or ``(L, 2, 2)`` per label for multilabel; float64 sums of
+    ``sample_weight`` when the batch is weighted."""
+    n, w = batch.num_classes, batch.weight
     if batch.task == "multilabel":
         index = batch.target * 2 + batch.preds + torch.arange(0, 4 * n, 4, device=batch.target.device)
+        if w is not None:
+            w = w[:, None].expand(index.shape)
         if batch.mask is not None:
-            index = index[batch.mask]
-        return torch.bincount(index.reshape(-1), minlength=4 * n).view(n, 2, 2)
-    return torch.bincount(batch.preds.add(batch.target, alpha=n), minlength=n * n).view(n, n)
+            index, w = index[batch.mask], (None if w is None else w[batch.mask])
+        return torch.bincount(index.reshape(-1), None if w is None else w.reshape(-1), minlength=4 * n).view(n, 2, 2)
+    return torch.bincount(batch.preds.add(batch.target, alpha=n), w, minlength=n * n).view(n, n)
 
 
 def _host(counts: Tensor) -> np.ndarray:
@@ -161,7 +164,7 @@ class _StatScores(Metric):
     def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
         task, n = resolved
         shape = (n, 2, 2) if task == "multilabel" else (n, n)
-        self.add_state("confmat", torch.zeros(shape, dtype=torch.int64, device=device))
+        self.add_state("confmat", torch.zeros(shape, dtype=self._count_dtype, device=device))
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
         return {"confmat": confusion_counts(batch)}
@@ -209,7 +212,7 @@ class Accuracy(_StatScores):
             super()._init_states(resolved, device)
             return
         for name in ("correct", "support"):
-            self.add_state(name, torch.zeros(resolved[1], dtype=torch.int64, device=device))
+            self.add_state(name, torch.zeros(resolved[1], dtype=self._count_dtype, device=device))
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
         k = self.params["top_k"]
@@ -228,8 +231,9 @@ class Accuracy(_StatScores):
         own = scores.gather(1, target)
         ahead = (scores > own) | ((scores == own) & (torch.arange(n, device=scores.device) < target))
         hit = ahead.sum(1) < k
-        return {"correct": torch.bincount(batch.target[hit], minlength=n),
-                "support": torch.bincount(batch.target, minlength=n)}
+        w = batch.weight
+        return {"correct": torch.bincount(batch.target[hit], None if w is None else w[hit], minlength=n),
+                "support": torch.bincount(batch.target, w, minlength=n)}
 
     def _terms(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray,
                task: str) -> tuple[np.ndarray, np.ndarray]:
@@ -256,6 +260,7 @@ def accuracy(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -330,6 +335,7 @@ def precision(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -359,6 +365,7 @@ def recall(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -389,6 +396,7 @@ def fbeta(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     beta: float = 1.0,
     task: str | None = None,
     num_classes: int | None = None,
@@ -420,6 +428,7 @@ def f1(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -471,6 +480,7 @@ def confusion_matrix(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -530,6 +540,7 @@ def balanced_accuracy(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     threshold: float = 0.5,
@@ -578,6 +589,7 @@ def matthews_corrcoef(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     threshold: float = 0.5,
@@ -635,6 +647,7 @@ def cohen_kappa(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     threshold: float = 0.5,
@@ -665,7 +678,7 @@ class LogLoss(Metric):
 
     def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
         self.add_state("total", torch.zeros((), dtype=torch.float64, device=device))
-        self.add_state("count", torch.zeros((), dtype=torch.int64, device=device))
+        self.add_state("count", torch.zeros((), dtype=self._count_dtype, device=device))
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
         p, y = batch.preds, batch.target
@@ -673,13 +686,19 @@ class LogLoss(Metric):
         # binary / multilabel: 1 − p first, then clip, in scikit-learn's order
         p_true = p.gather(1, y[:, None]).squeeze(1) if batch.task == "multiclass" else torch.where(y == 1, p, 1 - p)
         losses = -torch.log(p_true.clamp(eps, 1 - eps))
+        w = batch.weight
+        if w is not None and losses.ndim == 2:
+            w = w[:, None].expand(losses.shape)
         if batch.mask is not None:
-            losses = losses[batch.mask]
+            losses, w = losses[batch.mask], (None if w is None else w[batch.mask])
+        if w is not None:
+            return {"total": (losses.double() * w).sum(), "count": w.sum()}
         return {"total": losses.sum(dtype=torch.float64), "count": torch.tensor(losses.numel(), device=p.device)}
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
         if states["count"].item() == 0:
-            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
+            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) or weighs 0 — "
+                                       "pass data")
         return states["total"] / states["count"]
 
 
@@ -692,6 +711,7 @@ def log_loss(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,

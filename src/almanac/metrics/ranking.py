@@ -86,6 +86,25 @@ def _columns(preds: Tensor, target: Tensor, task: str, average: str) -> list[tup
     return out
 
 
+def _weight_columns(weight: Tensor, target: Tensor, task: str, average: str, classes: int) -> list[np.ndarray]:
+    """The sample weights that go with each pair of :func:`_columns`."""
+    w, t = _host(weight), _host(target)
+    if task == "binary":
+        return [w]
+    if task == "multiclass":
+        return [np.repeat(w, classes)] if average == "micro" else [w] * classes
+    if average == "micro":
+        return [np.broadcast_to(w[:, None], t.shape)[t >= 0]]
+    return [w[t[:, j] >= 0] for j in range(classes)]
+
+
+def _groups(pairs: list[tuple[np.ndarray, np.ndarray]], weights: list[np.ndarray] | None,
+            i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tie groups ``(keys, pos, neg)`` of column i: counts, or sums of weights."""
+    scores, target = pairs[i]
+    return K.tie_groups(scores, target) if weights is None else K.weighted_groups(scores, target, weights[i])
+
+
 def _undefined(metric: str, column: int | None, num_pos: int, n: int) -> UndefinedMetricError:
     where = "" if column is None else f" of class {column}"
     has = "only negatives" if num_pos == 0 else "only positives"
@@ -142,8 +161,12 @@ class _Ranking(Metric):
         if params.get("fallback") is not None:
             check_number(params["fallback"], "fallback")
 
-    def _format(self, preds: Any, target: Any) -> Batch:
-        batch = format_classification(preds, target, **self._format_options(), resolved=self._resolved)
+    def _format(self, preds: Any, target: Any, sample_weight: Any = None) -> Batch:
+        if sample_weight is not None and self.params["bins"] is not None:
+            raise problem(ConfigError, "sample_weight", "to be None with bins=K (the binned state counts samples)",
+                          "weights", "pass bins=None (exact) to weight samples")
+        batch = format_classification(preds, target, **self._format_options(), resolved=self._resolved,
+                                      sample_weight=sample_weight)
         if batch.task == "multiclass" and not self.params["from_logits"] and batch.preds.numel():
             deviation = float((batch.preds.sum(dim=-1, dtype=torch.float64) - 1.0).abs().max())
             if deviation > _ROW_SUM_TOLERANCE:
@@ -166,11 +189,15 @@ class _Ranking(Metric):
         self.add_state("preds", torch.zeros((0, *trailing), dtype=torch.float64, device=device), reduce="cat")
         self.add_state("target", torch.zeros((0, *(trailing if task == "multilabel" else ())), dtype=torch.int64,
                                              device=device), reduce="cat")
+        if self._weighted:
+            self.add_state("weight", torch.zeros(0, dtype=torch.float64, device=device), reduce="cat")
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
         target = batch.target if batch.mask is None else batch.target.masked_fill(~batch.mask, -1)
         bins = self.params["bins"]
         if bins is None:
+            if batch.weight is not None:
+                return {"preds": batch.preds, "target": target, "weight": batch.weight}
             return {"preds": batch.preds, "target": target}
         probs = batch.preds.detach()
         if self.params["from_logits"] and batch.task != "multiclass":
@@ -205,6 +232,14 @@ class _ScalarRanking(_Ranking):
             counts = [(int(pos.sum()), int(neg.sum())) for pos, neg in columns]
             from_groups = K.auroc_from_groups if self._metric == "auroc" else K.average_precision_from_groups
             values = _scalar(self._metric, lambda i: from_groups(*columns[i]), counts, self.params["fallback"])
+        elif "weight" in states:  # weighted: tie groups with summed weights
+            pairs = _columns(states["preds"], states["target"], task, average)
+            weights = _weight_columns(states["weight"], states["target"], task, average, len(pairs)
+                                      if average != "micro" else states["preds"].shape[-1])
+            groups = [_groups(pairs, weights, i) for i in range(len(pairs))]
+            counts = [(float(pos.sum()), float(neg.sum())) for _, pos, neg in groups]
+            from_groups = K.auroc_from_groups if self._metric == "auroc" else K.average_precision_from_groups
+            values = _scalar(self._metric, lambda i: from_groups(*groups[i][1:]), counts, self.params["fallback"])
         else:
             pairs = _columns(states["preds"], states["target"], task, average)
             counts = [(num_pos, t.size - num_pos) for num_pos, t in ((int(t.sum()), t) for _, t in pairs)]
@@ -264,12 +299,15 @@ class _Curve(_Ranking):
             columns = [(v[(p + n) > 0], p[(p + n) > 0], n[(p + n) > 0]) for v, p, n in columns]
         else:
             columns = []
-            for scores, target in _columns(states["preds"], states["target"], task, "none"):
-                keys, pos, neg = K.tie_groups(scores, target)
+            pairs = _columns(states["preds"], states["target"], task, "none")
+            weights = None if "weight" not in states else _weight_columns(
+                states["weight"], states["target"], task, "none", len(pairs))
+            for i, (scores, _) in enumerate(pairs):
+                keys, pos, neg = _groups(pairs, weights, i)
                 columns.append((K.scores_from_keys(keys, scores.dtype), pos, neg))
         curves = []
         for i, (values, pos, neg) in enumerate(columns):
-            _check_defined(self._metric, None if task == "binary" else i, int(pos.sum()), int(neg.sum()))
+            _check_defined(self._metric, None if task == "binary" else i, K._exact(pos.sum()), K._exact(neg.sum()))
             arrays = self._curve(values, pos, neg)
             curves.append(tuple(torch.from_numpy(np.ascontiguousarray(a)).to(device) for a in arrays))
         if task == "binary":
@@ -310,6 +348,7 @@ def auroc(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -358,6 +397,7 @@ def average_precision(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -396,6 +436,7 @@ def roc_curve(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -434,6 +475,7 @@ def pr_curve(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
