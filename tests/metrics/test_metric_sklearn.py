@@ -149,3 +149,51 @@ def test_bad_weights_raise_typed_errors():
     with pytest.raises(ConfigError, match="bins"):
         am.metrics.auroc([0.2, 0.8], [0, 1], bins=16, sample_weight=[1.0, 1.0])
     assert "sample_weight" not in am.metrics.spec("f1").params  # data, not a parameter of the metric
+
+
+# -- max_fpr, float-coded labels, classification_report --------------------------------------------------------------
+@pytest.mark.parametrize("max_fpr", [0.05, 0.3, 0.5, 0.99, 1.0])
+def test_partial_auroc_equals_scikit_learn(max_fpr):
+    assert am.metrics.auroc([0.0, 0.0, 1.0, 1.0], [0, 0, 1, 1], max_fpr=max_fpr) == 1.0  # perfect: 1 at any max_fpr
+    assert_close(am.metrics.auroc(S2, Y2, max_fpr=max_fpr), skm.roc_auc_score(Y2, S2, max_fpr=max_fpr))
+    assert_close(am.metrics.auroc(S2, Y2, max_fpr=max_fpr, sample_weight=W),
+                 skm.roc_auc_score(Y2, S2, max_fpr=max_fpr, sample_weight=W))
+    assert_close(am.metrics.auroc(SL, YL, task="multilabel", max_fpr=max_fpr),
+                 skm.roc_auc_score(YL, SL, max_fpr=max_fpr))
+    with pytest.raises(ConfigError, match="max_fpr"):
+        am.metrics.auroc(PROBS, YC, num_classes=C, max_fpr=0.5)
+
+
+def test_float_coded_labels_are_labels():
+    y_true, y_pred = np.array([0.0, 1.0, 2.0, 2.0, 1.0]), np.array([0.0, 2.0, 2.0, 1.0, 1.0])
+    assert_close(am.metrics.f1(y_pred, y_true, average="macro"), skm.f1_score(y_true, y_pred, average="macro"))
+    assert_close(am.metrics.accuracy([1.0, 0.0, 1.0], [1.0, 1.0, 1.0]), 2 / 3)
+    with pytest.raises(am.errors.TargetError, match="fraction"):
+        am.metrics.f1([0, 1], [0.5, 1.0])
+
+
+def test_classification_report_reproduces_scikit_learns_example():
+    # scikit-learn's documented example: y_true = [0, 1, 2, 2, 2], y_pred = [0, 0, 2, 2, 1]
+    text = am.metrics.classification_report([0, 0, 2, 2, 1], [0, 1, 2, 2, 2],
+                                             target_names=["class 0", "class 1", "class 2"])
+    assert text == (
+        "              precision    recall  f1-score   support\n\n"
+        "     class 0       0.50      1.00      0.67         1\n"
+        "     class 1       0.00      0.00      0.00         1\n"
+        "     class 2       1.00      0.67      0.80         3\n\n"
+        "    accuracy                           0.60         5\n"
+        "   macro avg       0.50      0.56      0.49         5\n"
+        "weighted avg       0.70      0.60      0.61         5\n")
+
+
+@pytest.mark.parametrize("weights", [None, W.round() / 2, W], ids=["unweighted", "halves", "weighted"])
+@pytest.mark.parametrize("digits", [2, 4])
+def test_classification_report_equals_scikit_learn(weights, digits):
+    if weights is not W:  # sums of arbitrary weights may differ in the last bit with the order of summation
+        assert am.metrics.classification_report(PC, YC, sample_weight=weights, digits=digits) == \
+            skm.classification_report(YC, PC, sample_weight=weights, digits=digits)
+    got = am.metrics.classification_report(PC, YC, sample_weight=weights, output_dict=True)
+    want = skm.classification_report(YC, PC, sample_weight=weights, output_dict=True)
+    assert got.keys() == want.keys()
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, rel=1e-12)

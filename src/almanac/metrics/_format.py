@@ -33,7 +33,9 @@ Task inference when ``task=None`` (the first rule that applies):
 8. anything else is ambiguous → :class:`ConfigError` naming ``task=`` (segmentation metrics pass
    ``spatial=True``: equal-shape maps are then binary masks, or multiclass label maps when labels exceed 1).
 
-A float target is never a classification target (:class:`TargetError`: pass ``target.long()``); boolean tensors
+A float target holding whole numbers is read as labels (scikit-learn's float-coded ``0.0 / 1.0``), one with fractions
+raises :class:`TargetError`; float preds of the target's shape whose values are whole numbers above 1 are labels too
+(for label metrics; probabilities never exceed 1). Labels of any integer dtype are read as int64; boolean tensors
 count as 0/1 labels. Float preds are probabilities: values outside [0, 1] raise :class:`DomainError` unless
 ``from_logits=True`` — the value range is never used to guess logits — except multiclass ``(N, C)`` scores given to
 a label metric, which are arg-maxed whatever they are (probabilities or logits). NaN or inf raise :class:`DomainError`,
@@ -233,10 +235,17 @@ def _per_row(w: Tensor | None, shape: torch.Size) -> Tensor | None:
     return w[:, None].expand(shape[0], math.prod(shape[1:])).reshape(-1)
 
 
+def _integral(x: Tensor) -> bool:
+    """Whether a float tensor holds whole numbers only (float-coded labels such as 0.0 / 1.0); one pass."""
+    return bool(torch.isfinite(x).all()) and bool((x == x.round()).all())
+
+
 def _check_target_dtype(target: Tensor) -> Tensor:
     if target.is_floating_point():
-        raise problem(TargetError, "target", "to hold integer class labels", f"dtype {target.dtype}",
-                      "pass target.long() (a float target is a regression target)")
+        if _integral(target):  # float-coded labels, as scikit-learn reads them (y_true = [0.0, 1.0, ...])
+            return target.long()
+        raise problem(TargetError, "target", "to hold integer class labels", f"dtype {target.dtype} with "
+                      "fractional values", "pass class labels (a float target with fractions is a regression target)")
     return target if target.dtype == torch.int64 else target.long()  # uint8 masks, int8, int16, bool: as int64
 
 
@@ -343,6 +352,9 @@ def format_classification(
     preds, target = read_inputs(preds, target)
     weight = read_weights(sample_weight, preds.shape[0], preds.device)
     target = _check_target_dtype(target)
+    if (needs == "labels" and not from_logits and preds.is_floating_point() and preds.shape == target.shape
+            and float(preds.min()) >= 0 and float(preds.max()) > 1 and _integral(preds)):
+        preds = preds.long()  # float-coded class labels 0.0, 1.0, 2.0, ... (never probabilities: some exceed 1)
     if not preds.is_floating_point() and preds.dtype != torch.int64:
         preds = preds.long()  # bool, uint8, int8, ...: labels are read as int64 (target * C + pred cannot wrap)
     is_scores = preds.is_floating_point()

@@ -53,6 +53,7 @@ __all__ = [
     "accuracy",
     "balanced_accuracy",
     "calibration_error",
+    "classification_report",
     "cohen_kappa",
     "confusion_matrix",
     "f1",
@@ -809,3 +810,108 @@ def calibration_error(
     Reference: torchmetrics ``CalibrationError``; Guo et al. (2017); Naeini et al. (2015).
     """
     return evaluate(CalibrationError, preds, target, locals())
+
+
+# -- report ---------------------------------------------------------------------------------------------------------
+def classification_report(
+    preds: Any,
+    target: Any,
+    *,
+    sample_weight: Any = None,
+    task: str | None = None,
+    num_classes: int | None = None,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    target_names: Any = None,
+    digits: int = 2,
+    output_dict: bool = False,
+    zero_division: float = 0.0,
+) -> Any:
+    """Precision, recall, F1 and support per class, with accuracy and macro / weighted averages — the text table or
+    the dict of ``sklearn.metrics.classification_report``, from one confusion matrix.
+
+    Argument order: almanac takes ``preds`` first; scikit-learn's ``classification_report(y_true, y_pred)`` is
+    ``classification_report(y_pred, y_true)`` here (a swapped call gives precision and recall swapped).
+
+    Args: ``preds``, ``target``, ``sample_weight`` and the classification keywords as in :func:`f1` (binary or
+    multiclass); ``target_names``: one name per class listed (the classes present in ``target`` or ``preds``, or
+    all ``num_classes`` when as many names are given); ``digits``: decimals of the text; ``output_dict``: return
+    ``{name: {"precision", "recall", "f1-score", "support"}, "accuracy": ..., "macro avg": ..., "weighted avg":
+    ...}`` instead of the text; ``zero_division``: the value of a ratio whose denominator is 0.
+
+    >>> print(classification_report([0, 0, 2, 2, 1], [0, 1, 2, 2, 0], target_names=["ant", "bird", "cat"]))
+                  precision    recall  f1-score   support
+    <BLANKLINE>
+             ant       0.50      0.50      0.50         2
+            bird       0.00      0.00      0.00         1
+             cat       1.00      1.00      1.00         2
+    <BLANKLINE>
+        accuracy                           0.60         5
+       macro avg       0.50      0.50      0.50         5
+    weighted avg       0.60      0.60      0.60         5
+    <BLANKLINE>
+
+    Reference: scikit-learn ``classification_report``.
+    """
+    check_number(digits, "digits", low=0, integer=True)
+    metric = ConfusionMatrix(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits,
+                             ignore_index=ignore_index)
+    if metric.params["task"] == "multilabel":
+        raise problem(ConfigError, "task", "to be 'binary' or 'multiclass' for classification_report",
+                      "'multilabel'", "report each label with f1(..., average='none') and friends")
+    batch = metric._format(preds, target, sample_weight)
+    if batch.task == "multilabel":
+        raise problem(ConfigError, "task", "to be 'binary' or 'multiclass' for classification_report",
+                      "multilabel inputs", "pass task='multiclass' with class labels")
+    cm = _host(confusion_counts(batch))
+    _undefined_if_empty(cm.sum())
+    rows, cols, tp = cm.sum(1), cm.sum(0), cm.diagonal()
+    names = None if target_names is None else [str(n) for n in target_names]
+    listed = np.arange(cm.shape[0]) if names is not None and len(names) == cm.shape[0] else np.flatnonzero(
+        (rows + cols) > 0)
+    if names is None:
+        names = [str(c) for c in listed]
+    elif len(names) != listed.size:
+        raise problem(ConfigError, "target_names", f"to name the {listed.size} classes listed ({listed.tolist()})",
+                      f"{len(names)} names", f"pass {listed.size} names, or {cm.shape[0]} for every class")
+    zd = float(zero_division)
+    precision = _ratio(tp[listed], cols[listed], zd)
+    recall = _ratio(tp[listed], rows[listed], zd)
+    f1_score = _ratio(2 * tp[listed], rows[listed] + cols[listed], zd)
+    support = rows[listed]
+    total = support.sum()
+    weighted = batch.weight is not None
+
+    def count(x: float) -> float | int:
+        return float(x) if weighted else int(x)
+
+    report: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        report[name] = {"precision": float(precision[i]), "recall": float(recall[i]), "f1-score": float(f1_score[i]),
+                        "support": float(support[i])}
+    report["accuracy"] = float(tp.sum() / cm.sum())
+    for label, w in (("macro avg", np.ones_like(support)), ("weighted avg", support)):
+        w = w if w.sum() > 0 else np.ones_like(w)
+        report[label] = {k: float((v * w).sum() / w.sum()) for k, v in (("precision", precision),
+                                                                         ("recall", recall), ("f1-score", f1_score))}
+        report[label]["support"] = float(total)
+    if output_dict:
+        return report
+    width = max(len(n) for n in [*names, "weighted avg"])
+    head = f"{'':>{width}} " + "".join(f" {h:>9}" for h in ("precision", "recall", "f1-score", "support"))
+    lines = [head, ""]
+    for name in names:
+        r = report[name]
+        lines.append(f"{name:>{width}} " + "".join(f" {r[k]:>9.{digits}f}" for k in ("precision", "recall",
+                                                                                        "f1-score"))
+                     + f" {count(r['support']):>9}")
+    lines.append("")
+    lines.append(f"{'accuracy':>{width}} " + f" {'':>9}" * 2 + f" {report['accuracy']:>9.{digits}f}"
+                 + f" {count(total):>9}")
+    for label in ("macro avg", "weighted avg"):
+        r = report[label]
+        lines.append(f"{label:>{width}} " + "".join(f" {r[k]:>9.{digits}f}" for k in ("precision", "recall",
+                                                                                         "f1-score"))
+                     + f" {count(total):>9}")
+    return "\n".join(lines) + "\n"

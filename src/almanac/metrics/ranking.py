@@ -160,6 +160,11 @@ class _Ranking(Metric):
             check_number(params["bins"], "bins", low=2, high=2**20, integer=True)
         if params.get("fallback") is not None:
             check_number(params["fallback"], "fallback")
+        if params.get("max_fpr") is not None:
+            check_number(params["max_fpr"], "max_fpr", low=0.0, high=1.0, low_open=True)
+            if params.get("task") == "multiclass" or params.get("num_classes") is not None:
+                raise problem(ConfigError, "max_fpr", "to be None for multiclass AUROC (as scikit-learn)",
+                              str(params["max_fpr"]), "use it for binary or multilabel scores")
 
     def _format(self, preds: Any, target: Any, sample_weight: Any = None) -> Batch:
         if sample_weight is not None and self.params["bins"] is not None:
@@ -223,10 +228,28 @@ class _Ranking(Metric):
         return next(iter(states.values())).device
 
 
+def _mcclish(pos: np.ndarray, neg: np.ndarray, max_fpr: float) -> float:
+    """Standardised partial AUROC over FPR in [0, max_fpr] (McClish, 1989), from tie groups in increasing
+    order: the area up to ``max_fpr`` (linear in the last segment), mapped so that chance is 0.5 and perfect 1."""
+    fpr, tpr, _ = K.roc_curve_from_groups(np.zeros(pos.size), pos, neg, False)
+    stop = int(np.searchsorted(fpr, max_fpr, "right"))
+    tpr_end = np.interp(max_fpr, fpr[stop - 1: stop + 1], tpr[stop - 1: stop + 1])
+    x, y = np.r_[fpr[:stop], max_fpr], np.r_[tpr[:stop], tpr_end]
+    partial = float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
+    low, high = max_fpr**2 / 2, max_fpr
+    return 0.5 * (1 + (partial - low) / (high - low))
+
+
 class _ScalarRanking(_Ranking):
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
         task, _ = resolved
         average = self.params["average"] or "macro"  # None: the default, as scikit-learn
+        max_fpr = self.params.get("max_fpr")
+        if max_fpr is not None and max_fpr < 1:
+            if task == "multiclass":
+                raise problem(ConfigError, "max_fpr", "to be None for multiclass AUROC (as scikit-learn)",
+                              str(max_fpr), "use it for binary or multilabel scores")
+            return self._partial(states, task, average, max_fpr)
         if "counts" in states:
             columns = self._binned_columns(states["counts"], task, average)
             counts = [(int(pos.sum()), int(neg.sum())) for pos, neg in columns]
@@ -245,6 +268,21 @@ class _ScalarRanking(_Ranking):
             counts = [(num_pos, t.size - num_pos) for num_pos, t in ((int(t.sum()), t) for _, t in pairs)]
             exact = K.exact_auroc if self._metric == "auroc" else K.exact_average_precision
             values = _scalar(self._metric, lambda i: exact(*pairs[i]), counts, self.params["fallback"])
+        support = np.array([p for p, _ in counts], dtype=np.float64)
+        return torch.tensor(_average(values, support, task, average), dtype=torch.float64,
+                            device=self._device(states))
+
+    def _partial(self, states: dict[str, Tensor], task: str, average: str, max_fpr: float) -> Tensor:
+        if "counts" in states:
+            groups = [(None, pos, neg) for pos, neg in self._binned_columns(states["counts"], task, average)]
+        else:
+            pairs = _columns(states["preds"], states["target"], task, average)
+            weights = None if "weight" not in states else _weight_columns(
+                states["weight"], states["target"], task, average, len(pairs))
+            groups = [_groups(pairs, weights, i) for i in range(len(pairs))]
+        counts = [(K._exact(pos.sum()), K._exact(neg.sum())) for _, pos, neg in groups]
+        values = _scalar("auroc", lambda i: _mcclish(groups[i][1], groups[i][2], max_fpr), counts,
+                         self.params["fallback"])
         support = np.array([p for p, _ in counts], dtype=np.float64)
         return torch.tensor(_average(values, support, task, average), dtype=torch.float64,
                             device=self._device(states))
@@ -357,6 +395,7 @@ def auroc(
     ignore_index: int | None = None,
     bins: int | None = None,
     fallback: float | None = None,
+    max_fpr: float | None = None,
 ) -> Any:
     """Area under the ROC curve, exactly as ``sklearn.metrics.roc_auc_score`` (ties count ½).
 
@@ -375,6 +414,10 @@ def auroc(
         bins: None for the exact value; K for the binned estimate of a fixed-size state (see the module docstring).
         fallback: value for a class whose AUROC is undefined (one class present); None raises
             :class:`~almanac.errors.UndefinedMetricError`.
+        max_fpr: in (0, 1]: the standardised partial AUROC over FPR ≤ max_fpr (McClish correction, as
+            scikit-learn's ``max_fpr``); binary and multilabel only.
+        sample_weight: ``(N,)`` weights ≥ 0, as scikit-learn's. (Argument order: almanac takes ``preds`` first,
+            scikit-learn ``y_true`` first — ``roc_auc_score(y, s)`` is ``auroc(s, y)``.)
 
     Returns:
         A float (NumPy or list inputs) or a 0-d tensor (tensor inputs); per-class values for average="none".
