@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from almanac.metrics._metric import Metric, MetricCollection
 from almanac.metrics._registry import collection, get, names, spec
+from almanac.metrics.bootstrap import BootstrapInterval, bootstrap
 from almanac.metrics.classification import (
     F1,
     Accuracy,
@@ -85,6 +86,7 @@ __all__ = [
     "Accuracy",
     "AveragePrecision",
     "BalancedAccuracy",
+    "BootstrapInterval",
     "CalibrationError",
     "CohenKappa",
     "ConfusionMatrix",
@@ -104,6 +106,7 @@ __all__ = [
     "auroc",
     "average_precision",
     "balanced_accuracy",
+    "bootstrap",
     "calibration_error",
     "classification_report",
     "cohen_kappa",
