@@ -10,6 +10,7 @@ import socket
 from pathlib import Path
 
 import lightning.pytorch as pl
+import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
@@ -186,3 +187,19 @@ def test_collection_prefix_postfix_and_class_names():
     model = nn.Module()
     model.metrics = c
     assert {"metrics.f1.confmat", "metrics.accuracy.confmat"} <= set(model.state_dict())
+
+
+def test_tracker_keeps_each_epoch_and_names_the_best():
+    tracker = am.metrics.MetricTracker(am.metrics.collection(["f1", "log_loss"], prefix="val_"))
+    target = [1, 0, 1, 1]
+    epochs = ([0.6, 0.4, 0.4, 0.9], [0.9, 0.1, 0.8, 0.7], [0.8, 0.6, 0.9, 0.9])
+    for probs in epochs:
+        tracker.update(probs, target)
+        values = tracker.end_epoch()
+        assert values["val_f1"] == pytest.approx(am.metrics.f1(probs, target))
+        assert tracker.metric["f1"].state_dict() == {}  # reset for the next epoch
+    losses = [am.metrics.log_loss(p, target) for p in epochs]
+    best = tracker.best()
+    assert best["val_f1"] == (1, 1.0)  # the first epoch with the highest F1
+    assert best["val_log_loss"] == (int(np.argmin(losses)), pytest.approx(min(losses)))  # lower is better
+    assert len(tracker.history) == 3

@@ -72,6 +72,7 @@ from almanac.metrics.regression import (
     rmsle,
 )
 from almanac.metrics.segmentation import Dice, IoU, dice, iou
+from almanac.metrics.tracker import MetricTracker
 
 __all__ = [
     "AUROC",
@@ -98,6 +99,7 @@ __all__ = [
     "MatthewsCorrcoef",
     "Metric",
     "MetricCollection",
+    "MetricTracker",
     "PRCurve",
     "Precision",
     "ROCCurve",
