@@ -203,3 +203,26 @@ def test_tracker_keeps_each_epoch_and_names_the_best():
     assert best["val_f1"] == (1, 1.0)  # the first epoch with the highest F1
     assert best["val_log_loss"] == (int(np.argmin(losses)), pytest.approx(min(losses)))  # lower is better
     assert len(tracker.history) == 3
+
+
+def test_streaming_fast_path_counts_and_validates_like_the_general_path():
+    g = torch.Generator().manual_seed(4)
+    m = am.metrics.F1(task="multiclass", num_classes=10, average="macro")
+    batches = [(torch.randint(0, 10, (64,), generator=g), torch.randint(0, 10, (64,), generator=g)) for _ in range(3)]
+    logits = torch.randn(64, 10, generator=g)
+    for p, t in batches:
+        m.update(p, t)
+    assert float(m(logits, batches[0][1])) == pytest.approx(
+        float(am.metrics.f1(logits.argmax(1), batches[0][1], num_classes=10, average="macro")))
+    preds = torch.cat([p for p, _ in batches] + [logits.argmax(1)])
+    target = torch.cat([t for _, t in batches] + [batches[0][1]])
+    assert float(m.compute()) == pytest.approx(float(am.metrics.f1(preds, target, num_classes=10, average="macro")))
+    before = m.state_dict()["confmat"].clone()
+    for bad_preds, bad_target in ((torch.tensor([12, 1]), torch.tensor([0, 1])),  # 0·10 + 12 would alias (1, 2)
+                                  (torch.tensor([1, 1]), torch.tensor([-1, 1])),
+                                  (torch.tensor([1, 1]), torch.tensor([10, 1]))):
+        with pytest.raises(am.errors.TargetError):
+            m.update(bad_preds, bad_target)
+    with pytest.raises(am.errors.DomainError):
+        m(torch.full((2, 10), float("nan")), torch.tensor([0, 1]))
+    assert torch.equal(m.state_dict()["confmat"], before)

@@ -310,7 +310,8 @@ class Metric(nn.Module):
         if self._resolved is None:
             self._start(batch.resolved, batch.preds.device, batch.weight is not None)
         self._combine(stats)
-        self._kind = kind
+        if kind != self._kind:  # nn.Module.__setattr__ costs microseconds
+            self._kind = kind
 
     def _combine(self, stats: dict[str, Tensor]) -> None:
         for k, v in stats.items():
@@ -398,7 +399,7 @@ class Metric(nn.Module):
         weighted = bool(d.pop("_weighted", 0))
         self._check_resolved(resolved)
         device = next(iter(d.values())).device if d else (self._home or torch.device("cpu"))
-        before = (self._resolved, self._states, self._defaults, self._reduce, self._weighted)
+        before = dict(self.__dict__)  # the states, their declarations and any subclass caches
         self._start(resolved, device, weighted)
         try:
             if set(d) != set(self._defaults):
@@ -407,7 +408,7 @@ class Metric(nn.Module):
             for k, v in d.items():
                 self._check_state(k, v)
         except ConfigError:  # a rejected dict leaves the metric as it was
-            self._resolved, self._states, self._defaults, self._reduce, self._weighted = before
+            self.__dict__.update(before)
             raise
         for k, v in d.items():
             v = v.to(self._defaults[k].dtype)

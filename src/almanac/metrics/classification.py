@@ -34,7 +34,7 @@ from torch import Tensor
 
 from almanac._checks import check_choice, check_number
 from almanac.errors import ConfigError, UndefinedMetricError, problem
-from almanac.metrics._format import Batch
+from almanac.metrics._format import Batch, output_kind, to_kind
 from almanac.metrics._metric import Metric
 from almanac.metrics._registry import evaluate, register
 
@@ -166,6 +166,67 @@ class _StatScores(Metric):
         task, n = resolved
         shape = (n, 2, 2) if task == "multilabel" else (n, n)
         self.add_state("confmat", torch.zeros(shape, dtype=self._count_dtype, device=device))
+
+    # -- the streaming fast path ---------------------------------------------------------------------------------
+    def _fast_counts(self, preds: Any, target: Any) -> Tensor | None:
+        """The batch's confusion counts for the common streaming case — int64 label tensors ``(N,)`` (or finite
+        ``(N, C)`` multiclass scores, arg-maxed) after the first batch, no weights or ``ignore_index`` — with the
+        validation folded into the counting: ``bincount`` rejects negative labels, and the lengths of
+        ``bincount(target·C + pred)`` and ``bincount(pred)`` tell whether any label reaches C. No host sync for
+        labels. None when the general path must run (it then names any bad input)."""
+        n = self._fast_n
+        if (n is None or type(target) is not Tensor or type(preds) is not Tensor or target.dtype != torch.int64
+                or target.ndim != 1 or not target.numel()):
+            return None
+        if preds.dtype == torch.int64 and preds.shape == target.shape:
+            labels = preds
+        elif self._resolved[0] == "multiclass" and preds.is_floating_point() and preds.shape == (target.shape[0], n):
+            lo, hi = torch.aminmax(preds.detach())
+            if not (math.isfinite(lo.item()) and math.isfinite(hi.item())):
+                return None
+            labels = preds.detach().argmax(1)
+        else:
+            return None
+        if labels.device != self._states["confmat"].device:
+            return None
+        try:
+            counts = torch.bincount(labels.add(target, alpha=n), minlength=n * n)
+            if counts.shape[0] != n * n or torch.bincount(labels, minlength=n).shape[0] != n:
+                return None
+        except RuntimeError:  # a negative label
+            return None
+        return counts.view(n, n)
+
+    def _start(self, resolved: tuple[str, int], device: torch.device, weighted: bool = False) -> None:
+        super()._start(resolved, device, weighted)
+        eligible = (not weighted and resolved[0] != "multilabel" and self.params.get("ignore_index") is None
+                    and self._stats_key() == "confmat")
+        self._fast_n = resolved[1] if eligible else None
+
+    def reset(self) -> None:
+        super().reset()
+        self._fast_n: int | None = None  # C once the stream may take the fast path (see _fast_counts)
+
+    def update(self, preds: Any, target: Any, sample_weight: Any = None) -> None:
+        counts = None if sample_weight is not None else self._fast_counts(preds, target)
+        if counts is None:
+            super().update(preds, target, sample_weight)
+            return
+        self._states["confmat"] += counts
+        kind = output_kind(preds, target)
+        if kind != self._kind:
+            self._kind = kind
+
+    def forward(self, preds: Any, target: Any, sample_weight: Any = None) -> Any:
+        counts = None if sample_weight is not None else self._fast_counts(preds, target)
+        if counts is None:
+            return super().forward(preds, target, sample_weight)
+        self._states["confmat"] += counts
+        kind = output_kind(preds, target)
+        if kind != self._kind:
+            self._kind = kind
+        self._forward_cache = value = to_kind(self._compute({"confmat": counts}, self._resolved), kind)
+        return value
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
         return {"confmat": confusion_counts(batch)}
