@@ -197,3 +197,42 @@ def test_classification_report_equals_scikit_learn(weights, digits):
     assert got.keys() == want.keys()
     for key, value in want.items():
         assert got[key] == pytest.approx(value, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["f1", "precision", "recall", "iou"])
+@pytest.mark.parametrize("zero_division", [0.0, 1.0, float("nan")])
+@pytest.mark.parametrize("weights", [None, W])
+def test_samples_average_equals_scikit_learn(name, zero_division, weights):
+    if name == "iou" and np.isnan(zero_division):
+        return  # scikit-learn's jaccard_score takes no nan
+    sk = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score,
+          "iou": skm.jaccard_score}[name]
+    pl = (SL > 0.5).astype(int)
+    got = getattr(am.metrics, name)(pl, YL, task="multilabel", average="samples", zero_division=zero_division,
+                                    sample_weight=weights)
+    assert_close(got, sk(YL, pl, average="samples", zero_division=zero_division, sample_weight=weights))
+    m = am.metrics.get(name, task="multilabel", average="samples", zero_division=zero_division)
+    m.update(pl[:40], YL[:40], sample_weight=None if weights is None else weights[:40])
+    m.update(pl[40:], YL[40:], sample_weight=None if weights is None else weights[40:])
+    assert_close(m.compute(), got)
+
+
+def test_samples_average_is_refused_where_it_means_nothing():
+    with pytest.raises(ConfigError, match="samples"):
+        am.metrics.f1([0, 1], [0, 1], average="samples")
+    with pytest.raises(ConfigError, match="samples"):
+        am.metrics.accuracy(YL, YL, average="samples")
+    with pytest.raises(ConfigError, match="samples"):
+        am.metrics.auroc(SL, YL, task="multilabel", average="samples")
+
+
+@pytest.mark.parametrize("name", ["f1", "precision", "recall", "fbeta"])
+def test_pos_label_equals_scikit_learn(name):
+    sk = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score,
+          "fbeta": lambda t, p, **k: skm.fbeta_score(t, p, beta=1.0, **k)}[name]
+    p2 = (S2 > 0.5).astype(int)
+    for pos_label in (0, 1):
+        assert_close(getattr(am.metrics, name)(p2, Y2, pos_label=pos_label, sample_weight=W),
+                     sk(Y2, p2, pos_label=pos_label, sample_weight=W))
+    with pytest.raises(ConfigError, match="pos_label"):
+        getattr(am.metrics, name)(p2, Y2, pos_label=2)

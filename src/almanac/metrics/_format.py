@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 CLASSIFICATION_TASKS = ("binary", "multiclass", "multilabel")
-AVERAGES = ("micro", "macro", "weighted", "none")
+AVERAGES = ("micro", "macro", "weighted", "none", "samples")  # "samples": multilabel F1-like metrics only
 NEEDS = ("labels", "probabilities", "scores")
 
 

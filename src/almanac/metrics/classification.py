@@ -17,6 +17,13 @@ Shared keywords (each metric takes those that apply to it):
 - ``ignore_index``: samples (multilabel: entries) whose target equals it are left out.
 - ``zero_division=0.0``: the value of a per-class ratio whose denominator is 0; ``float("nan")`` leaves such
   classes out of ``"macro"`` / ``"weighted"`` averages (scikit-learn's ``zero_division=np.nan``).
+- ``average="samples"`` (multilabel precision, recall, F-beta, F1, IoU, Dice): the ratio of each sample over its
+  labels, averaged over samples (scikit-learn's ``average="samples"``).
+- ``pos_label=1`` (precision, recall, F-beta, F1): the class scored for binary inputs (0 scores the negative class).
+- ``sample_weight``: ``(N,)`` weights ≥ 0, as scikit-learn's.
+
+Argument order: almanac takes ``preds`` first, scikit-learn ``y_true`` first — ``f1_score(y, p)`` is ``f1(p, y)``.
+A swapped call does not fail: it swaps precision and recall (and fp and fn in every count).
 
 All counting metrics keep one state: the confusion matrix — ``(C, C)`` (rows: target, columns: prediction; binary
 is C = 2) from one ``bincount`` of ``target * C + pred``, or ``(L, 2, 2)`` per label for multilabel — so streaming,
@@ -159,13 +166,47 @@ class _StatScores(Metric):
 
     _binary_average = "binary"  # the positive class
 
-    def _stats_key(self) -> str:
-        return "confmat"
+    def _check_params(self, params: dict[str, Any]) -> None:
+        super()._check_params(params)
+        if params.get("average") == "samples" and params.get("task") not in (None, "multilabel", "segmentation"):
+            raise problem(ConfigError, "average", "to be 'samples' only for task='multilabel'",
+                          f"task={params.get('task')!r}", "use average='macro' / 'micro' / 'weighted'")
+        if params.get("pos_label", 1) not in (0, 1) or isinstance(params.get("pos_label"), bool):
+            raise problem(ConfigError, "pos_label", "to be 0 or 1 (the class scored for binary inputs)",
+                          repr(params.get("pos_label")), "pass pos_label=0 to score the negative class")
+
+    def _stats_key(self) -> str | None:
+        return None if self.params.get("average") == "samples" else "confmat"
 
     def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
         task, n = resolved
         shape = (n, 2, 2) if task == "multilabel" else (n, n)
         self.add_state("confmat", torch.zeros(shape, dtype=self._count_dtype, device=device))
+        if self.params.get("average") == "samples":
+            self.add_state("sample_sum", torch.zeros((), dtype=torch.float64, device=device))
+            self.add_state("sample_count", torch.zeros((), dtype=torch.float64, device=device))
+
+    def _sample_states(self, batch: Batch) -> dict[str, Tensor]:
+        """``average="samples"``: the sum of each sample's ratio over its labels, and the (weighted) number of
+        samples, as scikit-learn's ``average="samples"`` (a sample whose denominator is 0 scores zero_division;
+        with ``zero_division=nan`` it is left out)."""
+        if batch.task != "multilabel":
+            raise problem(ConfigError, "average", "to be 'samples' only for multilabel inputs",
+                          f"{batch.task} inputs", "use average='macro' / 'micro' / 'weighted'")
+        p, t = batch.preds, batch.target
+        mask = batch.mask if batch.mask is not None else torch.ones_like(t, dtype=torch.bool)
+        tp = (p * t * mask).sum(1).double()
+        fp = (p * (1 - t) * mask).sum(1).double()
+        fn = ((1 - p) * t * mask).sum(1).double()
+        tn = ((1 - p) * (1 - t) * mask).sum(1).double()
+        num, den = self._terms(tp, fp, fn, tn, "multilabel")
+        zd = float(self.params["zero_division"])
+        ratio = torch.where(den > 0, num / torch.where(den > 0, den, 1.0), zd)
+        w = torch.ones_like(ratio) if batch.weight is None else batch.weight
+        if math.isnan(zd):
+            w = torch.where(torch.isnan(ratio), 0.0, w)
+            ratio = torch.nan_to_num(ratio)
+        return {"sample_sum": (ratio * w).sum(), "sample_count": w.sum()}
 
     # -- the streaming fast path ---------------------------------------------------------------------------------
     def _fast_counts(self, preds: Any, target: Any) -> Tensor | None:
@@ -229,6 +270,8 @@ class _StatScores(Metric):
         return value
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
+        if self.params.get("average") == "samples":
+            return {"confmat": confusion_counts(batch), **self._sample_states(batch)}
         return {"confmat": confusion_counts(batch)}
 
     def _terms(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray,
@@ -240,10 +283,16 @@ class _StatScores(Metric):
         tp, fp, fn, tn = _counts(_host(states["confmat"]), task)
         num, den = self._terms(tp, fp, fn, tn, task)
         average, zd = self.params["average"], self.params["zero_division"]
+        if average == "samples":
+            count = float(states["sample_count"])
+            if count == 0:
+                raise UndefinedMetricError("no sample to score (average='samples'): pass data")
+            return _result(float(states["sample_sum"]) / count, states["confmat"])
         if average is None:
             average = self._binary_average if task == "binary" else "micro"
         if average == "binary":
-            return _result(_ratio(num[1], den[1], zd), states["confmat"])
+            k = self.params.get("pos_label", 1)
+            return _result(_ratio(num[k], den[k], zd), states["confmat"])
         num, den, support = _drop_ignored(self.params, task, average, num, den, tp + fn)
         return _result(_average(num, den, support, average, zd), states["confmat"])
 
@@ -256,6 +305,9 @@ class Accuracy(_StatScores):
 
     def _check_params(self, params: dict[str, Any]) -> None:
         super()._check_params(params)
+        if params.get("average") == "samples":
+            raise problem(ConfigError, "average", "to be 'micro', 'macro', 'weighted' or 'none' for accuracy",
+                          "'samples'", "use f1 / precision / recall / iou for per-sample averages")
         if params["top_k"] > 1 and params["task"] not in (None, "multiclass"):
             raise problem(ConfigError, "top_k", "to be 1 unless task='multiclass'", str(params["top_k"]),
                           "pass top_k=1, or task='multiclass' with (N, C) scores")
@@ -406,6 +458,7 @@ def precision(
     from_logits: bool = False,
     ignore_index: int | None = None,
     zero_division: float = 0.0,
+    pos_label: int = 1,
 ) -> Any:
     """Precision: the fraction of predicted positives that are positive.
 
@@ -436,6 +489,7 @@ def recall(
     from_logits: bool = False,
     ignore_index: int | None = None,
     zero_division: float = 0.0,
+    pos_label: int = 1,
 ) -> Any:
     """Recall (sensitivity, true positive rate): the fraction of positives predicted positive.
 
@@ -468,6 +522,7 @@ def fbeta(
     from_logits: bool = False,
     ignore_index: int | None = None,
     zero_division: float = 0.0,
+    pos_label: int = 1,
 ) -> Any:
     """F-beta score: the weighted harmonic mean of precision and recall.
 
@@ -499,6 +554,7 @@ def f1(
     from_logits: bool = False,
     ignore_index: int | None = None,
     zero_division: float = 0.0,
+    pos_label: int = 1,
 ) -> Any:
     """F1 score: the harmonic mean of precision and recall.
 

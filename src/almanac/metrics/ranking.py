@@ -156,6 +156,9 @@ class _Ranking(Metric):
 
     def _check_params(self, params: dict[str, Any]) -> None:
         check_classification_options(params)
+        if params.get("average") == "samples":
+            raise problem(ConfigError, "average", "to be 'macro', 'weighted', 'micro' or 'none' for ranking metrics",
+                          "'samples'", "use average='macro'")
         if params.get("bins") is not None:
             check_number(params["bins"], "bins", low=2, high=2**20, integer=True)
         if params.get("fallback") is not None:
