@@ -236,3 +236,41 @@ def test_pos_label_equals_scikit_learn(name):
                      sk(Y2, p2, pos_label=pos_label, sample_weight=W))
     with pytest.raises(ConfigError, match="pos_label"):
         getattr(am.metrics, name)(p2, Y2, pos_label=2)
+
+
+STRINGS_T = np.array(["cat", "dog", "fox"], dtype=object)[YC % 3]
+STRINGS_P = np.array(["cat", "dog", "fox"], dtype=object)[PC % 3]
+
+
+@pytest.mark.parametrize("name", ["f1", "precision", "recall", "accuracy", "confusion_matrix", "matthews_corrcoef",
+                                  "cohen_kappa", "balanced_accuracy"])
+def test_string_labels_equal_scikit_learn(name):
+    sk = {"f1": lambda t, p: skm.f1_score(t, p, average="macro"),
+          "precision": lambda t, p: skm.precision_score(t, p, average="weighted"),
+          "recall": lambda t, p: skm.recall_score(t, p, average=None, labels=["fox", "cat", "dog"]),
+          "accuracy": skm.accuracy_score,
+          "confusion_matrix": lambda t, p: skm.confusion_matrix(t, p, labels=["fox", "cat", "dog"]),
+          "matthews_corrcoef": skm.matthews_corrcoef, "cohen_kappa": skm.cohen_kappa_score,
+          "balanced_accuracy": skm.balanced_accuracy_score}[name]
+    kw = {"f1": {"average": "macro"}, "precision": {"average": "weighted"}, "recall": {"average": "none"}}.get(name, {})
+    got = getattr(am.metrics, name)(STRINGS_P.tolist(), STRINGS_T, labels=["fox", "cat", "dog"], **kw)
+    assert_close(got, sk(STRINGS_T, STRINGS_P))
+
+
+def test_string_labels_stream_and_take_pos_label():
+    m = am.metrics.F1(labels=["ham", "spam"], pos_label="spam")
+    t, p = ["ham", "spam", "spam", "ham", "spam"], ["spam", "spam", "ham", "ham", "spam"]
+    m.update(p[:2], t[:2])
+    m.update(np.array(p[2:]), np.array(t[2:]))
+    assert m.compute() == pytest.approx(skm.f1_score(t, p, pos_label="spam"))
+    numbers = am.metrics.F1(labels=[2, 0, 1], average="none")  # numeric labels are values, not indices
+    numbers.update(torch.tensor([2, 0, 1]), torch.tensor([2, 0, 0]))
+    numbers.update(torch.tensor([1, 1]), torch.tensor([1, 2]))  # the later batches too
+    assert_close(numbers.compute(), skm.f1_score([2, 0, 0, 1, 2], [2, 0, 1, 1, 1], average=None, labels=[2, 0, 1]),
+                 rtol=1e-6)
+    with pytest.raises(am.errors.TargetError, match="cow"):
+        am.metrics.f1(["cow"], ["cat"], labels=["cat", "dog"])
+    with pytest.raises(ConfigError, match="labels"):
+        am.metrics.F1(labels=["cat", "cat"])
+    report = am.metrics.classification_report(STRINGS_P, STRINGS_T, labels=["cat", "dog", "fox"])
+    assert report == skm.classification_report(STRINGS_T, STRINGS_P)

@@ -53,6 +53,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -154,6 +155,18 @@ def check_classification_options(params: dict[str, Any]) -> None:
                       "pass from_logits=True for logits, False for probabilities")
     if params.get("ignore_index") is not None:
         check_number(params["ignore_index"], "ignore_index", integer=True)
+    if params.get("labels") is not None:
+        labels = params["labels"]
+        try:
+            distinct = len(set(labels)) == len(labels) >= 2 and not isinstance(labels, (str, bytes))
+        except TypeError:
+            distinct = False
+        if not distinct:
+            raise problem(ConfigError, "labels", "to list at least 2 distinct (hashable) class labels", repr(labels),
+                          "pass labels=['cat', 'dog', ...]: class i is labels[i]")
+        if params.get("num_classes") not in (None, len(labels)) or params.get("num_labels") is not None:
+            raise problem(ConfigError, "num_classes", f"to be unset (or {len(labels)}) with labels=",
+                          str(params.get("num_classes") or params.get("num_labels")), "drop it: labels= sets it")
     if "zero_division" in params:
         zd = params["zero_division"]
         if isinstance(zd, bool) or not isinstance(zd, (int, float)) or not (math.isnan(zd) or 0.0 <= zd <= 1.0):
@@ -210,6 +223,25 @@ def read_inputs(preds: Any, target: Any) -> tuple[Tensor, Tensor]:
         raise problem(ShapeError, "preds" if preds.numel() == 0 else "target", "to hold at least one sample",
                       f"shape {tuple(preds.shape if preds.numel() == 0 else target.shape)}", "pass a non-empty batch")
     return preds, target
+
+
+def encode_labels(values: Any, labels: tuple[Any, ...], name: str) -> Any:
+    """``values`` (strings, objects, numbers; any nesting) as int64 indices into ``labels`` — ``labels[i]`` is
+    class i. A value not among ``labels`` raises :class:`TargetError`. One dictionary look-up per element: for
+    notebooks, not for hot loops (pass integer labels there)."""
+    if isinstance(values, Tensor):
+        values = values.detach().cpu().numpy()
+    try:
+        array = np.asarray(values) if isinstance(values, np.ndarray) else np.array(values, dtype=object)
+        index = {label: i for i, label in enumerate(labels)}
+        codes = np.fromiter((index[v] for v in array.reshape(-1).tolist()), dtype=np.int64, count=array.size)
+    except KeyError as e:
+        raise problem(TargetError, name, f"to hold only values among labels={list(labels)}", repr(e.args[0]),
+                      "add it to labels=, or fix the data") from None
+    except (TypeError, ValueError):
+        raise problem(ShapeError, name, "to be a rectangular array of labels", "a ragged or unhashable input",
+                      "pass one label per sample") from None
+    return codes.reshape(array.shape)
 
 
 def read_weights(sample_weight: Any, n: int, device: torch.device) -> Tensor | None:
@@ -336,6 +368,7 @@ def format_classification(
     resolved: tuple[str, int] | None = None,
     spatial: bool = False,
     sample_weight: Any = None,
+    labels: tuple[Any, ...] | None = None,
 ) -> Batch:
     """Validate and flatten one classification batch (rules in the module docstring).
 
@@ -349,6 +382,11 @@ def format_classification(
     >>> format_classification([[0.1, 0.9], [0.8, 0.2]], [1, 0], needs="probabilities").task
     'multiclass'
     """
+    if labels is not None:  # string / object labels: class i is labels[i]
+        preds, target = encode_labels(preds, labels, "preds"), encode_labels(target, labels, "target")
+        if task is None:
+            task = "binary" if len(labels) == 2 else "multiclass"
+        num_classes = None if task == "binary" else len(labels)
     preds, target = read_inputs(preds, target)
     weight = read_weights(sample_weight, preds.shape[0], preds.device)
     target = _check_target_dtype(target)

@@ -163,7 +163,8 @@ class Metric(nn.Module):
         p = self.params
         return {"task": p.get("task"), "num_classes": p.get("num_classes"), "num_labels": p.get("num_labels"),
                 "threshold": p.get("threshold", 0.5), "from_logits": p.get("from_logits", False),
-                "ignore_index": p.get("ignore_index"), "needs": self.spec.needs}
+                "ignore_index": p.get("ignore_index"), "needs": self.spec.needs,
+                "labels": None if p.get("labels") is None else tuple(p["labels"])}
 
     def _format(self, preds: Any, target: Any, sample_weight: Any = None) -> Batch:
         return format_classification(preds, target, **self._format_options(), resolved=self._resolved,

@@ -19,7 +19,11 @@ Shared keywords (each metric takes those that apply to it):
   classes out of ``"macro"`` / ``"weighted"`` averages (scikit-learn's ``zero_division=np.nan``).
 - ``average="samples"`` (multilabel precision, recall, F-beta, F1, IoU, Dice): the ratio of each sample over its
   labels, averaged over samples (scikit-learn's ``average="samples"``).
-- ``pos_label=1`` (precision, recall, F-beta, F1): the class scored for binary inputs (0 scores the negative class).
+- ``pos_label=1`` (precision, recall, F-beta, F1): the class scored for binary inputs (0 scores the negative class;
+  with ``labels=``, a label such as ``"spam"``).
+- ``labels=None`` (counting metrics): the classes in order — class i is ``labels[i]`` — so inputs may hold strings
+  or any hashable values (``labels=["cat", "dog", "fox"]``); two labels read the inputs as binary, ``labels[1]``
+  the positive class. Every value must be one of them.
 - ``sample_weight``: ``(N,)`` weights ≥ 0, as scikit-learn's.
 
 Argument order: almanac takes ``preds`` first, scikit-learn ``y_true`` first — ``f1_score(y, p)`` is ``f1(p, y)``.
@@ -171,6 +175,9 @@ class _StatScores(Metric):
         if params.get("average") == "samples" and params.get("task") not in (None, "multilabel", "segmentation"):
             raise problem(ConfigError, "average", "to be 'samples' only for task='multilabel'",
                           f"task={params.get('task')!r}", "use average='macro' / 'micro' / 'weighted'")
+        labels = params.get("labels")
+        if labels is not None and len(labels) == 2 and params.get("pos_label", 1) in list(labels):
+            params["pos_label"] = list(labels).index(params["pos_label"])  # pos_label="spam" with labels=
         if params.get("pos_label", 1) not in (0, 1) or isinstance(params.get("pos_label"), bool):
             raise problem(ConfigError, "pos_label", "to be 0 or 1 (the class scored for binary inputs)",
                           repr(params.get("pos_label")), "pass pos_label=0 to score the negative class")
@@ -241,7 +248,7 @@ class _StatScores(Metric):
     def _start(self, resolved: tuple[str, int], device: torch.device, weighted: bool = False) -> None:
         super()._start(resolved, device, weighted)
         eligible = (not weighted and resolved[0] != "multilabel" and self.params.get("ignore_index") is None
-                    and self._stats_key() == "confmat")
+                    and self.params.get("labels") is None and self._stats_key() == "confmat")
         self._fast_n = resolved[1] if eligible else None
 
     def reset(self) -> None:
@@ -375,6 +382,7 @@ def accuracy(
     target: Any,
     *,
     sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -450,6 +458,7 @@ def precision(
     target: Any,
     *,
     sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -481,6 +490,7 @@ def recall(
     target: Any,
     *,
     sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -513,6 +523,7 @@ def fbeta(
     target: Any,
     *,
     sample_weight: Any = None,
+    labels: Any = None,
     beta: float = 1.0,
     task: str | None = None,
     num_classes: int | None = None,
@@ -546,6 +557,7 @@ def f1(
     target: Any,
     *,
     sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -599,6 +611,7 @@ def confusion_matrix(
     target: Any,
     *,
     sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -659,6 +672,7 @@ def balanced_accuracy(
     target: Any,
     *,
     sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     threshold: float = 0.5,
@@ -708,6 +722,7 @@ def matthews_corrcoef(
     target: Any,
     *,
     sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     threshold: float = 0.5,
@@ -766,6 +781,7 @@ def cohen_kappa(
     target: Any,
     *,
     sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     threshold: float = 0.5,
@@ -940,6 +956,7 @@ def classification_report(
     threshold: float = 0.5,
     from_logits: bool = False,
     ignore_index: int | None = None,
+    labels: Any = None,
     target_names: Any = None,
     digits: int = 2,
     output_dict: bool = False,
@@ -973,7 +990,7 @@ def classification_report(
     """
     check_number(digits, "digits", low=0, integer=True)
     metric = ConfusionMatrix(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits,
-                             ignore_index=ignore_index)
+                             ignore_index=ignore_index, labels=labels)
     if metric.params["task"] == "multilabel":
         raise problem(ConfigError, "task", "to be 'binary' or 'multiclass' for classification_report",
                       "'multilabel'", "report each label with f1(..., average='none') and friends")
@@ -984,6 +1001,8 @@ def classification_report(
     cm = _host(confusion_counts(batch))
     _undefined_if_empty(cm.sum())
     rows, cols, tp = cm.sum(1), cm.sum(0), cm.diagonal()
+    if target_names is None and labels is not None:
+        target_names = [str(label) for label in labels]
     names = None if target_names is None else [str(n) for n in target_names]
     listed = np.arange(cm.shape[0]) if names is not None and len(names) == cm.shape[0] else np.flatnonzero(
         (rows + cols) > 0)
