@@ -274,3 +274,10 @@ def test_string_labels_stream_and_take_pos_label():
         am.metrics.F1(labels=["cat", "cat"])
     report = am.metrics.classification_report(STRINGS_P, STRINGS_T, labels=["cat", "dog", "fox"])
     assert report == skm.classification_report(STRINGS_T, STRINGS_P)
+
+
+def test_a_call_in_scikit_learns_order_says_so():
+    with pytest.raises(am.errors.TargetError, match="preds first"):
+        am.metrics.auroc(Y2, S2)  # roc_auc_score(y_true, y_score) order
+    with pytest.raises(am.errors.TargetError, match="preds first"):
+        am.metrics.average_precision(Y2, S2.astype(np.float32) * 0 + 1)

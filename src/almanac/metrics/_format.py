@@ -277,7 +277,8 @@ def _check_target_dtype(target: Tensor) -> Tensor:
         if _integral(target):  # float-coded labels, as scikit-learn reads them (y_true = [0.0, 1.0, ...])
             return target.long()
         raise problem(TargetError, "target", "to hold integer class labels", f"dtype {target.dtype} with "
-                      "fractional values", "pass class labels (a float target with fractions is a regression target)")
+                      "fractional values", "pass class labels (a float target with fractions is a regression "
+                      "target); almanac takes preds first — scikit-learn's f(y_true, y_score) is f(y_score, y_true)")
     return target if target.dtype == torch.int64 else target.long()  # uint8 masks, int8, int16, bool: as int64
 
 
@@ -464,7 +465,8 @@ def format_classification(
     else:
         if needs != "labels":
             raise problem(TargetError, "preds", "to hold probabilities or scores (floats)",
-                          f"integer labels ({preds.dtype})", "pass the model's probabilities, not hard labels")
+                          f"integer labels ({preds.dtype})", "pass the model's probabilities, not hard labels; "
+                          "almanac takes preds first — scikit-learn's roc_auc_score(y, s) is auroc(s, y)")
         _check_labels(preds, "preds", high, task)
 
     if is_scores:
