@@ -38,6 +38,8 @@ class _Model(pl.LightningModule):
         self.val_f1 = am.metrics.F1(task="multiclass", num_classes=C, average="macro")
         self.val_auroc = am.metrics.AUROC(task="multiclass", num_classes=C)
         self.train_acc = am.metrics.Accuracy(task="multiclass", num_classes=C)
+        self.val_more = am.metrics.collection(["accuracy", "recall"], task="multiclass", num_classes=C,
+                                              average="macro", prefix="val_")
         self.expected: list[dict[str, float]] = []
 
     def training_step(self, batch, _):
@@ -54,7 +56,9 @@ class _Model(pl.LightningModule):
         with torch.no_grad():
             probs = self.net(x.to(self.device)).softmax(1).cpu()
         self.expected.append({"val_f1": float(am.metrics.f1(probs, y, num_classes=C, average="macro")),
-                              "val_auroc": float(am.metrics.auroc(probs, y, num_classes=C))})
+                              "val_auroc": float(am.metrics.auroc(probs, y, num_classes=C)),
+                              "val_accuracy": float(am.metrics.accuracy(probs, y, num_classes=C, average="macro")),
+                              "val_recall": float(am.metrics.recall(probs, y, num_classes=C, average="macro"))})
 
     def validation_step(self, batch, _):
         x, y = batch
@@ -63,6 +67,8 @@ class _Model(pl.LightningModule):
         self.val_auroc.update(probs, y)
         self.log("val_f1", self.val_f1)
         self.log("val_auroc", self.val_auroc)
+        self.val_more.update(probs, y)
+        self.log_dict(self.val_more)  # a collection logs each metric under its prefixed name
 
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=0.5)
@@ -97,7 +103,8 @@ def _fit(**trainer_kw) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
                          log_every_n_steps=1, **trainer_kw)
     loader = DataLoader(_data(), batch_size=BATCH)
     trainer.fit(model, loader, loader)
-    epochs = [{k: r[k] for k in ("val_f1", "val_auroc")} for r in record.rows if "val_f1" in r]
+    epochs = [{k: r[k] for k in ("val_f1", "val_auroc", "val_accuracy", "val_recall")} for r in record.rows
+              if "val_f1" in r]
     return epochs, model.expected
 
 
