@@ -135,23 +135,44 @@ class Metric(nn.Module):
         super().__init__()
         if not _TORCHMETRICS[0]:
             _join_torchmetrics()
+        self._configure(params)
+
+    @classmethod
+    def _pure(cls, params: dict[str, Any]) -> Metric:
+        """A metric for one :meth:`evaluate` (the pure functions): configured and validated like ``cls(**params)``
+        but without ``nn.Module``'s set-up, which would cost more than a small call's work. It is never updated,
+        moved or registered."""
+        metric = cls.__new__(cls)
+        metric._configure(params)
+        return metric
+
+    def _configure(self, params: dict[str, Any]) -> None:
         allowed = type(self).spec.params
         unknown = sorted(set(params) - set(allowed))
         if unknown:
             raise problem(ConfigError, "parameters", f"of metric `{self.spec.name}` among {list(allowed)}",
                           str(unknown), f"see almanac.metrics.spec({self.spec.name!r}).params")
-        self.params: dict[str, Any] = {**allowed, **{k: _python(v) for k, v in params.items()}}
+        self.params: dict[str, Any] = {**allowed, **params}
+        for k, v in params.items():
+            if isinstance(v, np.generic):
+                self.params[k] = _python(v)
         self._check_params(self.params)
         task = self.params.get("task")
         if task is not None and task not in self.spec.tasks:
             raise problem(ConfigError, "task", f"of metric `{self.spec.name}` to be one of {self.spec.tasks}",
                           repr(task), f"pick a metric for {task!r} (see almanac.metrics.spec(name).tasks)")
-        self._defaults: dict[str, Tensor] = {}
-        self._reduce: dict[str, str] = {}
-        self._home: torch.device | None = None  # set by .to(device): where the states live
-        self._float: torch.dtype | None = None  # set by .to(dtype): the dtype of floating states
-        self._forward_cache: Any = None  # the last forward's value (Lightning logs it on_step)
+        # _defaults / _reduce: the declared states; _home: set by .to(device), where the states live; _float: set by
+        # .to(dtype), the dtype of floating states; _forward_cache: the last forward's value (Lightning logs it)
+        self.__dict__.update(_defaults={}, _reduce={}, _home=None, _float=None, _forward_cache=None)
         self.reset()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A metric holds no parameter, buffer or submodule: skip nn.Module's checks, which cost microseconds per
+        # assignment (a pure function builds a metric per call). As Lightning's own result metrics do.
+        if isinstance(value, nn.Module):
+            super().__setattr__(name, value)
+        else:
+            object.__setattr__(self, name, value)
 
     # -- hooks (override) --------------------------------------------------------------------------------------
     def _check_params(self, params: dict[str, Any]) -> None:
@@ -226,10 +247,7 @@ class Metric(nn.Module):
     # -- the public protocol -----------------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget every batch seen."""
-        self._resolved: tuple[str, int] | None = None
-        self._states: dict[str, Any] = {}
-        self._kind = "tensor"
-        self._weighted = False
+        self.__dict__.update(_resolved=None, _states={}, _kind="tensor", _weighted=False)
 
     def _check_batch(self, batch: Batch) -> None:
         if batch.task not in self.spec.tasks:

@@ -57,7 +57,7 @@ def evaluate(cls: type[Metric], preds: Any, target: Any, arguments: dict[str, An
     """The body of a pure function: ``cls(**keywords).evaluate(preds, target, sample_weight)``; ``arguments`` is
     its ``locals()`` (``preds``, ``target``, ``sample_weight`` where it has one, and the keywords)."""
     params = {k: v for k, v in arguments.items() if k not in ("preds", "target", *_DATA)}
-    return cls(**params).evaluate(preds, target, arguments.get("sample_weight"))
+    return cls._pure(params).evaluate(preds, target, arguments.get("sample_weight"))
 
 
 def get(name: str, **params: Any) -> Metric:
