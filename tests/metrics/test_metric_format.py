@@ -93,7 +93,7 @@ def test_non_finite_scores_raise(bad, from_logits):
     (P, [0, 1, 1], {}, ShapeError, "shape"),
     (np.zeros((4, 1)), [0, 1, 1, 0], {"task": "binary"}, ShapeError, "shape"),
     (np.zeros((4, 1)), [0, 1, 1, 0], {}, ShapeError, "squeeze"),
-    ([0.2, 0.3], [0.0, 1.0], {}, TargetError, "long"),  # float target is not a classification target
+    ([0.2, 0.3], [0.0, 0.5], {}, TargetError, "fraction"),  # a float target with fractions is a regression target
     ([0, 1], [0, 2], {"task": "binary"}, TargetError, "multiclass"),
     ([0, 5], [0, 1], {"num_classes": 3}, TargetError, r"\[0, 3\)"),
     ([0, 1], [0, 7], {"num_classes": 3}, TargetError, "num_classes=8"),

@@ -177,7 +177,7 @@ def test_missing_class_names_the_class_and_fallback_enters_the_average():
     ([[0.5, 0.6], [0.1, 0.9]], [0, 1], {}, am.DomainError),  # rows must sum to 1
     ([0.1, 0.2, 0.3], [0, 1], {}, am.ShapeError),
     ([], [], {}, am.ShapeError),
-    ([0.1, 0.2], [0.0, 1.0], {}, am.TargetError),
+    ([0.1, 0.2], [0.0, 0.5], {}, am.TargetError),  # fractions: not float-coded labels
     ([0.1, 0.2], [0, 1], {"bins": 1}, am.ConfigError),
     ([0.1, 0.2], [0, 1], {"average": "mean"}, am.ConfigError),
     ([0.1, 0.2], [0, 1], {"fallback": "x"}, am.ConfigError),

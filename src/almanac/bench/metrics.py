@@ -8,6 +8,10 @@ Cases (inputs are tensors for almanac and torchmetrics, the same data as NumPy a
 - ``accuracy``, ``f1_macro``, ``matthews_corrcoef``: multiclass labels, n = 1e6·scale, C = 10. Target: ≤ 0.3×
   torchmetrics.
 - ``mse``, ``r2``, ``mae``: n = 1e6·scale float32. Target: ≤ 1× torchmetrics.
+- ``forward_256``: a streaming macro F1's ``forward`` (update + the batch's value) on a batch of 256 × 10 logits,
+  against torchmetrics' ``MulticlassF1Score.forward``. Target: ≤ 0.3× torchmetrics.
+- ``update_256``: a streaming F1's ``update`` on 256 labels against a bare ``torch.bincount`` of
+  ``target * C + pred`` (the least an update can do). Target: ≤ 1.5× bincount.
 """
 
 from __future__ import annotations
@@ -25,6 +29,38 @@ RANKING_TARGET = "≤ 0.2× torchmetrics, ≤ 0.1× sklearn"
 PER_CALL_TARGET = "≤ 0.5× torchmetrics"
 CONFUSION_TARGET = "≤ 0.3× torchmetrics"
 REGRESSION_TARGET = "≤ 1× torchmetrics"
+FORWARD_TARGET = "≤ 0.3× torchmetrics"
+UPDATE_TARGET = "≤ 1.5× bincount"
+
+
+def _streaming_cases(generator: torch.Generator) -> list[Case]:
+    """The per-batch cost of a streaming metric in a training loop (batch 256, C = 10)."""
+    from torchmetrics.classification import MulticlassF1Score
+
+    classes, batch = 10, 256
+    logits = torch.randn(batch, classes, generator=generator)
+    target = torch.randint(0, classes, (batch,), generator=generator)
+    labels = logits.argmax(1)
+    ours = am.F1(task="multiclass", num_classes=classes, average="macro")
+    peer = MulticlassF1Score(num_classes=classes, average="macro")
+    streaming = am.F1(task="multiclass", num_classes=classes, average="macro")
+
+    def update() -> None:
+        streaming.update(labels, target)
+
+    def bincount() -> None:
+        torch.bincount(target * classes + labels, minlength=classes * classes)
+
+    return [
+        Case("forward_256", f"batch={batch}, C={classes} logits", [
+            Contender("almanac", lambda: ours(logits, target), memory=False),
+            Contender("torchmetrics", lambda: peer(logits, target), memory=False),
+        ], FORWARD_TARGET),
+        Case("update_256", f"batch={batch}, C={classes} labels", [
+            Contender("almanac", update, memory=False),
+            Contender("bincount", bincount, memory=False),
+        ], UPDATE_TARGET),
+    ]
 
 
 def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
@@ -104,5 +140,6 @@ def cases(scale: float) -> list[Case]:
             Contender("almanac", _call(ours, values_preds, values_target), memory=False),
             Contender("torchmetrics", _call(peer, values_preds, values_target), memory=False),
         ], REGRESSION_TARGET))
+    out.extend(_streaming_cases(generator))
     return out
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from almanac.metrics._metric import Metric, MetricCollection
 from almanac.metrics._registry import collection, get, names, spec
+from almanac.metrics.bootstrap import BootstrapInterval, bootstrap
 from almanac.metrics.classification import (
     F1,
     Accuracy,
@@ -32,6 +33,7 @@ from almanac.metrics.classification import (
     accuracy,
     balanced_accuracy,
     calibration_error,
+    classification_report,
     cohen_kappa,
     confusion_matrix,
     f1,
@@ -70,6 +72,7 @@ from almanac.metrics.regression import (
     rmsle,
 )
 from almanac.metrics.segmentation import Dice, IoU, dice, iou
+from almanac.metrics.tracker import MetricTracker
 
 __all__ = [
     "AUROC",
@@ -84,6 +87,7 @@ __all__ = [
     "Accuracy",
     "AveragePrecision",
     "BalancedAccuracy",
+    "BootstrapInterval",
     "CalibrationError",
     "CohenKappa",
     "ConfusionMatrix",
@@ -95,6 +99,7 @@ __all__ = [
     "MatthewsCorrcoef",
     "Metric",
     "MetricCollection",
+    "MetricTracker",
     "PRCurve",
     "Precision",
     "ROCCurve",
@@ -103,7 +108,9 @@ __all__ = [
     "auroc",
     "average_precision",
     "balanced_accuracy",
+    "bootstrap",
     "calibration_error",
+    "classification_report",
     "cohen_kappa",
     "collection",
     "confusion_matrix",

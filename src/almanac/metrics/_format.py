@@ -33,9 +33,12 @@ Task inference when ``task=None`` (the first rule that applies):
 8. anything else is ambiguous → :class:`ConfigError` naming ``task=`` (segmentation metrics pass
    ``spatial=True``: equal-shape maps are then binary masks, or multiclass label maps when labels exceed 1).
 
-A float target is never a classification target (:class:`TargetError`: pass ``target.long()``); boolean tensors
+A float target holding whole numbers is read as labels (scikit-learn's float-coded ``0.0 / 1.0``), one with fractions
+raises :class:`TargetError`; float preds of the target's shape whose values are whole numbers above 1 are labels too
+(for label metrics; probabilities never exceed 1). Labels of any integer dtype are read as int64; boolean tensors
 count as 0/1 labels. Float preds are probabilities: values outside [0, 1] raise :class:`DomainError` unless
-``from_logits=True`` — the value range is never used to guess logits. NaN or inf raise :class:`DomainError`,
+``from_logits=True`` — the value range is never used to guess logits — except multiclass ``(N, C)`` scores given to
+a label metric, which are arg-maxed whatever they are (probabilities or logits). NaN or inf raise :class:`DomainError`,
 mismatched shapes :class:`ShapeError`, labels out of range :class:`TargetError`, and an empty input (no element in
 ``preds`` or ``target``) raises :class:`ShapeError`. A batch whose samples are all ``ignore_index`` is not empty:
 it updates nothing, and a metric that has seen no sample raises :class:`UndefinedMetricError` from ``compute``.
@@ -50,11 +53,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from almanac._checks import check_choice, check_number, to_tensor
-from almanac.errors import ConfigError, DomainError, ShapeError, TargetError, problem
+from almanac.errors import AlmanacError, ConfigError, DomainError, ShapeError, TargetError, problem
 
 __all__ = [
     "AVERAGES",
@@ -65,11 +69,13 @@ __all__ = [
     "format_classification",
     "format_regression",
     "output_kind",
+    "read_inputs",
+    "read_weights",
     "to_kind",
 ]
 
 CLASSIFICATION_TASKS = ("binary", "multiclass", "multilabel")
-AVERAGES = ("micro", "macro", "weighted", "none")
+AVERAGES = ("micro", "macro", "weighted", "none", "samples")  # "samples": multilabel F1-like metrics only
 NEEDS = ("labels", "probabilities", "scores")
 
 
@@ -80,7 +86,8 @@ class Batch:
     ``num_classes`` is 2 for binary, C for multiclass, L for multilabel and the number of outputs D for
     regression (1 for 1-D targets). ``mask`` is None, or for multilabel with ``ignore_index`` a bool ``(n, L)``
     tensor that is False on ignored entries (their label is stored as 0). ``scores`` says whether ``preds`` are
-    floats (probabilities or scores) rather than labels.
+    floats (probabilities or scores) rather than labels. ``weight`` holds the ``sample_weight`` of each row of
+    ``target`` (a sample's weight is repeated over its extra dimensions), or None.
     """
 
     preds: Tensor
@@ -89,6 +96,7 @@ class Batch:
     num_classes: int
     scores: bool
     mask: Tensor | None = None
+    weight: Tensor | None = None  # float64 (n,): one weight per (flattened, kept) sample, or None (all 1)
 
     @property
     def resolved(self) -> tuple[str, int]:
@@ -147,6 +155,18 @@ def check_classification_options(params: dict[str, Any]) -> None:
                       "pass from_logits=True for logits, False for probabilities")
     if params.get("ignore_index") is not None:
         check_number(params["ignore_index"], "ignore_index", integer=True)
+    if params.get("labels") is not None:
+        labels = params["labels"]
+        try:
+            distinct = len(set(labels)) == len(labels) >= 2 and not isinstance(labels, (str, bytes))
+        except TypeError:
+            distinct = False
+        if not distinct:
+            raise problem(ConfigError, "labels", "to list at least 2 distinct (hashable) class labels", repr(labels),
+                          "pass labels=['cat', 'dog', ...]: class i is labels[i]")
+        if params.get("num_classes") not in (None, len(labels)) or params.get("num_labels") is not None:
+            raise problem(ConfigError, "num_classes", f"to be unset (or {len(labels)}) with labels=",
+                          str(params.get("num_classes") or params.get("num_labels")), "drop it: labels= sets it")
     if "zero_division" in params:
         zd = params["zero_division"]
         if isinstance(zd, bool) or not isinstance(zd, (int, float)) or not (math.isnan(zd) or 0.0 <= zd <= 1.0):
@@ -175,13 +195,91 @@ def _minmax(x: Tensor) -> tuple[float, float]:
     return lo.item(), hi.item()
 
 
+def _tensor(value: Any, name: str) -> Tensor:
+    try:
+        x = to_tensor(value, name)
+    except AlmanacError:
+        raise
+    except ValueError:  # NumPy: a ragged nested list ("inhomogeneous shape")
+        raise problem(ShapeError, name, "to be a rectangular array (every row of a nested list the same length)",
+                      "a ragged nested list", "pad or trim the rows, or pass one batch per call") from None
+    if x.is_complex():
+        raise problem(TargetError, name, "to hold real numbers", f"dtype {x.dtype}",
+                      f"pass {name}.real or {name}.abs() — almanac never drops an imaginary part")
+    return x
+
+
+def read_inputs(preds: Any, target: Any) -> tuple[Tensor, Tensor]:
+    """``(preds, target)`` as real tensors, by one rule for every kind of input (tensors, NumPy arrays, nested lists,
+    scalars): a 0-d value (Python scalar, 0-d array or 0-d tensor) is a batch of one sample, whose shape the other
+    input must then match; an empty input, a ragged nested list or a complex dtype raise a typed error.
+
+    >>> [tuple(x.shape) for x in read_inputs(0.7, torch.tensor(1))]
+    [(1,), (1,)]
+    """
+    preds, target = _tensor(preds, "preds"), _tensor(target, "target")
+    preds, target = (x.reshape(1) if x.ndim == 0 else x for x in (preds, target))
+    if preds.numel() == 0 or target.numel() == 0:
+        raise problem(ShapeError, "preds" if preds.numel() == 0 else "target", "to hold at least one sample",
+                      f"shape {tuple(preds.shape if preds.numel() == 0 else target.shape)}", "pass a non-empty batch")
+    return preds, target
+
+
+def encode_labels(values: Any, labels: tuple[Any, ...], name: str) -> Any:
+    """``values`` (strings, objects, numbers; any nesting) as int64 indices into ``labels`` — ``labels[i]`` is
+    class i. A value not among ``labels`` raises :class:`TargetError`. One dictionary look-up per element: for
+    notebooks, not for hot loops (pass integer labels there)."""
+    if isinstance(values, Tensor):
+        values = values.detach().cpu().numpy()
+    try:
+        array = np.asarray(values) if isinstance(values, np.ndarray) else np.array(values, dtype=object)
+        index = {label: i for i, label in enumerate(labels)}
+        codes = np.fromiter((index[v] for v in array.reshape(-1).tolist()), dtype=np.int64, count=array.size)
+    except KeyError as e:
+        raise problem(TargetError, name, f"to hold only values among labels={list(labels)}", repr(e.args[0]),
+                      "add it to labels=, or fix the data") from None
+    except (TypeError, ValueError):
+        raise problem(ShapeError, name, "to be a rectangular array of labels", "a ragged or unhashable input",
+                      "pass one label per sample") from None
+    return codes.reshape(array.shape)
+
+
+def read_weights(sample_weight: Any, n: int, device: torch.device) -> Tensor | None:
+    """``sample_weight`` as float64 ``(n,)`` on ``device`` — finite and ≥ 0 — or None (every sample weighs 1)."""
+    if sample_weight is None:
+        return None
+    w = _tensor(sample_weight, "sample_weight")
+    if w.ndim != 1 or w.shape[0] != n:
+        raise problem(ShapeError, "sample_weight", f"to have shape ({n},), one weight per sample of `preds`",
+                      f"{tuple(w.shape)}", "pass one weight per sample (scikit-learn's sample_weight)")
+    w = w.to(device=device, dtype=torch.float64)
+    lo, hi = _minmax(w)
+    if not (lo >= 0 and math.isfinite(hi)):
+        raise problem(DomainError, "sample_weight", "to hold finite weights ≥ 0", f"min {lo:g}, max {hi:g}",
+                      "pass non-negative weights")
+    return w
+
+
+def _per_row(w: Tensor | None, shape: torch.Size) -> Tensor | None:
+    """A sample's weight repeated over the extra dimensions ``shape[1:]`` of its target, flattened."""
+    if w is None or len(shape) <= 1:
+        return w
+    return w[:, None].expand(shape[0], math.prod(shape[1:])).reshape(-1)
+
+
+def _integral(x: Tensor) -> bool:
+    """Whether a float tensor holds whole numbers only (float-coded labels such as 0.0 / 1.0); one pass."""
+    return bool(torch.isfinite(x).all()) and bool((x == x.round()).all())
+
+
 def _check_target_dtype(target: Tensor) -> Tensor:
-    if target.dtype == torch.bool:
-        return target.long()
-    if target.is_floating_point() or target.is_complex():
-        raise problem(TargetError, "target", "to hold integer class labels", f"dtype {target.dtype}",
-                      "pass target.long() (a float target is a regression target)")
-    return target
+    if target.is_floating_point():
+        if _integral(target):  # float-coded labels, as scikit-learn reads them (y_true = [0.0, 1.0, ...])
+            return target.long()
+        raise problem(TargetError, "target", "to hold integer class labels", f"dtype {target.dtype} with "
+                      "fractional values", "pass class labels (a float target with fractions is a regression "
+                      "target); almanac takes preds first — scikit-learn's f(y_true, y_score) is f(y_score, y_true)")
+    return target if target.dtype == torch.int64 else target.long()  # uint8 masks, int8, int16, bool: as int64
 
 
 def _check_scores(preds: Tensor, from_logits: bool) -> None:
@@ -270,6 +368,8 @@ def format_classification(
     needs: str = "labels",
     resolved: tuple[str, int] | None = None,
     spatial: bool = False,
+    sample_weight: Any = None,
+    labels: tuple[Any, ...] | None = None,
 ) -> Batch:
     """Validate and flatten one classification batch (rules in the module docstring).
 
@@ -283,19 +383,19 @@ def format_classification(
     >>> format_classification([[0.1, 0.9], [0.8, 0.2]], [1, 0], needs="probabilities").task
     'multiclass'
     """
-    preds = to_tensor(preds, "preds")
-    target = to_tensor(target, "target")
-    if preds.numel() == 0 or target.numel() == 0:
-        raise problem(ShapeError, "preds" if preds.numel() == 0 else "target", "to hold at least one sample",
-                      f"shape {tuple(preds.shape if preds.numel() == 0 else target.shape)}", "pass a non-empty batch")
-    if preds.ndim == 0 or target.ndim == 0:
-        raise problem(ShapeError, "preds" if preds.ndim == 0 else "target", "to have a sample dimension",
-                      "a 0-d value", "pass a 1-D batch, for example with .reshape(1)")
+    if labels is not None:  # string / object labels: class i is labels[i]
+        preds, target = encode_labels(preds, labels, "preds"), encode_labels(target, labels, "target")
+        if task is None:
+            task = "binary" if len(labels) == 2 else "multiclass"
+        num_classes = None if task == "binary" else len(labels)
+    preds, target = read_inputs(preds, target)
+    weight = read_weights(sample_weight, preds.shape[0], preds.device)
     target = _check_target_dtype(target)
-    if preds.dtype == torch.bool:
-        preds = preds.long()
-    if preds.is_complex():
-        raise problem(TargetError, "preds", "to hold real numbers", f"dtype {preds.dtype}", "pass real scores")
+    if (needs == "labels" and not from_logits and preds.is_floating_point() and preds.shape == target.shape
+            and float(preds.min()) >= 0 and float(preds.max()) > 1 and _integral(preds)):
+        preds = preds.long()  # float-coded class labels 0.0, 1.0, 2.0, ... (never probabilities: some exceed 1)
+    if not preds.is_floating_point() and preds.dtype != torch.int64:
+        preds = preds.long()  # bool, uint8, int8, ...: labels are read as int64 (target * C + pred cannot wrap)
     is_scores = preds.is_floating_point()
     if resolved is not None:
         task, n = resolved
@@ -315,6 +415,7 @@ def format_classification(
             raise problem(ShapeError, "preds", f"to have shape (N, {n}, ...) matching target {tuple(target.shape)}",
                           f"{tuple(preds.shape)}", f"pass scores for {n} classes (num_classes={preds.shape[1]}?)")
         preds = preds.movedim(1, -1).reshape(-1, n) if preds.ndim > 2 else preds
+        weight = _per_row(weight, target.shape)
         target = target.reshape(-1)
     elif preds.shape != target.shape:
         fix = ("pass (N,) probabilities of the positive class (squeeze a trailing 1), or task='multiclass'"
@@ -331,11 +432,13 @@ def format_classification(
             raise problem(ShapeError, "preds", f"to have {n} labels in dimension 1", f"{tuple(preds.shape)}",
                           f"pass num_labels={preds.shape[1]} or fix the predictions")
         if preds.ndim > 2:
+            weight = _per_row(weight, target[:, 0].shape)
             preds, target = preds.movedim(1, -1).reshape(-1, n), target.movedim(1, -1).reshape(-1, n)
     else:
         if task == "multiclass" and is_scores:
             raise problem(ShapeError, "preds", "to have a class dimension (N, C, ...) when it holds scores",
                           f"{tuple(preds.shape)} float", "pass (N, C) scores, or integer labels")
+        weight = _per_row(weight, target.shape)
         preds, target = preds.reshape(-1), target.reshape(-1)
 
     # ignore_index ------------------------------------------------------------------------------------------------
@@ -347,20 +450,24 @@ def format_classification(
             target = torch.where(keep, target, 0)
         else:
             preds, target = preds[keep], target[keep]
+            weight = None if weight is None else weight[keep]
 
     # values ------------------------------------------------------------------------------------------------------
     if n is None:  # multiclass labels with no num_classes: read it from the labels
         hi = max(_minmax(preds)[1] if preds.numel() else 0, _minmax(target)[1] if target.numel() else 0)
         n = max(int(hi) + 1, 2)
-    _check_labels(target, "target", n, task)
+    high = 2 if task == "multilabel" else n  # multi-hot targets and hard multilabel preds hold 0 / 1 only
+    _check_labels(target, "target", high, task)
     if is_scores:
         if preds.numel():
-            _check_scores(preds, from_logits)
+            # arg-max takes probabilities and logits alike: label metrics on (N, C) scores need them finite only
+            _check_scores(preds, from_logits or (task == "multiclass" and needs == "labels"))
     else:
         if needs != "labels":
             raise problem(TargetError, "preds", "to hold probabilities or scores (floats)",
-                          f"integer labels ({preds.dtype})", "pass the model's probabilities, not hard labels")
-        _check_labels(preds, "preds", n, task)
+                          f"integer labels ({preds.dtype})", "pass the model's probabilities, not hard labels; "
+                          "almanac takes preds first — scikit-learn's roc_auc_score(y, s) is auroc(s, y)")
+        _check_labels(preds, "preds", high, task)
 
     if is_scores:
         if needs == "labels":
@@ -375,7 +482,7 @@ def format_classification(
                 preds = torch.softmax(preds, dim=-1)
             elif needs == "probabilities":
                 preds = torch.sigmoid(preds)
-    return Batch(preds, target, task, n, is_scores, mask)
+    return Batch(preds, target, task, n, is_scores, mask, weight)
 
 
 # -- regression ---------------------------------------------------------------------------------------------------
@@ -389,7 +496,8 @@ def check_finite_values(preds: Tensor, target: Tensor) -> None:
 
 
 def format_regression(
-    preds: Any, target: Any, *, resolved: tuple[str, int] | None = None, check_finite: bool = True
+    preds: Any, target: Any, *, resolved: tuple[str, int] | None = None, check_finite: bool = True,
+    sample_weight: Any = None,
 ) -> Batch:
     """Validate one regression batch: preds and target of equal shape ``(N,)`` or ``(N, D)``, finite floats.
 
@@ -401,8 +509,7 @@ def format_regression(
     >>> format_regression([1.0, 2.0], [1.5, 2.0]).num_classes
     1
     """
-    preds = to_tensor(preds, "preds")
-    target = to_tensor(target, "target")
+    preds, target = read_inputs(preds, target)
     if preds.shape != target.shape:
         raise problem(ShapeError, "target", f"to have the shape of `preds` {tuple(preds.shape)}",
                       f"{tuple(target.shape)}", "pass tensors of the same shape; almanac never broadcasts")
@@ -424,5 +531,6 @@ def format_regression(
     if resolved is not None and resolved[1] != d:
         raise problem(ShapeError, "preds", f"to have {resolved[1]} output(s) like the earlier batches",
                       f"{d}", "pass batches with the same number of outputs")
-    return Batch(preds, target, "regression", d, True)
+    weight = read_weights(sample_weight, preds.shape[0], preds.device)
+    return Batch(preds, target, "regression", d, True, weight=weight)
 

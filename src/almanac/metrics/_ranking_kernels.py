@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -324,16 +325,37 @@ def _grid_bucket(scores: np.ndarray, lo: float, scale: float) -> np.ndarray:
 
 
 # -- metrics from groups (increasing score order) ------------------------------------------------------------------
+def _exact(x: Any) -> Any:
+    """Integer counts as Python ints (exact), weighted sums as floats."""
+    return int(x) if np.asarray(x).dtype.kind in "iu" else float(x)
+
+
+def weighted_groups(scores: np.ndarray, target: np.ndarray,
+                    weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Groups of tied scores in increasing order: ``(keys, pos, neg)`` with the summed ``sample_weight`` of the
+    positives and negatives of each group (float64) in place of counts; groups of zero weight are left out."""
+    keys = order_keys(scores)
+    order = np.argsort(keys, kind="stable")
+    keys, target, weight = keys[order], target[order], weight[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    positive = np.where(target == 1, weight, 0.0)
+    pos = np.add.reduceat(positive, starts)
+    neg = np.add.reduceat(weight, starts) - pos
+    some = (pos + neg) > 0  # a threshold whose samples all weigh 0 is no threshold (as scikit-learn)
+    return keys[starts][some], pos[some], neg[some]
+
+
 def auroc_from_groups(pos: np.ndarray, neg: np.ndarray) -> float:
-    """Σ over groups of pos·(negatives below + ½·negatives tied) / (P·N), with integer pair counts."""
+    """Σ over groups of pos·(negatives below + ½·negatives tied) / (P·N), with integer pair counts (float sums
+    for weighted groups)."""
     neg_below = np.cumsum(neg) - neg
-    twice_pairs = int(np.dot(pos, 2 * neg_below + neg))
+    twice_pairs = _exact(np.dot(pos, 2 * neg_below + neg))
     return twice_pairs / (2.0 * float(pos.sum()) * float(neg.sum()))
 
 
 def average_precision_from_groups(pos: np.ndarray, neg: np.ndarray) -> float:
     """Σ over groups of pos/P · precision at that group's threshold (step-wise, no interpolation)."""
-    total_pos, total_neg = int(pos.sum()), int(neg.sum())
+    total_pos, total_neg = _exact(pos.sum()), _exact(neg.sum())
     tps = total_pos - (np.cumsum(pos) - pos)  # positives scored at or above the group
     fps = total_neg - (np.cumsum(neg) - neg)
     has = pos > 0

@@ -23,11 +23,12 @@ from typing import Any
 
 from almanac.errors import ConfigError, problem
 from almanac.metrics._metric import Metric, MetricCollection
-from almanac.registry import MetricSpec, Registry
+from almanac.registry import MetricSpec, Registry, _signature_params
 
 __all__ = ["REGISTRY", "collection", "evaluate", "get", "names", "register", "spec"]
 
 _CLASSES: dict[str, type[Metric]] = {}
+_DATA = ("sample_weight",)  # keywords of the pure functions that are data, not parameters
 
 
 def _build(name: str, **params: Any) -> Metric:
@@ -41,7 +42,10 @@ def register(cls: type[Metric], **facts: Any) -> Callable[[Callable[..., Any]], 
     """Decorator: declare the pure function of ``cls`` and its spec (``facts`` are :class:`MetricSpec` fields)."""
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
-        REGISTRY.register(**facts)(function)
+        params = _signature_params(function)
+        cls._takes_weights = "sample_weight" in params
+        # sample_weight is data, passed with each batch, not a parameter of the metric
+        REGISTRY.register(params={k: v for k, v in params.items() if k not in _DATA}, **facts)(function)
         cls.spec = REGISTRY.spec(function.__name__)
         _CLASSES[function.__name__] = cls
         return function
@@ -50,10 +54,10 @@ def register(cls: type[Metric], **facts: Any) -> Callable[[Callable[..., Any]], 
 
 
 def evaluate(cls: type[Metric], preds: Any, target: Any, arguments: dict[str, Any]) -> Any:
-    """The body of a pure function: ``cls(**keywords).evaluate(preds, target)``; ``arguments`` is its
-    ``locals()`` (``preds``, ``target`` and the keywords)."""
-    params = {k: v for k, v in arguments.items() if k not in ("preds", "target")}
-    return cls(**params).evaluate(preds, target)
+    """The body of a pure function: ``cls(**keywords).evaluate(preds, target, sample_weight)``; ``arguments`` is
+    its ``locals()`` (``preds``, ``target``, ``sample_weight`` where it has one, and the keywords)."""
+    params = {k: v for k, v in arguments.items() if k not in ("preds", "target", *_DATA)}
+    return cls._pure(params).evaluate(preds, target, arguments.get("sample_weight"))
 
 
 def get(name: str, **params: Any) -> Metric:
@@ -77,12 +81,19 @@ def spec(name: str) -> MetricSpec:
     return REGISTRY.spec(name)
 
 
-def collection(metrics: Sequence[str | Metric] | Mapping[str, str | Metric], **shared: Any) -> MetricCollection:
+def collection(metrics: Sequence[str | Metric] | Mapping[str, str | Metric], *, prefix: str = "",
+               postfix: str = "", class_names: Sequence[Any] | None = None, **shared: Any) -> MetricCollection:
     """Several metrics updated in one pass per batch; ``compute()`` returns a dict name → value.
 
     ``metrics``: names (or aliases) and/or built metrics, or a mapping key → name or metric. ``shared`` keywords
     go to every named metric whose function accepts them (``task``, ``num_classes``, ...); a keyword no named
-    metric accepts raises :class:`ConfigError`. Built metrics keep their own parameters.
+    metric accepts raises :class:`ConfigError`. Built metrics keep their own parameters. ``prefix`` / ``postfix``
+    frame every key (``"val_"`` → ``val_f1``); ``class_names`` splits per-class values into ``f1_cat``, ... .
+
+    >>> c = collection(["f1", "recall"], average="none", class_names=["cat", "dog"], prefix="val_")
+    >>> c.update([0, 1, 1], [0, 1, 0])
+    >>> {k: round(v, 3) for k, v in c.compute().items()}
+    {'val_f1_cat': 0.667, 'val_f1_dog': 0.667, 'val_recall_cat': 0.5, 'val_recall_dog': 1.0}
 
     >>> c = collection(["accuracy", "f1"], task="multiclass", num_classes=3, average="macro")
     >>> c.update([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]], [0, 1, 1])
@@ -109,4 +120,4 @@ def collection(metrics: Sequence[str | Metric] | Mapping[str, str | Metric], **s
     if unused:
         raise problem(ConfigError, "shared keywords", "to be accepted by at least one named metric", str(unused),
                       "drop them, or check their spelling against almanac.metrics.spec(name).params")
-    return MetricCollection(built)
+    return MetricCollection(built, prefix=prefix, postfix=postfix, class_names=class_names)

@@ -17,6 +17,17 @@ Shared keywords (each metric takes those that apply to it):
 - ``ignore_index``: samples (multilabel: entries) whose target equals it are left out.
 - ``zero_division=0.0``: the value of a per-class ratio whose denominator is 0; ``float("nan")`` leaves such
   classes out of ``"macro"`` / ``"weighted"`` averages (scikit-learn's ``zero_division=np.nan``).
+- ``average="samples"`` (multilabel precision, recall, F-beta, F1, IoU, Dice): the ratio of each sample over its
+  labels, averaged over samples (scikit-learn's ``average="samples"``).
+- ``pos_label=1`` (precision, recall, F-beta, F1): the class scored for binary inputs (0 scores the negative class;
+  with ``labels=``, a label such as ``"spam"``).
+- ``labels=None`` (counting metrics): the classes in order — class i is ``labels[i]`` — so inputs may hold strings
+  or any hashable values (``labels=["cat", "dog", "fox"]``); two labels read the inputs as binary, ``labels[1]``
+  the positive class. Every value must be one of them.
+- ``sample_weight``: ``(N,)`` weights ≥ 0, as scikit-learn's.
+
+Argument order: almanac takes ``preds`` first, scikit-learn ``y_true`` first — ``f1_score(y, p)`` is ``f1(p, y)``.
+A swapped call does not fail: it swaps precision and recall (and fp and fn in every count).
 
 All counting metrics keep one state: the confusion matrix — ``(C, C)`` (rows: target, columns: prediction; binary
 is C = 2) from one ``bincount`` of ``target * C + pred``, or ``(L, 2, 2)`` per label for multilabel — so streaming,
@@ -34,7 +45,7 @@ from torch import Tensor
 
 from almanac._checks import check_choice, check_number
 from almanac.errors import ConfigError, UndefinedMetricError, problem
-from almanac.metrics._format import Batch
+from almanac.metrics._format import Batch, output_kind, to_kind
 from almanac.metrics._metric import Metric
 from almanac.metrics._registry import evaluate, register
 
@@ -53,6 +64,7 @@ __all__ = [
     "accuracy",
     "balanced_accuracy",
     "calibration_error",
+    "classification_report",
     "cohen_kappa",
     "confusion_matrix",
     "f1",
@@ -70,14 +82,17 @@ _SKLEARN = "scikit-learn: sklearn.metrics.{}"
 # -- counting -----------------------------------------------------------------------------------------------------
 def confusion_counts(batch: Batch) -> Tensor:
     """The confusion matrix of a label batch: ``(C, C)`` int64 (rows target, columns prediction) from one
-    ``bincount`` of ``target * C + pred``, or ``(L, 2, 2)`` per label for multilabel."""
-    n = batch.num_classes
+    ``bincount`` of ``target * C + pred``, or ``(L, 2, 2)`` per label for multilabel; float64 sums of
+    ``sample_weight`` when the batch is weighted."""
+    n, w = batch.num_classes, batch.weight
     if batch.task == "multilabel":
         index = batch.target * 2 + batch.preds + torch.arange(0, 4 * n, 4, device=batch.target.device)
+        if w is not None:
+            w = w[:, None].expand(index.shape)
         if batch.mask is not None:
-            index = index[batch.mask]
-        return torch.bincount(index.reshape(-1), minlength=4 * n).view(n, 2, 2)
-    return torch.bincount(batch.preds.add(batch.target, alpha=n), minlength=n * n).view(n, n)
+            index, w = index[batch.mask], (None if w is None else w[batch.mask])
+        return torch.bincount(index.reshape(-1), None if w is None else w.reshape(-1), minlength=4 * n).view(n, 2, 2)
+    return torch.bincount(batch.preds.add(batch.target, alpha=n), w, minlength=n * n).view(n, n)
 
 
 def _host(counts: Tensor) -> np.ndarray:
@@ -135,6 +150,18 @@ def _average(num: np.ndarray, den: np.ndarray, support: np.ndarray, average: str
     return per_class.sum() / per_class.size
 
 
+def _drop_ignored(params: dict[str, Any], task: str, average: str, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Leave the class ``ignore_index`` (multiclass, in [0, C)) out of macro / weighted averages: its samples were
+    dropped, so it has no support and would count as ``zero_division`` (torchmetrics and scikit-learn leave it
+    out too). Per-class values (``"none"``) keep every class; micro sums are unchanged."""
+    ignore = params.get("ignore_index")
+    if task != "multiclass" or average not in ("macro", "weighted") or ignore is None or not (
+            0 <= ignore < columns[0].size):
+        return columns
+    keep = np.arange(columns[0].size) != ignore
+    return tuple(c[keep] for c in columns)
+
+
 class _StatScores(Metric):
     """Base of the counting metrics: one confusion-matrix state, shared by a collection's counting metrics.
 
@@ -143,15 +170,115 @@ class _StatScores(Metric):
 
     _binary_average = "binary"  # the positive class
 
-    def _stats_key(self) -> str:
-        return "confmat"
+    def _check_params(self, params: dict[str, Any]) -> None:
+        super()._check_params(params)
+        if params.get("average") == "samples" and params.get("task") not in (None, "multilabel", "segmentation"):
+            raise problem(ConfigError, "average", "to be 'samples' only for task='multilabel'",
+                          f"task={params.get('task')!r}", "use average='macro' / 'micro' / 'weighted'")
+        labels = params.get("labels")
+        if labels is not None and len(labels) == 2 and params.get("pos_label", 1) in list(labels):
+            params["pos_label"] = list(labels).index(params["pos_label"])  # pos_label="spam" with labels=
+        if params.get("pos_label", 1) not in (0, 1) or isinstance(params.get("pos_label"), bool):
+            raise problem(ConfigError, "pos_label", "to be 0 or 1 (the class scored for binary inputs)",
+                          repr(params.get("pos_label")), "pass pos_label=0 to score the negative class")
+
+    def _stats_key(self) -> str | None:
+        return None if self.params.get("average") == "samples" else "confmat"
 
     def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
         task, n = resolved
         shape = (n, 2, 2) if task == "multilabel" else (n, n)
-        self.add_state("confmat", torch.zeros(shape, dtype=torch.int64, device=device))
+        self.add_state("confmat", torch.zeros(shape, dtype=self._count_dtype, device=device))
+        if self.params.get("average") == "samples":
+            self.add_state("sample_sum", torch.zeros((), dtype=torch.float64, device=device))
+            self.add_state("sample_count", torch.zeros((), dtype=torch.float64, device=device))
+
+    def _sample_states(self, batch: Batch) -> dict[str, Tensor]:
+        """``average="samples"``: the sum of each sample's ratio over its labels, and the (weighted) number of
+        samples, as scikit-learn's ``average="samples"`` (a sample whose denominator is 0 scores zero_division;
+        with ``zero_division=nan`` it is left out)."""
+        if batch.task != "multilabel":
+            raise problem(ConfigError, "average", "to be 'samples' only for multilabel inputs",
+                          f"{batch.task} inputs", "use average='macro' / 'micro' / 'weighted'")
+        p, t = batch.preds, batch.target
+        mask = batch.mask if batch.mask is not None else torch.ones_like(t, dtype=torch.bool)
+        tp = (p * t * mask).sum(1).double()
+        fp = (p * (1 - t) * mask).sum(1).double()
+        fn = ((1 - p) * t * mask).sum(1).double()
+        tn = ((1 - p) * (1 - t) * mask).sum(1).double()
+        num, den = self._terms(tp, fp, fn, tn, "multilabel")
+        zd = float(self.params["zero_division"])
+        ratio = torch.where(den > 0, num / torch.where(den > 0, den, 1.0), zd)
+        w = torch.ones_like(ratio) if batch.weight is None else batch.weight
+        if math.isnan(zd):
+            w = torch.where(torch.isnan(ratio), 0.0, w)
+            ratio = torch.nan_to_num(ratio)
+        return {"sample_sum": (ratio * w).sum(), "sample_count": w.sum()}
+
+    # -- the streaming fast path ---------------------------------------------------------------------------------
+    def _fast_counts(self, preds: Any, target: Any) -> Tensor | None:
+        """The batch's confusion counts for the common streaming case — int64 label tensors ``(N,)`` (or finite
+        ``(N, C)`` multiclass scores, arg-maxed) after the first batch, no weights or ``ignore_index`` — with the
+        validation folded into the counting: ``bincount`` rejects negative labels, and the lengths of
+        ``bincount(target·C + pred)`` and ``bincount(pred)`` tell whether any label reaches C. No host sync for
+        labels. None when the general path must run (it then names any bad input)."""
+        n = self._fast_n
+        if (n is None or type(target) is not Tensor or type(preds) is not Tensor or target.dtype != torch.int64
+                or target.ndim != 1 or not target.numel()):
+            return None
+        if preds.dtype == torch.int64 and preds.shape == target.shape:
+            labels = preds
+        elif self._resolved[0] == "multiclass" and preds.is_floating_point() and preds.shape == (target.shape[0], n):
+            lo, hi = torch.aminmax(preds.detach())
+            if not (math.isfinite(lo.item()) and math.isfinite(hi.item())):
+                return None
+            labels = preds.detach().argmax(1)
+        else:
+            return None
+        if labels.device != self._states["confmat"].device:
+            return None
+        try:
+            counts = torch.bincount(labels.add(target, alpha=n), minlength=n * n)
+            if counts.shape[0] != n * n or torch.bincount(labels, minlength=n).shape[0] != n:
+                return None
+        except RuntimeError:  # a negative label
+            return None
+        return counts.view(n, n)
+
+    def _start(self, resolved: tuple[str, int], device: torch.device, weighted: bool = False) -> None:
+        super()._start(resolved, device, weighted)
+        eligible = (not weighted and resolved[0] != "multilabel" and self.params.get("ignore_index") is None
+                    and self.params.get("labels") is None and self._stats_key() == "confmat")
+        self._fast_n = resolved[1] if eligible else None
+
+    def reset(self) -> None:
+        super().reset()
+        self._fast_n: int | None = None  # C once the stream may take the fast path (see _fast_counts)
+
+    def update(self, preds: Any, target: Any, sample_weight: Any = None) -> None:
+        counts = None if sample_weight is not None else self._fast_counts(preds, target)
+        if counts is None:
+            super().update(preds, target, sample_weight)
+            return
+        self._states["confmat"] += counts
+        kind = output_kind(preds, target)
+        if kind != self._kind:
+            self._kind = kind
+
+    def forward(self, preds: Any, target: Any, sample_weight: Any = None) -> Any:
+        counts = None if sample_weight is not None else self._fast_counts(preds, target)
+        if counts is None:
+            return super().forward(preds, target, sample_weight)
+        self._states["confmat"] += counts
+        kind = output_kind(preds, target)
+        if kind != self._kind:
+            self._kind = kind
+        self._forward_cache = value = to_kind(self._compute({"confmat": counts}, self._resolved), kind)
+        return value
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
+        if self.params.get("average") == "samples":
+            return {"confmat": confusion_counts(batch), **self._sample_states(batch)}
         return {"confmat": confusion_counts(batch)}
 
     def _terms(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray,
@@ -163,11 +290,18 @@ class _StatScores(Metric):
         tp, fp, fn, tn = _counts(_host(states["confmat"]), task)
         num, den = self._terms(tp, fp, fn, tn, task)
         average, zd = self.params["average"], self.params["zero_division"]
+        if average == "samples":
+            count = float(states["sample_count"])
+            if count == 0:
+                raise UndefinedMetricError("no sample to score (average='samples'): pass data")
+            return _result(float(states["sample_sum"]) / count, states["confmat"])
         if average is None:
             average = self._binary_average if task == "binary" else "micro"
         if average == "binary":
-            return _result(_ratio(num[1], den[1], zd), states["confmat"])
-        return _result(_average(num, den, tp + fn, average, zd), states["confmat"])
+            k = self.params.get("pos_label", 1)
+            return _result(_ratio(num[k], den[k], zd), states["confmat"])
+        num, den, support = _drop_ignored(self.params, task, average, num, den, tp + fn)
+        return _result(_average(num, den, support, average, zd), states["confmat"])
 
 
 # -- accuracy -----------------------------------------------------------------------------------------------------
@@ -178,6 +312,9 @@ class Accuracy(_StatScores):
 
     def _check_params(self, params: dict[str, Any]) -> None:
         super()._check_params(params)
+        if params.get("average") == "samples":
+            raise problem(ConfigError, "average", "to be 'micro', 'macro', 'weighted' or 'none' for accuracy",
+                          "'samples'", "use f1 / precision / recall / iou for per-sample averages")
         if params["top_k"] > 1 and params["task"] not in (None, "multiclass"):
             raise problem(ConfigError, "top_k", "to be 1 unless task='multiclass'", str(params["top_k"]),
                           "pass top_k=1, or task='multiclass' with (N, C) scores")
@@ -196,7 +333,7 @@ class Accuracy(_StatScores):
             super()._init_states(resolved, device)
             return
         for name in ("correct", "support"):
-            self.add_state(name, torch.zeros(resolved[1], dtype=torch.int64, device=device))
+            self.add_state(name, torch.zeros(resolved[1], dtype=self._count_dtype, device=device))
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
         k = self.params["top_k"]
@@ -209,9 +346,15 @@ class Accuracy(_StatScores):
         n = batch.num_classes
         if k > n:
             raise problem(ConfigError, "top_k", f"to be at most num_classes={n}", str(k), f"pass top_k ≤ {n}")
-        hit = (batch.preds.topk(k, dim=1).indices == batch.target[:, None]).any(1)
-        return {"correct": torch.bincount(batch.target[hit], minlength=n),
-                "support": torch.bincount(batch.target, minlength=n)}
+        # the target's rank in the order (score descending, class ascending): arg-max's order at k = 1, and a hit
+        # at k stays a hit at k + 1 (topk breaks ties arbitrarily, so it would not)
+        scores, target = batch.preds, batch.target[:, None]
+        own = scores.gather(1, target)
+        ahead = (scores > own) | ((scores == own) & (torch.arange(n, device=scores.device) < target))
+        hit = ahead.sum(1) < k
+        w = batch.weight
+        return {"correct": torch.bincount(batch.target[hit], None if w is None else w[hit], minlength=n),
+                "support": torch.bincount(batch.target, w, minlength=n)}
 
     def _terms(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray,
                task: str) -> tuple[np.ndarray, np.ndarray]:
@@ -225,6 +368,7 @@ class Accuracy(_StatScores):
         correct, support = _host(states["correct"]), _host(states["support"])
         _undefined_if_empty(support.sum())
         average = self.params["average"] or "micro"
+        correct, support = _drop_ignored(self.params, resolved[0], average, correct, support)
         return _result(_average(correct, support, support, average, self.params["zero_division"]),
                        states["correct"])
 
@@ -237,6 +381,8 @@ def accuracy(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -311,6 +457,8 @@ def precision(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -319,6 +467,7 @@ def precision(
     from_logits: bool = False,
     ignore_index: int | None = None,
     zero_division: float = 0.0,
+    pos_label: int = 1,
 ) -> Any:
     """Precision: the fraction of predicted positives that are positive.
 
@@ -340,6 +489,8 @@ def recall(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -348,6 +499,7 @@ def recall(
     from_logits: bool = False,
     ignore_index: int | None = None,
     zero_division: float = 0.0,
+    pos_label: int = 1,
 ) -> Any:
     """Recall (sensitivity, true positive rate): the fraction of positives predicted positive.
 
@@ -370,6 +522,8 @@ def fbeta(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
+    labels: Any = None,
     beta: float = 1.0,
     task: str | None = None,
     num_classes: int | None = None,
@@ -379,6 +533,7 @@ def fbeta(
     from_logits: bool = False,
     ignore_index: int | None = None,
     zero_division: float = 0.0,
+    pos_label: int = 1,
 ) -> Any:
     """F-beta score: the weighted harmonic mean of precision and recall.
 
@@ -401,6 +556,8 @@ def f1(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -409,6 +566,7 @@ def f1(
     from_logits: bool = False,
     ignore_index: int | None = None,
     zero_division: float = 0.0,
+    pos_label: int = 1,
 ) -> Any:
     """F1 score: the harmonic mean of precision and recall.
 
@@ -452,6 +610,8 @@ def confusion_matrix(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -511,6 +671,8 @@ def balanced_accuracy(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     threshold: float = 0.5,
@@ -559,6 +721,8 @@ def matthews_corrcoef(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     threshold: float = 0.5,
@@ -616,6 +780,8 @@ def cohen_kappa(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
+    labels: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     threshold: float = 0.5,
@@ -646,7 +812,7 @@ class LogLoss(Metric):
 
     def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
         self.add_state("total", torch.zeros((), dtype=torch.float64, device=device))
-        self.add_state("count", torch.zeros((), dtype=torch.int64, device=device))
+        self.add_state("count", torch.zeros((), dtype=self._count_dtype, device=device))
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
         p, y = batch.preds, batch.target
@@ -654,13 +820,19 @@ class LogLoss(Metric):
         # binary / multilabel: 1 − p first, then clip, in scikit-learn's order
         p_true = p.gather(1, y[:, None]).squeeze(1) if batch.task == "multiclass" else torch.where(y == 1, p, 1 - p)
         losses = -torch.log(p_true.clamp(eps, 1 - eps))
+        w = batch.weight
+        if w is not None and losses.ndim == 2:
+            w = w[:, None].expand(losses.shape)
         if batch.mask is not None:
-            losses = losses[batch.mask]
+            losses, w = losses[batch.mask], (None if w is None else w[batch.mask])
+        if w is not None:
+            return {"total": (losses.double() * w).sum(), "count": w.sum()}
         return {"total": losses.sum(dtype=torch.float64), "count": torch.tensor(losses.numel(), device=p.device)}
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
         if states["count"].item() == 0:
-            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) — pass data")
+            raise UndefinedMetricError("no sample to score: every sample was ignored (ignore_index) or weighs 0 — "
+                                       "pass data")
         return states["total"] / states["count"]
 
 
@@ -673,6 +845,7 @@ def log_loss(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -714,7 +887,11 @@ class CalibrationError(Metric):
         else:
             confidence, correct = batch.preds, batch.target.double()
         n_bins = self.params["n_bins"]
-        edges = torch.linspace(0, 1, n_bins + 1, dtype=confidence.dtype, device=confidence.device)
+        # bins in float64 for float64 inputs, else float32 (exact for float16 / bfloat16 values): edges such as
+        # 1/15 rounded to bfloat16 would put the same numbers in other bins
+        dtype = torch.float64 if confidence.dtype == torch.float64 else torch.float32
+        confidence = confidence.to(dtype)
+        edges = torch.linspace(0, 1, n_bins + 1, dtype=dtype, device=confidence.device)  # as torchmetrics
         # as torchmetrics: bin b holds [b/K, (b+1)/K); the extra last bin holds confidence exactly 1
         index = torch.bucketize(confidence, edges, right=True) - 1
         size = n_bins + 1
@@ -766,3 +943,111 @@ def calibration_error(
     Reference: torchmetrics ``CalibrationError``; Guo et al. (2017); Naeini et al. (2015).
     """
     return evaluate(CalibrationError, preds, target, locals())
+
+
+# -- report ---------------------------------------------------------------------------------------------------------
+def classification_report(
+    preds: Any,
+    target: Any,
+    *,
+    sample_weight: Any = None,
+    task: str | None = None,
+    num_classes: int | None = None,
+    threshold: float = 0.5,
+    from_logits: bool = False,
+    ignore_index: int | None = None,
+    labels: Any = None,
+    target_names: Any = None,
+    digits: int = 2,
+    output_dict: bool = False,
+    zero_division: float = 0.0,
+) -> Any:
+    """Precision, recall, F1 and support per class, with accuracy and macro / weighted averages — the text table or
+    the dict of ``sklearn.metrics.classification_report``, from one confusion matrix.
+
+    Argument order: almanac takes ``preds`` first; scikit-learn's ``classification_report(y_true, y_pred)`` is
+    ``classification_report(y_pred, y_true)`` here (a swapped call gives precision and recall swapped).
+
+    Args: ``preds``, ``target``, ``sample_weight`` and the classification keywords as in :func:`f1` (binary or
+    multiclass); ``target_names``: one name per class listed (the classes present in ``target`` or ``preds``, or
+    all ``num_classes`` when as many names are given); ``digits``: decimals of the text; ``output_dict``: return
+    ``{name: {"precision", "recall", "f1-score", "support"}, "accuracy": ..., "macro avg": ..., "weighted avg":
+    ...}`` instead of the text; ``zero_division``: the value of a ratio whose denominator is 0.
+
+    >>> print(classification_report([0, 0, 2, 2, 1], [0, 1, 2, 2, 0], target_names=["ant", "bird", "cat"]))
+                  precision    recall  f1-score   support
+    <BLANKLINE>
+             ant       0.50      0.50      0.50         2
+            bird       0.00      0.00      0.00         1
+             cat       1.00      1.00      1.00         2
+    <BLANKLINE>
+        accuracy                           0.60         5
+       macro avg       0.50      0.50      0.50         5
+    weighted avg       0.60      0.60      0.60         5
+    <BLANKLINE>
+
+    Reference: scikit-learn ``classification_report``.
+    """
+    check_number(digits, "digits", low=0, integer=True)
+    metric = ConfusionMatrix(task=task, num_classes=num_classes, threshold=threshold, from_logits=from_logits,
+                             ignore_index=ignore_index, labels=labels)
+    if metric.params["task"] == "multilabel":
+        raise problem(ConfigError, "task", "to be 'binary' or 'multiclass' for classification_report",
+                      "'multilabel'", "report each label with f1(..., average='none') and friends")
+    batch = metric._format(preds, target, sample_weight)
+    if batch.task == "multilabel":
+        raise problem(ConfigError, "task", "to be 'binary' or 'multiclass' for classification_report",
+                      "multilabel inputs", "pass task='multiclass' with class labels")
+    cm = _host(confusion_counts(batch))
+    _undefined_if_empty(cm.sum())
+    rows, cols, tp = cm.sum(1), cm.sum(0), cm.diagonal()
+    if target_names is None and labels is not None:
+        target_names = [str(label) for label in labels]
+    names = None if target_names is None else [str(n) for n in target_names]
+    listed = np.arange(cm.shape[0]) if names is not None and len(names) == cm.shape[0] else np.flatnonzero(
+        (rows + cols) > 0)
+    if names is None:
+        names = [str(c) for c in listed]
+    elif len(names) != listed.size:
+        raise problem(ConfigError, "target_names", f"to name the {listed.size} classes listed ({listed.tolist()})",
+                      f"{len(names)} names", f"pass {listed.size} names, or {cm.shape[0]} for every class")
+    zd = float(zero_division)
+    precision = _ratio(tp[listed], cols[listed], zd)
+    recall = _ratio(tp[listed], rows[listed], zd)
+    f1_score = _ratio(2 * tp[listed], rows[listed] + cols[listed], zd)
+    support = rows[listed]
+    total = support.sum()
+    weighted = batch.weight is not None
+
+    def count(x: float) -> float | int:
+        return float(x) if weighted else int(x)
+
+    report: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        report[name] = {"precision": float(precision[i]), "recall": float(recall[i]), "f1-score": float(f1_score[i]),
+                        "support": float(support[i])}
+    report["accuracy"] = float(tp.sum() / cm.sum())
+    for label, w in (("macro avg", np.ones_like(support)), ("weighted avg", support)):
+        w = w if w.sum() > 0 else np.ones_like(w)
+        report[label] = {k: float((v * w).sum() / w.sum()) for k, v in (("precision", precision),
+                                                                         ("recall", recall), ("f1-score", f1_score))}
+        report[label]["support"] = float(total)
+    if output_dict:
+        return report
+    width = max(len(n) for n in [*names, "weighted avg"])
+    head = f"{'':>{width}} " + "".join(f" {h:>9}" for h in ("precision", "recall", "f1-score", "support"))
+    lines = [head, ""]
+    for name in names:
+        r = report[name]
+        lines.append(f"{name:>{width}} " + "".join(f" {r[k]:>9.{digits}f}" for k in ("precision", "recall",
+                                                                                        "f1-score"))
+                     + f" {count(r['support']):>9}")
+    lines.append("")
+    lines.append(f"{'accuracy':>{width}} " + f" {'':>9}" * 2 + f" {report['accuracy']:>9.{digits}f}"
+                 + f" {count(total):>9}")
+    for label in ("macro avg", "weighted avg"):
+        r = report[label]
+        lines.append(f"{label:>{width}} " + "".join(f" {r[k]:>9.{digits}f}" for k in ("precision", "recall",
+                                                                                         "f1-score"))
+                     + f" {count(total):>9}")
+    return "\n".join(lines) + "\n"

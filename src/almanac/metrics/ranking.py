@@ -86,6 +86,25 @@ def _columns(preds: Tensor, target: Tensor, task: str, average: str) -> list[tup
     return out
 
 
+def _weight_columns(weight: Tensor, target: Tensor, task: str, average: str, classes: int) -> list[np.ndarray]:
+    """The sample weights that go with each pair of :func:`_columns`."""
+    w, t = _host(weight), _host(target)
+    if task == "binary":
+        return [w]
+    if task == "multiclass":
+        return [np.repeat(w, classes)] if average == "micro" else [w] * classes
+    if average == "micro":
+        return [np.broadcast_to(w[:, None], t.shape)[t >= 0]]
+    return [w[t[:, j] >= 0] for j in range(classes)]
+
+
+def _groups(pairs: list[tuple[np.ndarray, np.ndarray]], weights: list[np.ndarray] | None,
+            i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tie groups ``(keys, pos, neg)`` of column i: counts, or sums of weights."""
+    scores, target = pairs[i]
+    return K.tie_groups(scores, target) if weights is None else K.weighted_groups(scores, target, weights[i])
+
+
 def _undefined(metric: str, column: int | None, num_pos: int, n: int) -> UndefinedMetricError:
     where = "" if column is None else f" of class {column}"
     has = "only negatives" if num_pos == 0 else "only positives"
@@ -124,7 +143,8 @@ def _average(values: np.ndarray, support: np.ndarray, task: str, average: str) -
     if average == "macro":
         return float(values.mean())
     if average == "weighted":
-        return float(np.dot(values, support) / support.sum())
+        total = support.sum()  # 0 only when no class has a positive: every value is then the fallback
+        return float(np.dot(values, support) / total) if total > 0 else float(values.mean())
     return values
 
 
@@ -136,13 +156,25 @@ class _Ranking(Metric):
 
     def _check_params(self, params: dict[str, Any]) -> None:
         check_classification_options(params)
+        if params.get("average") == "samples":
+            raise problem(ConfigError, "average", "to be 'macro', 'weighted', 'micro' or 'none' for ranking metrics",
+                          "'samples'", "use average='macro'")
         if params.get("bins") is not None:
             check_number(params["bins"], "bins", low=2, high=2**20, integer=True)
         if params.get("fallback") is not None:
             check_number(params["fallback"], "fallback")
+        if params.get("max_fpr") is not None:
+            check_number(params["max_fpr"], "max_fpr", low=0.0, high=1.0, low_open=True)
+            if params.get("task") == "multiclass" or params.get("num_classes") is not None:
+                raise problem(ConfigError, "max_fpr", "to be None for multiclass AUROC (as scikit-learn)",
+                              str(params["max_fpr"]), "use it for binary or multilabel scores")
 
-    def _format(self, preds: Any, target: Any) -> Batch:
-        batch = format_classification(preds, target, **self._format_options(), resolved=self._resolved)
+    def _format(self, preds: Any, target: Any, sample_weight: Any = None) -> Batch:
+        if sample_weight is not None and self.params["bins"] is not None:
+            raise problem(ConfigError, "sample_weight", "to be None with bins=K (the binned state counts samples)",
+                          "weights", "pass bins=None (exact) to weight samples")
+        batch = format_classification(preds, target, **self._format_options(), resolved=self._resolved,
+                                      sample_weight=sample_weight)
         if batch.task == "multiclass" and not self.params["from_logits"] and batch.preds.numel():
             deviation = float((batch.preds.sum(dim=-1, dtype=torch.float64) - 1.0).abs().max())
             if deviation > _ROW_SUM_TOLERANCE:
@@ -165,11 +197,15 @@ class _Ranking(Metric):
         self.add_state("preds", torch.zeros((0, *trailing), dtype=torch.float64, device=device), reduce="cat")
         self.add_state("target", torch.zeros((0, *(trailing if task == "multilabel" else ())), dtype=torch.int64,
                                              device=device), reduce="cat")
+        if self._weighted:
+            self.add_state("weight", torch.zeros(0, dtype=torch.float64, device=device), reduce="cat")
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
         target = batch.target if batch.mask is None else batch.target.masked_fill(~batch.mask, -1)
         bins = self.params["bins"]
         if bins is None:
+            if batch.weight is not None:
+                return {"preds": batch.preds, "target": target, "weight": batch.weight}
             return {"preds": batch.preds, "target": target}
         probs = batch.preds.detach()
         if self.params["from_logits"] and batch.task != "multiclass":
@@ -195,20 +231,61 @@ class _Ranking(Metric):
         return next(iter(states.values())).device
 
 
+def _mcclish(pos: np.ndarray, neg: np.ndarray, max_fpr: float) -> float:
+    """Standardised partial AUROC over FPR in [0, max_fpr] (McClish, 1989), from tie groups in increasing
+    order: the area up to ``max_fpr`` (linear in the last segment), mapped so that chance is 0.5 and perfect 1."""
+    fpr, tpr, _ = K.roc_curve_from_groups(np.zeros(pos.size), pos, neg, False)
+    stop = int(np.searchsorted(fpr, max_fpr, "right"))
+    tpr_end = np.interp(max_fpr, fpr[stop - 1: stop + 1], tpr[stop - 1: stop + 1])
+    x, y = np.r_[fpr[:stop], max_fpr], np.r_[tpr[:stop], tpr_end]
+    partial = float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
+    low, high = max_fpr**2 / 2, max_fpr
+    return 0.5 * (1 + (partial - low) / (high - low))
+
+
 class _ScalarRanking(_Ranking):
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
         task, _ = resolved
         average = self.params["average"] or "macro"  # None: the default, as scikit-learn
+        max_fpr = self.params.get("max_fpr")
+        if max_fpr is not None and max_fpr < 1:
+            if task == "multiclass":
+                raise problem(ConfigError, "max_fpr", "to be None for multiclass AUROC (as scikit-learn)",
+                              str(max_fpr), "use it for binary or multilabel scores")
+            return self._partial(states, task, average, max_fpr)
         if "counts" in states:
             columns = self._binned_columns(states["counts"], task, average)
             counts = [(int(pos.sum()), int(neg.sum())) for pos, neg in columns]
             from_groups = K.auroc_from_groups if self._metric == "auroc" else K.average_precision_from_groups
             values = _scalar(self._metric, lambda i: from_groups(*columns[i]), counts, self.params["fallback"])
+        elif "weight" in states:  # weighted: tie groups with summed weights
+            pairs = _columns(states["preds"], states["target"], task, average)
+            weights = _weight_columns(states["weight"], states["target"], task, average, len(pairs)
+                                      if average != "micro" else states["preds"].shape[-1])
+            groups = [_groups(pairs, weights, i) for i in range(len(pairs))]
+            counts = [(float(pos.sum()), float(neg.sum())) for _, pos, neg in groups]
+            from_groups = K.auroc_from_groups if self._metric == "auroc" else K.average_precision_from_groups
+            values = _scalar(self._metric, lambda i: from_groups(*groups[i][1:]), counts, self.params["fallback"])
         else:
             pairs = _columns(states["preds"], states["target"], task, average)
             counts = [(num_pos, t.size - num_pos) for num_pos, t in ((int(t.sum()), t) for _, t in pairs)]
             exact = K.exact_auroc if self._metric == "auroc" else K.exact_average_precision
             values = _scalar(self._metric, lambda i: exact(*pairs[i]), counts, self.params["fallback"])
+        support = np.array([p for p, _ in counts], dtype=np.float64)
+        return torch.tensor(_average(values, support, task, average), dtype=torch.float64,
+                            device=self._device(states))
+
+    def _partial(self, states: dict[str, Tensor], task: str, average: str, max_fpr: float) -> Tensor:
+        if "counts" in states:
+            groups = [(None, pos, neg) for pos, neg in self._binned_columns(states["counts"], task, average)]
+        else:
+            pairs = _columns(states["preds"], states["target"], task, average)
+            weights = None if "weight" not in states else _weight_columns(
+                states["weight"], states["target"], task, average, len(pairs))
+            groups = [_groups(pairs, weights, i) for i in range(len(pairs))]
+        counts = [(K._exact(pos.sum()), K._exact(neg.sum())) for _, pos, neg in groups]
+        values = _scalar("auroc", lambda i: _mcclish(groups[i][1], groups[i][2], max_fpr), counts,
+                         self.params["fallback"])
         support = np.array([p for p, _ in counts], dtype=np.float64)
         return torch.tensor(_average(values, support, task, average), dtype=torch.float64,
                             device=self._device(states))
@@ -263,12 +340,15 @@ class _Curve(_Ranking):
             columns = [(v[(p + n) > 0], p[(p + n) > 0], n[(p + n) > 0]) for v, p, n in columns]
         else:
             columns = []
-            for scores, target in _columns(states["preds"], states["target"], task, "none"):
-                keys, pos, neg = K.tie_groups(scores, target)
+            pairs = _columns(states["preds"], states["target"], task, "none")
+            weights = None if "weight" not in states else _weight_columns(
+                states["weight"], states["target"], task, "none", len(pairs))
+            for i, (scores, _) in enumerate(pairs):
+                keys, pos, neg = _groups(pairs, weights, i)
                 columns.append((K.scores_from_keys(keys, scores.dtype), pos, neg))
         curves = []
         for i, (values, pos, neg) in enumerate(columns):
-            _check_defined(self._metric, None if task == "binary" else i, int(pos.sum()), int(neg.sum()))
+            _check_defined(self._metric, None if task == "binary" else i, K._exact(pos.sum()), K._exact(neg.sum()))
             arrays = self._curve(values, pos, neg)
             curves.append(tuple(torch.from_numpy(np.ascontiguousarray(a)).to(device) for a in arrays))
         if task == "binary":
@@ -309,6 +389,7 @@ def auroc(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -317,6 +398,7 @@ def auroc(
     ignore_index: int | None = None,
     bins: int | None = None,
     fallback: float | None = None,
+    max_fpr: float | None = None,
 ) -> Any:
     """Area under the ROC curve, exactly as ``sklearn.metrics.roc_auc_score`` (ties count ½).
 
@@ -335,6 +417,10 @@ def auroc(
         bins: None for the exact value; K for the binned estimate of a fixed-size state (see the module docstring).
         fallback: value for a class whose AUROC is undefined (one class present); None raises
             :class:`~almanac.errors.UndefinedMetricError`.
+        max_fpr: in (0, 1]: the standardised partial AUROC over FPR ≤ max_fpr (McClish correction, as
+            scikit-learn's ``max_fpr``); binary and multilabel only.
+        sample_weight: ``(N,)`` weights ≥ 0, as scikit-learn's. (Argument order: almanac takes ``preds`` first,
+            scikit-learn ``y_true`` first — ``roc_auc_score(y, s)`` is ``auroc(s, y)``.)
 
     Returns:
         A float (NumPy or list inputs) or a 0-d tensor (tensor inputs); per-class values for average="none".
@@ -357,6 +443,7 @@ def average_precision(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -395,6 +482,7 @@ def roc_curve(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,
@@ -433,6 +521,7 @@ def pr_curve(
     preds: Any,
     target: Any,
     *,
+    sample_weight: Any = None,
     task: str | None = None,
     num_classes: int | None = None,
     num_labels: int | None = None,

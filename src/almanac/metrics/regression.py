@@ -49,30 +49,37 @@ _ERROR_FACTS = {"tasks": ("regression",), "needs": "values", "higher_is_better":
 _MAPE_EPS = torch.finfo(torch.float64).eps  # scikit-learn's floor on |target|
 
 
-def _sum(x: Tensor) -> Tensor:
-    """Σ x per output, as float64 ``(D,)``; summed in the input dtype (torch sums pairwise)."""
+def _sum(x: Tensor, w: Tensor | None = None) -> Tensor:
+    """Σ x (weighted: Σ w·x) per output, as float64 ``(D,)``; unweighted sums run in the input dtype (torch sums
+    pairwise), weighted ones in float64."""
+    if w is not None:
+        x = x.double()
+        return (torch.dot(w, x) if x.ndim == 1 else w @ x).reshape(-1)
     return x.sum(0).double().reshape(-1)
 
 
-def _sum_sq(x: Tensor) -> Tensor:
-    """Σ x² per output, as float64 ``(D,)``: one BLAS dot for 1-D inputs."""
+def _sum_sq(x: Tensor, w: Tensor | None = None) -> Tensor:
+    """Σ x² (weighted: Σ w·x²) per output, as float64 ``(D,)``: one BLAS dot for 1-D inputs."""
+    if w is not None:
+        return _sum(x.double() ** 2, w)
     return torch.dot(x, x).double().reshape(1) if x.ndim == 1 else (x * x).sum(0).double()
 
 
-def _moments(x: Tensor, *, fresh: bool = False) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _moments(x: Tensor, *, fresh: bool = False, w: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """(Σ x, Σ x², Σ (x − s)², s) per output in float64, around a shift s (the first sample), without cancellation.
 
     With c = x − s: Σ x = n s + Σ c and Σ x² = Σ c² + 2 s Σ x − n s². The sums run over the small deviations c in
     the input dtype, so float32 inputs whose |mean| ≫ std keep their spread Σ x² − (Σ x)² / n; the float64 states
     then lose only log10(mean² / var) of float64's 16 digits. Σ c² is 0 exactly when every x equals s (a constant
     batch). ``fresh``: ``x`` is a temporary of the caller, shifted in place when autograd does not need it.
+    ``w``: sample weights; every sum is then weighted and n is Σ w.
     """
-    n = x.shape[0]
+    n = x.shape[0] if w is None else w.sum()
     shift = x[0].detach().clone()
     deviation = x.sub_(shift) if fresh and not x.requires_grad else x - shift
     s = shift.double().reshape(-1)
-    total = n * s + _sum(deviation)
-    spread = _sum_sq(deviation)
+    total = n * s + _sum(deviation, w)
+    spread = _sum_sq(deviation, w)
     return total, spread + (2 * total - n * s) * s, spread, s
 
 
@@ -111,8 +118,9 @@ class _Regression(Metric):
         if params.get("fallback") is not None:
             check_number(params["fallback"], "fallback")
 
-    def _format(self, preds: Any, target: Any) -> Batch:
-        return format_regression(preds, target, resolved=self._resolved, check_finite=False)
+    def _format(self, preds: Any, target: Any, sample_weight: Any = None) -> Batch:
+        return format_regression(preds, target, resolved=self._resolved, check_finite=False,
+                                 sample_weight=sample_weight)
 
     def _check_domain(self, preds: Tensor, target: Tensor) -> None:
         """Raise for values outside the metric's domain (called only when a batch sum is not finite)."""
@@ -121,24 +129,26 @@ class _Regression(Metric):
         d = resolved[1]
         for name in self._sums:
             self.add_state(name, torch.zeros(d, dtype=torch.float64, device=device))
-        self.add_state("count", torch.zeros((), dtype=torch.int64, device=device))
+        self.add_state("count", torch.zeros((), dtype=self._count_dtype, device=device))
         if self._extremes:
             self.add_state("constant_lo", torch.full((d,), math.inf, dtype=torch.float64, device=device), "min")
             self.add_state("constant_hi", torch.full((d,), -math.inf, dtype=torch.float64, device=device), "max")
 
-    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
+    def _batch_sums(self, preds: Tensor, target: Tensor, w: Tensor | None = None) -> dict[str, Tensor]:
+        """The batch's sums (weighted by ``w`` when given)."""
         raise NotImplementedError
 
     def _per_output(self, states: dict[str, Tensor]) -> Tensor:
         raise NotImplementedError
 
     def _batch_states(self, batch: Batch) -> dict[str, Tensor]:
-        out = self._batch_sums(batch.preds, batch.target)
+        w = batch.weight
+        out = self._batch_sums(batch.preds, batch.target, w)
         if not _all_finite({k: out[k] for k in self._sums}):
             self._check_domain(batch.preds, batch.target)
             check_finite_values(batch.preds, batch.target)
-            out = self._batch_sums(batch.preds.double(), batch.target.double())
-        out["count"] = torch.tensor(batch.target.shape[0], device=batch.target.device)
+            out = self._batch_sums(batch.preds.double(), batch.target.double(), w)
+        out["count"] = torch.tensor(batch.target.shape[0], device=batch.target.device) if w is None else w.sum()
         return out
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
@@ -165,8 +175,8 @@ class MSE(_Regression):
 
     _sums = ("sq_error",)
 
-    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
-        return {"sq_error": _sum_sq(preds - target)}
+    def _batch_sums(self, preds: Tensor, target: Tensor, w: Tensor | None = None) -> dict[str, Tensor]:
+        return {"sq_error": _sum_sq(preds - target, w)}
 
     def _per_output(self, states: dict[str, Tensor]) -> Tensor:
         return states["sq_error"] / states["count"]
@@ -184,8 +194,8 @@ class MAE(_Regression):
 
     _sums = ("abs_error",)
 
-    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
-        return {"abs_error": _sum(_abs_error(preds, target))}
+    def _batch_sums(self, preds: Tensor, target: Tensor, w: Tensor | None = None) -> dict[str, Tensor]:
+        return {"abs_error": _sum(_abs_error(preds, target), w)}
 
     def _per_output(self, states: dict[str, Tensor]) -> Tensor:
         return states["abs_error"] / states["count"]
@@ -203,8 +213,8 @@ class MSLE(_Regression):
                 raise problem(DomainError, name, "to hold values greater than −1 (log1p is taken)", f"min {lo:g}",
                               "use msle only for targets ≥ 0 such as counts or prices")
 
-    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
-        return {"sq_log_error": _sum_sq(torch.log1p(preds) - torch.log1p(target))}
+    def _batch_sums(self, preds: Tensor, target: Tensor, w: Tensor | None = None) -> dict[str, Tensor]:
+        return {"sq_log_error": _sum_sq(torch.log1p(preds) - torch.log1p(target), w)}
 
     def _per_output(self, states: dict[str, Tensor]) -> Tensor:
         return states["sq_log_error"] / states["count"]
@@ -222,9 +232,9 @@ class MAPE(_Regression):
 
     _sums = ("rel_error",)
 
-    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
+    def _batch_sums(self, preds: Tensor, target: Tensor, w: Tensor | None = None) -> dict[str, Tensor]:
         error, scale = _abs_error(preds, target), target.abs().clamp_min_(_MAPE_EPS)
-        return {"rel_error": _sum(error / scale if error.requires_grad else error.div_(scale))}
+        return {"rel_error": _sum(error / scale if error.requires_grad else error.div_(scale), w)}
 
     def _per_output(self, states: dict[str, Tensor]) -> Tensor:
         return states["rel_error"] / states["count"]
@@ -232,7 +242,7 @@ class MAPE(_Regression):
 
 @register(MSE, summary="Mean squared error.", formula="mean_n (ŷ_n − y_n)²",
           references=(_SKLEARN.format("mean_squared_error"),), **_ERROR_FACTS)
-def mse(preds: Any, target: Any) -> Any:
+def mse(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
     """Mean squared error.
 
     Formula: ``mean_n (ŷ_n − y_n)²`` (per output, then the mean over outputs).
@@ -249,7 +259,7 @@ def mse(preds: Any, target: Any) -> Any:
 
 @register(RMSE, summary="Root mean squared error.", formula="sqrt(mean_n (ŷ_n − y_n)²)",
           references=(_SKLEARN.format("root_mean_squared_error"),), **_ERROR_FACTS)
-def rmse(preds: Any, target: Any) -> Any:
+def rmse(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
     """Root mean squared error.
 
     Formula: ``sqrt(mean_n (ŷ_n − y_n)²)`` per output, then the mean over outputs (as scikit-learn).
@@ -264,7 +274,7 @@ def rmse(preds: Any, target: Any) -> Any:
 
 @register(MAE, summary="Mean absolute error.", formula="mean_n |ŷ_n − y_n|",
           references=(_SKLEARN.format("mean_absolute_error"),), **_ERROR_FACTS)
-def mae(preds: Any, target: Any) -> Any:
+def mae(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
     """Mean absolute error.
 
     Formula: ``mean_n |ŷ_n − y_n|``.
@@ -280,7 +290,7 @@ def mae(preds: Any, target: Any) -> Any:
 @register(MSLE, summary="Mean squared logarithmic error (for positive targets spanning orders of magnitude).",
           formula="mean_n (log(1 + ŷ_n) − log(1 + y_n))²",
           references=(_SKLEARN.format("mean_squared_log_error"),), **_ERROR_FACTS)
-def msle(preds: Any, target: Any) -> Any:
+def msle(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
     """Mean squared logarithmic error.
 
     Formula: ``mean_n (log(1 + ŷ_n) − log(1 + y_n))²``. Values ≤ −1 raise :class:`~almanac.errors.DomainError`
@@ -296,7 +306,7 @@ def msle(preds: Any, target: Any) -> Any:
 
 @register(RMSLE, summary="Root mean squared logarithmic error.", formula="sqrt(mean_n (log(1 + ŷ_n) − log(1 + y_n))²)",
           references=(_SKLEARN.format("root_mean_squared_log_error"),), **_ERROR_FACTS)
-def rmsle(preds: Any, target: Any) -> Any:
+def rmsle(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
     """Root mean squared logarithmic error.
 
     Formula: ``sqrt(mean_n (log(1 + ŷ_n) − log(1 + y_n))²)`` per output, then the mean over outputs.
@@ -312,7 +322,7 @@ def rmsle(preds: Any, target: Any) -> Any:
 @register(MAPE, summary="Mean absolute percentage error (a fraction, not percent).",
           formula="mean_n |ŷ_n − y_n| / max(|y_n|, ε), ε = float64 machine epsilon",
           references=(_SKLEARN.format("mean_absolute_percentage_error"),), **_ERROR_FACTS)
-def mape(preds: Any, target: Any) -> Any:
+def mape(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
     """Mean absolute percentage error, as a fraction (0.1 is 10 %).
 
     Formula: ``mean_n |ŷ_n − y_n| / max(|y_n|, ε)`` with ε the float64 machine epsilon (scikit-learn's floor), so
@@ -333,9 +343,9 @@ class R2(_Regression):
     _sums = ("sq_error", "target", "target_sq")
     _extremes = True
 
-    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
-        total, total_sq, spread, first = _moments(target)
-        return {"sq_error": _sum_sq(preds - target), "target": total, "target_sq": total_sq,
+    def _batch_sums(self, preds: Tensor, target: Tensor, w: Tensor | None = None) -> dict[str, Tensor]:
+        total, total_sq, spread, first = _moments(target, w=w)
+        return {"sq_error": _sum_sq(preds - target, w), "target": total, "target_sq": total_sq,
                 **_constant_bounds(spread, first)}
 
     def _per_output(self, states: dict[str, Tensor]) -> Tensor:
@@ -348,9 +358,9 @@ class ExplainedVariance(_Regression):
     _sums = ("error", "sq_error", "target", "target_sq")
     _extremes = True
 
-    def _batch_sums(self, preds: Tensor, target: Tensor) -> dict[str, Tensor]:
-        error, error_sq, _, _ = _moments(target - preds, fresh=True)
-        total, total_sq, spread, first = _moments(target)
+    def _batch_sums(self, preds: Tensor, target: Tensor, w: Tensor | None = None) -> dict[str, Tensor]:
+        error, error_sq, _, _ = _moments(target - preds, fresh=True, w=w)
+        total, total_sq, spread, first = _moments(target, w=w)
         return {"error": error, "sq_error": error_sq, "target": total, "target_sq": total_sq,
                 **_constant_bounds(spread, first)}
 
@@ -366,7 +376,7 @@ _EXPLAINED_FACTS = {"tasks": ("regression",), "needs": "values", "higher_is_bett
 @register(R2, summary="Coefficient of determination: the share of the target's variance the predictions explain.",
           formula="1 − Σ_n (y_n − ŷ_n)² / Σ_n (y_n − ȳ)²", references=(_SKLEARN.format("r2_score"),),
           **_EXPLAINED_FACTS)
-def r2(preds: Any, target: Any, *, fallback: float | None = None) -> Any:
+def r2(preds: Any, target: Any, *, sample_weight: Any = None, fallback: float | None = None) -> Any:
     """R², the coefficient of determination.
 
     Formula: ``1 − Σ_n (y_n − ŷ_n)² / Σ_n (y_n − ȳ)²`` per output, then the mean over outputs.
@@ -386,7 +396,7 @@ def r2(preds: Any, target: Any, *, fallback: float | None = None) -> Any:
 @register(ExplainedVariance, summary="Share of the target's variance explained, ignoring a constant bias.",
           formula="1 − Var(y − ŷ) / Var(y)", references=(_SKLEARN.format("explained_variance_score"),),
           **_EXPLAINED_FACTS)
-def explained_variance(preds: Any, target: Any, *, fallback: float | None = None) -> Any:
+def explained_variance(preds: Any, target: Any, *, sample_weight: Any = None, fallback: float | None = None) -> Any:
     """Explained variance score.
 
     Formula: ``1 − Var(y − ŷ) / Var(y)`` per output, then the mean over outputs. Unlike R² a constant offset of
