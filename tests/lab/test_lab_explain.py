@@ -15,6 +15,12 @@ def test_activation_text_and_plot(tmp_path):
     assert result.figure.read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.parametrize("name", [n for n in am.activations.names() if am.activations.spec(n).elementwise])
+def test_every_elementwise_activation_is_drawn_with_its_derivative(name):
+    result = ex.explain([name])  # prelu needs its slope: the module's default value is used
+    assert "nothing to plot" not in result.text
+
+
 def test_a_name_in_two_families_is_explained_in_both_and_a_prefix_picks_one():
     both = ex.lookup("mse")
     assert sorted(s.family for s in both) == ["loss", "metric"]

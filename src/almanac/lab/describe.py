@@ -255,8 +255,11 @@ def explain(names: Sequence[str], out: str | os.PathLike[str] | None = None) -> 
         package = _package(spec.family)
         if isinstance(spec, ActivationSpec) and spec.elementwise:
             x = torch.linspace(-5, 5, 401)
-            y = getattr(package, spec.name)(x)
-            d = package.derivative(spec.name, x)
+            module = package.get(spec.name)  # holds the default value of a learnable parameter (prelu's slope)
+            with torch.no_grad():
+                learned = {k: v.detach() for k, v in module.named_parameters()}
+                y = module(x)
+                d = package.derivative(spec.name, x, **learned)
             panels.setdefault("x", []).append((spec.name, x.tolist(), y.tolist(), d.tolist()))
         elif isinstance(spec, LossSpec):
             function = getattr(package, spec.name)

@@ -59,18 +59,8 @@ def _fill(path: Path, blocks: dict[str, Callable[[], str]]) -> None:
 
 
 def _explain(name: str, png: Path) -> tuple[str, Path | None]:
-    import inspect
-
     from almanac.lab import explain
-    from almanac.lab.describe import lookup
 
-    (spec,) = lookup(name)
-    if spec.family == "activation":
-        function = getattr(FAMILIES[0].module, spec.name)
-        required = [p for p in inspect.signature(function).parameters.values()
-                    if p.default is inspect.Parameter.empty and p.kind is not p.VAR_KEYWORD]
-        if len(required) > 1:  # prelu(x, weight): no curve of x alone (almanac explain fails on it, too)
-            return "", None
     result = explain([name], out=png)
     return result.text, result.figure
 
