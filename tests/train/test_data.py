@@ -125,3 +125,14 @@ def test_parquet_and_a_class_missing_from_the_validation_split(tmp_path):
     frame.to_parquet(tmp_path / "d.parquet")
     d = load_csv(tmp_path / "d.parquet", "y")
     assert d.classes == ("no", "yes") and d.features == ("a", "colour=blue", "colour=red", "colour=unknown")
+
+
+def test_a_short_or_long_csv_row_is_a_csv_error_not_missing_cells(tmp_path):
+    from almanac.errors import ConfigError
+    from almanac.train.data import read_table
+
+    for body, line in (("1,2,3\n4,5\n6,7,8\n", 3), ("1,2,3\n4,5,6,7\n", 3)):
+        path = tmp_path / "t.csv"
+        path.write_text("a,b,y\n" + body)
+        with pytest.raises(ConfigError, match=f"(row|line) {line}"):
+            read_table(path)

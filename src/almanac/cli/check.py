@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -61,41 +60,30 @@ def load_factory(spec: str) -> tuple[nn.Module, Any]:
 
 
 def read_table(path: str, target: str) -> tuple[torch.Tensor, np.ndarray]:
-    """Inputs (every column but the target ones, as float) and the raw target column(s) of a CSV file."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = [row for row in csv.reader(f) if row]
-    except UnicodeDecodeError as exc:
-        raise problem(ConfigError, "--csv", "UTF-8 text", f"a byte that is not UTF-8 at offset {exc.start}",
-                      "save the file as UTF-8 (for example iconv -f latin1 -t utf-8)") from None
-    except csv.Error as exc:
-        raise problem(ConfigError, "--csv", "a readable CSV file", str(exc), "fix the file's quoting") from None
-    if len(rows) < 3:
-        raise problem(ConfigError, "--csv", "to hold a header row and at least 2 data rows", f"{len(rows)} rows",
+    """Inputs (every column but the target ones, as float) and the raw target column(s) of a CSV file, read by
+    the reader of ``almanac train`` (UTF-8, header row, ragged rows and repeated names refused)."""
+    from almanac.cli.train import flags
+    from almanac.train.data import read_table as read_frame
+
+    with flags({"csv": "--csv"}):
+        frame = read_frame(path)
+    if len(frame) < 2:
+        raise problem(ConfigError, "--csv", "to hold a header row and at least 2 data rows", f"{len(frame)} rows",
                       "pass a CSV file with a header line")
-    header = [h.strip() for h in rows[0]]
+    header = [str(c) for c in frame.columns]
     wanted = [t.strip() for t in target.split(",") if t.strip()]
     missing = [t for t in wanted if t not in header]
     if not wanted or missing:
         raise problem(ConfigError, "--target", f"to name columns of the CSV ({', '.join(header)})", repr(target),
                       "pass one of these column names")
-    ragged = next(((n, len(r)) for n, r in enumerate(rows[1:], start=2) if len(r) != len(header)), None)
-    if ragged is not None:
-        raise problem(ConfigError, "--csv", f"every row to have the header's {len(header)} fields",
-                      f"row {ragged[0]} has {ragged[1]}", "fix that row (a missing or extra comma)")
-    columns = {h: [r[i].strip() for r in rows[1:]] for i, h in enumerate(header)}
-    features = [h for h in header if h not in wanted]
-    try:
-        x = np.array([[float(v) if v else np.nan for v in columns[h]] for h in features], dtype=np.float64).T
-    except ValueError as exc:
-        raise problem(ConfigError, "--csv", "numeric feature columns", str(exc),
-                      "encode text features as numbers, or drop them") from exc
-    ys = []
-    for name in wanted:
-        try:
-            ys.append(np.array([float(v) for v in columns[name]]))
-        except ValueError:
-            ys.append(np.array(columns[name]))
+    features = frame[[h for h in header if h not in wanted]]
+    text = [str(c) for c in features.columns if features[c].dtype.kind not in "biuf"]
+    if text:
+        raise problem(ConfigError, "--csv", "numeric feature columns", f"text in {', '.join(text)}",
+                      "encode text features as numbers, or drop them")
+    x = features.to_numpy(dtype=np.float64)
+    ys = [frame[name].to_numpy() for name in wanted]
+    ys = [y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str) for y in ys]
     y = ys[0] if len(ys) == 1 else np.stack(ys, axis=1)
     return torch.as_tensor(x, dtype=torch.float32), y
 

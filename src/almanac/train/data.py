@@ -248,7 +248,21 @@ def read_table(path: str | os.PathLike[str]) -> Any:
     if twice:
         raise problem(ConfigError, "csv", "distinct column names", f"{', '.join(twice)} more than once in "
                       f"{path.name}", "rename the repeated columns")
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        _check_rows(path, len(header))
     return frame
+
+
+def _check_rows(path: Path, width: int) -> None:
+    """Every non-blank row of a CSV has the header's number of fields: pandas reads a short row as missing cells
+    (and a long one shifts into the index), which would be imputed as if the data were missing."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        for line, row in enumerate(csv.reader(f), start=1):
+            if row and len(row) != width:
+                raise problem(ConfigError, "csv", f"to have the header's {width} fields in every row",
+                              f"row {line} has {len(row)} (in {path.name})", "fix that row (a missing or extra comma)")
 
 
 def _target_columns(frame: Any, target: str, name: str) -> list[str]:
