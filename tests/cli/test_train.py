@@ -218,7 +218,7 @@ def test_torchrun_two_processes_data_parallel(tmp_path):
         p.name for p in run.iterdir()}
     assert [p.name for p in tmp_path.iterdir()] == ["ddp"]  # rank 1 wrote nothing of its own
     assert read_csv(run / "history.csv").column("epoch") == [1, 2, 3]
-    assert result.stdout.count("validation metrics") == 1  # only rank 0 prints
+    assert result.stdout.count("best epoch:") == 1  # only rank 0 prints
     # the metrics combined across the two ranks equal the metrics of the final model on the whole validation split
     config = RunConfig.from_json(json.loads((run / "config.json").read_text()))
     job = prepare(config)
@@ -226,6 +226,8 @@ def test_torchrun_two_processes_data_parallel(tmp_path):
     whole = evaluate(job.model, job.loss, job.val_set, metrics=job.metrics, output=job.output)
     final = json.loads((run / "metrics.json").read_text())
     assert final == pytest.approx({k: v for k, v in whole.items() if k != "loss"}, rel=1e-5)
+    best = read_csv(run / "history.csv")[checkpoint.load(run / "best.pt")["epoch"] - 1]
+    assert f"loss       │ {best['val_loss']:.4f}" in result.stdout  # the printed loss is the best epoch's too
 
 
 @pytest.fixture(scope="module")

@@ -218,11 +218,12 @@ def _train(ctx: click.Context, dataset: str | None, csv_path: str | None, target
         path, history, final = run(config)
     if distributed.is_main():
         best = checkpoint.load(path / BEST)["epoch"]
-        table = Table(title=f"validation metrics of the best epoch, {best} of {history.last.get('epoch', 0)}")
-        table.add_column("metric")
+        row = next((r for r in history if r.get("epoch") == best), history.last)
+        table = Table(title=f"best epoch: {best} of {history.last.get('epoch', 0)}")
+        table.add_column("validation")
         table.add_column("value", justify="right")
-        if "val_loss" in history.last:
-            table.add_row("loss", f"{history.last['val_loss']:.4f}")
+        if "val_loss" in row:
+            table.add_row("loss", f"{row['val_loss']:.4f}")
         for key, value in final.items():
             table.add_row(key, f"{value:.4f}")
         console = Console()
