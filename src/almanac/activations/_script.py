@@ -1,0 +1,225 @@
+"""TorchScript form of the activation modules.
+
+``torch.jit.script`` cannot compile the eager module's ``function(input, **params)`` call, nor the custom
+autograd Functions (swiglu, geglu, sparsemax, entmax15, silu with β ≠ 1). So each registered function declares a
+*kernel* with ``@scriptable(kernel)``: a plain-tensor formula with typed positional parameters in the order of the
+function's own keywords, the same math as the eager path (for sparsemax / entmax15 the data-independent full-sort
+threshold the compile / export path uses), differentiated by autograd. ``Activation.__prepare_scriptable__`` (the
+hook ``torch.jit.script`` calls on every module it meets, also inside a model) hands TorchScript a small module
+that calls the kernel with the configuration as typed constants and the learnable tensors under their own names,
+so ``state_dict`` keys stay those of the eager module.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from almanac.activations._autograd import _candidates
+
+__all__ = ["KERNEL", "scriptable", "scripted"]
+
+KERNEL = "__script_kernel__"
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def scriptable(kernel: Callable[..., Tensor]) -> Callable[[_F], _F]:
+    """Declare ``kernel`` (TorchScript-compilable, positional parameters) as the scripted form of a function."""
+
+    def attach(function: _F) -> _F:
+        setattr(function, KERNEL, kernel)
+        return function
+
+    return attach
+
+
+# -- kernels: one per registered function, positional parameters in the function's keyword order ------------------
+
+def relu(x: Tensor) -> Tensor:
+    return torch.relu(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float) -> Tensor:
+    return F.leaky_relu(x, negative_slope)
+
+
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
+    return F.prelu(x, weight.reshape(-1))
+
+
+def elu(x: Tensor, alpha: float) -> Tensor:
+    return F.elu(x, alpha)
+
+
+def selu(x: Tensor) -> Tensor:
+    return F.selu(x)
+
+
+def celu(x: Tensor, alpha: float) -> Tensor:
+    return F.celu(x, alpha)
+
+
+def gelu(x: Tensor, approximate: str) -> Tensor:
+    return F.gelu(x, approximate=approximate)
+
+
+def silu(x: Tensor, beta: Union[float, Tensor]) -> Tensor:  # noqa: UP007  (TorchScript reads typing.Union)
+    if isinstance(beta, Tensor):
+        return x * torch.sigmoid(x * beta.to(x.dtype))
+    if beta == 1.0:
+        return F.silu(x)
+    return x * torch.sigmoid(x * beta)
+
+
+def mish(x: Tensor) -> Tensor:
+    return F.mish(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return torch.sigmoid(x)
+
+
+def hard_sigmoid(x: Tensor) -> Tensor:
+    return F.hardsigmoid(x)
+
+
+def hard_swish(x: Tensor) -> Tensor:
+    return F.hardswish(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return torch.tanh(x)
+
+
+def hard_tanh(x: Tensor) -> Tensor:
+    return F.hardtanh(x)
+
+
+def softplus(x: Tensor, beta: float, threshold: float) -> Tensor:
+    # ATen's formula written out: TorchScript's own derivative of F.softplus tests the *output* against the
+    # threshold (gradient 1 instead of σ(βx) just below it). The clamp keeps exp finite in the branch not taken.
+    bx = x * beta
+    return torch.where(bx > threshold, x, torch.log1p(torch.exp(bx.clamp(max=threshold))) / beta)
+
+
+def softsign(x: Tensor) -> Tensor:
+    return F.softsign(x)
+
+
+def identity(x: Tensor) -> Tensor:
+    return x
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    return torch.softmax(x, dim)
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    return torch.log_softmax(x, dim)
+
+
+def glu(x: Tensor, dim: int) -> Tensor:
+    return F.glu(x, dim)
+
+
+def swiglu(x: Tensor, dim: int) -> Tensor:
+    a, b = x.chunk(2, dim)
+    return F.silu(a) * b
+
+
+def geglu(x: Tensor, dim: int) -> Tensor:
+    a, b = x.chunk(2, dim)
+    return F.gelu(a) * b
+
+
+def _simplex(kind: str, x: Tensor, dim: int) -> Tensor:
+    """max(x − τ, 0) (sparsemax) or max(x/2 − τ, 0)² (entmax15) along ``dim``, τ from the full sort."""
+    if x.numel() == 0:
+        return x.clone()
+    if x.dim() == 0:
+        return torch.ones_like(x)
+    xl = x.movedim(dim, -1)
+    if xl.dtype == torch.float16 or xl.dtype == torch.bfloat16:
+        xl = xl.float()
+    z = xl - xl.amax(-1, keepdim=True)
+    if kind == "entmax15":
+        z = z * 0.5
+    top = torch.sort(z, dim=-1, descending=True)[0]
+    tau, in_support = _candidates(kind, top)
+    size = in_support.sum(-1, keepdim=True)
+    y = (z - tau.gather(-1, (size - 1).clamp(min=0))).clamp(min=0)
+    if kind == "entmax15":
+        y = y * y
+    return y.movedim(-1, dim).to(x.dtype)
+
+
+def sparsemax(x: Tensor, dim: int) -> Tensor:
+    return _simplex("sparsemax", x, dim)
+
+
+def entmax15(x: Tensor, dim: int) -> Tensor:
+    return _simplex("entmax15", x, dim)
+
+
+# -- the module TorchScript compiles ------------------------------------------------------------------------------
+# TorchScript needs a forward whose source names each attribute, so there is one small class per shape of the
+# kernel's parameter list (not per activation): constants (int, float, str; TorchScript infers their types) or
+# one learnable tensor, which keeps the eager module's parameter name (prelu's ``weight``, silu's ``beta``).
+
+class _Scripted0(nn.Module):
+    def __init__(self, kernel: Callable[..., Tensor]) -> None:
+        super().__init__()
+        self.kernel = kernel
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self.kernel(input)
+
+
+class _Scripted1(_Scripted0):
+    def forward(self, input: Tensor) -> Tensor:
+        return self.kernel(input, self.arg0)
+
+
+class _Scripted2(_Scripted0):
+    def forward(self, input: Tensor) -> Tensor:
+        return self.kernel(input, self.arg0, self.arg1)
+
+
+class _ScriptedWeight(_Scripted0):
+    def forward(self, input: Tensor) -> Tensor:
+        return self.kernel(input, self.weight)
+
+
+class _ScriptedBeta(_Scripted0):
+    def forward(self, input: Tensor) -> Tensor:
+        return self.kernel(input, self.beta)
+
+
+_BY_ARITY: tuple[type[_Scripted0], ...] = (_Scripted0, _Scripted1, _Scripted2)
+_BY_LEARNABLE: dict[str, type[_Scripted0]] = {"weight": _ScriptedWeight, "beta": _ScriptedBeta}
+
+
+def scripted(name: str, function: Callable[..., Tensor], params: dict[str, Any],
+             learnable: dict[str, nn.Parameter]) -> nn.Module:
+    """The module TorchScript compiles in place of the eager activation ``name`` (shares its parameters)."""
+    kernel = getattr(function, KERNEL, None)
+    if kernel is None:
+        raise NotImplementedError(f"activation {name!r} declares no TorchScript kernel (@scriptable)")
+    defaults = {key: p.default for key, p in inspect.signature(function).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    order = list(inspect.signature(kernel).parameters)[1:]
+    if learnable:
+        (key, parameter), = learnable.items()
+        module = _BY_LEARNABLE[key](kernel)
+        module.register_parameter(key, parameter)
+        return module
+    module = _BY_ARITY[len(order)](kernel)
+    for i, key in enumerate(order):
+        value = params.get(key, defaults[key])
+        setattr(module, f"arg{i}", value)
+    return module
