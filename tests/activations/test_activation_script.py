@@ -19,6 +19,9 @@ CONFIGS = [(name, {}) for name in am.activations.names()] + [
     ("leaky_relu", {"negative_slope": 0.2}),
     ("gelu", {"approximate": "tanh"}),
     ("softplus", {"beta": 2.0, "threshold": 5.0}),
+    ("softplus", {"beta": 2, "threshold": 20}),  # ints where the kernel declares floats
+    ("silu", {"beta": 2}),
+    ("silu", {"beta": torch.tensor(1.5)}),  # a fixed tensor β: a plain tensor attribute, not a parameter
     ("elu", {"alpha": 0.5}),
     ("prelu", {"num_parameters": 4, "init": 0.1}),
     ("softmax", {"dim": 1}),
@@ -37,7 +40,10 @@ def _input(d: int, params: dict, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     channels = params.get("num_parameters", 3)  # dim 1 holds prelu's channels
     x = torch.randn(2, channels, d, generator=g) * 3
-    x[..., : d // 8] += 4  # a support of about d/8 values for sparsemax / entmax15 (past their top-16 search)
+    # second sample: d/8 near-equal largest values, so sparsemax / entmax15 keep all of them (their search goes
+    # past its first 16 values at d = 4096)
+    x[1] = torch.randn(channels, d, generator=g) * 1e-4
+    x[1, :, : d // 8] += 1
     return x
 
 
@@ -65,6 +71,7 @@ def test_scripted_module_equals_eager(config, d):
     module = am.activations.get(name, **params)
     scripted = torch.jit.script(module)
     assert isinstance(scripted, torch.jit.ScriptModule)
+    assert scripted.name == module.name
     assert list(scripted.state_dict()) == list(module.state_dict())
     _check_equal(module, scripted, _input(d, params, d))
 

@@ -3,12 +3,11 @@
 ``torch.jit.script`` cannot compile the eager module's ``function(input, **params)`` call, nor the custom
 autograd Functions (swiglu, geglu, sparsemax, entmax15, silu with β ≠ 1). So each registered function declares a
 *kernel* with ``@scriptable(kernel)``: a plain-tensor formula with typed positional parameters in the order of the
-function's own keywords, the same math as the eager path (for sparsemax / entmax15 the data-independent full-sort
-threshold the compile / export path uses), differentiated by autograd. ``Activation.__prepare_scriptable__`` (the
-hook ``torch.jit.script`` calls on every module it meets, also inside a model) hands TorchScript a small module
-that calls the kernel with the configuration as typed constants and the learnable tensors under their own names,
-so ``state_dict`` keys stay those of the eager module.
-"""
+function's own keywords, the same math as the eager path, differentiated by autograd.
+``Activation.__prepare_scriptable__`` (the hook ``torch.jit.script`` calls on every module it meets, also inside
+a model) hands TorchScript a small module that calls the kernel with the configuration as typed constants and the
+learnable tensors under their own names, so ``state_dict`` keys stay those of the eager module and the parameters
+are shared with it."""
 
 from __future__ import annotations
 
@@ -137,8 +136,24 @@ def geglu(x: Tensor, dim: int) -> Tensor:
     return F.gelu(a) * b
 
 
+def _support(kind: str, x: Tensor, k: int) -> tuple[Tensor, Tensor, Tensor]:
+    """τ_k, the row max and the support size of each row of ``x`` from its ``k`` largest values (``_autograd``)."""
+    full = k >= x.shape[-1]
+    top = torch.sort(x, dim=-1, descending=True)[0] if full else torch.topk(x, k, dim=-1, sorted=True).values
+    top_max = top[..., :1]
+    top = top - top_max
+    if kind == "entmax15":
+        top = top * 0.5
+    tau, in_support = _candidates(kind, top)
+    return tau, top_max, in_support.sum(-1, keepdim=True)
+
+
 def _simplex(kind: str, x: Tensor, dim: int) -> Tensor:
-    """max(x − τ, 0) (sparsemax) or max(x/2 − τ, 0)² (entmax15) along ``dim``, τ from the full sort."""
+    """max(x − τ, 0) (sparsemax) or max(x/2 − τ, 0)² (entmax15) along ``dim``.
+
+    The eager kernels' exact search, which a script keeps (it runs its control flow, unlike a trace): τ from the
+    16 largest values, then 8× more while a row's support may be longer, up to the full sort.
+    """
     if x.numel() == 0:
         return x.clone()
     if x.dim() == 0:
@@ -146,12 +161,15 @@ def _simplex(kind: str, x: Tensor, dim: int) -> Tensor:
     xl = x.movedim(dim, -1)
     if xl.dtype == torch.float16 or xl.dtype == torch.bfloat16:
         xl = xl.float()
-    z = xl - xl.amax(-1, keepdim=True)
+    n = xl.shape[-1]
+    k = min(n, 16)
+    tau, top_max, size = _support(kind, xl, k)
+    while k < n and bool((size == k).any()):
+        k = min(n, k * 8)
+        tau, top_max, size = _support(kind, xl, k)
+    z = xl - top_max
     if kind == "entmax15":
         z = z * 0.5
-    top = torch.sort(z, dim=-1, descending=True)[0]
-    tau, in_support = _candidates(kind, top)
-    size = in_support.sum(-1, keepdim=True)
     y = (z - tau.gather(-1, (size - 1).clamp(min=0))).clamp(min=0)
     if kind == "entmax15":
         y = y * y
@@ -172,8 +190,9 @@ def entmax15(x: Tensor, dim: int) -> Tensor:
 # one learnable tensor, which keeps the eager module's parameter name (prelu's ``weight``, silu's ``beta``).
 
 class _Scripted0(nn.Module):
-    def __init__(self, kernel: Callable[..., Tensor]) -> None:
+    def __init__(self, name: str, kernel: Callable[..., Tensor]) -> None:
         super().__init__()
+        self.name = name  # the canonical activation name, kept on the script module
         self.kernel = kernel
 
     def forward(self, input: Tensor) -> Tensor:
@@ -212,14 +231,18 @@ def scripted(name: str, function: Callable[..., Tensor], params: dict[str, Any],
         raise NotImplementedError(f"activation {name!r} declares no TorchScript kernel (@scriptable)")
     defaults = {key: p.default for key, p in inspect.signature(function).parameters.items()
                 if p.default is not inspect.Parameter.empty}
-    order = list(inspect.signature(kernel).parameters)[1:]
+    order = list(inspect.signature(kernel).parameters.values())[1:]
     if learnable:
         (key, parameter), = learnable.items()
-        module = _BY_LEARNABLE[key](kernel)
+        if key not in _BY_LEARNABLE or len(order) != 1:
+            raise NotImplementedError(f"no TorchScript form for activation {name!r} learning {key!r}")
+        module = _BY_LEARNABLE[key](name, kernel)
         module.register_parameter(key, parameter)
         return module
-    module = _BY_ARITY[len(order)](kernel)
-    for i, key in enumerate(order):
-        value = params.get(key, defaults[key])
+    module = _BY_ARITY[len(order)](name, kernel)
+    for i, p in enumerate(order):
+        value = params.get(p.name, defaults[p.name])
+        if isinstance(value, int) and not isinstance(value, bool) and "float" in str(p.annotation):
+            value = float(value)  # TorchScript passes no int where a float is declared
         setattr(module, f"arg{i}", value)
     return module
