@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 from torch import nn
 
 import almanac as am
+from almanac.activations._script import KERNEL
 
 pytestmark = [pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning"),
               pytest.mark.filterwarnings("ignore:`torch.jit.(save|load)` is deprecated:DeprecationWarning")]
@@ -127,3 +130,37 @@ def test_scripted_parameters_are_the_eager_ones():
         module.weight.fill_(0.5)
     x = -torch.ones(1, 3, 2)
     torch.testing.assert_close(scripted(x), module(x))
+
+
+@pytest.mark.parametrize("name", am.activations.names())
+def test_every_function_declares_a_kernel_with_its_own_parameters(name):
+    function = am.activations.REGISTRY.function(name)
+    kernel = getattr(function, KERNEL)
+    assert list(inspect.signature(kernel).parameters)[1:] == list(inspect.signature(function).parameters)[1:]
+    torch.jit.script(kernel)  # compiles on its own
+
+
+@pytest.mark.parametrize("name", ["swiglu", "geglu", "glu"])
+@pytest.mark.parametrize("size", [1, 3])
+def test_scripted_gate_refuses_an_odd_size(name, size):
+    scripted = torch.jit.script(am.activations.get(name))
+    with pytest.raises((torch.jit.Error, RuntimeError), match=r"even|halve|divisible"):
+        scripted(torch.randn(2, size))
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("config", CONFIGS, ids=_id)
+def test_scripted_module_keeps_half_precision(config, dtype):
+    name, params = config
+    module = am.activations.get(name, **params)
+    x = _input(64, params, 3).to(dtype)
+    scripted = torch.jit.script(module)
+    try:
+        expected = module(x)
+    except RuntimeError:  # prelu's float32 weight with a half input, as torch.nn.PReLU: the script refuses too
+        with pytest.raises(RuntimeError):
+            scripted(x)
+        return
+    y = scripted(x)
+    assert y.dtype == dtype
+    torch.testing.assert_close(y, expected, rtol=1e-2, atol=1e-2)

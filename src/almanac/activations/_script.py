@@ -100,10 +100,12 @@ def hard_tanh(x: Tensor) -> Tensor:
 
 
 def softplus(x: Tensor, beta: float, threshold: float) -> Tensor:
-    # ATen's formula written out: TorchScript's own derivative of F.softplus tests the *output* against the
-    # threshold (gradient 1 instead of σ(βx) just below it). The clamp keeps exp finite in the branch not taken.
-    bx = x * beta
-    return torch.where(bx > threshold, x, torch.log1p(torch.exp(bx.clamp(max=threshold))) / beta)
+    # ATen's formula written out, in float32 at least as ATen computes it: TorchScript's own derivative of
+    # F.softplus tests the *output* against the threshold (gradient 1 instead of σ(βx) just below it).
+    # logaddexp(βx, 0) = log(1 + exp(βx)) without overflow, so neither branch of the where makes an inf or a NaN.
+    xf = x.float() if x.dtype == torch.float16 or x.dtype == torch.bfloat16 else x
+    bx = xf * beta
+    return torch.where(bx > threshold, xf, torch.logaddexp(bx, torch.zeros_like(bx)) / beta).to(x.dtype)
 
 
 def softsign(x: Tensor) -> Tensor:
@@ -126,13 +128,21 @@ def glu(x: Tensor, dim: int) -> Tensor:
     return F.glu(x, dim)
 
 
-def swiglu(x: Tensor, dim: int) -> Tensor:
+def _halves(x: Tensor, dim: int) -> tuple[Tensor, Tensor]:
+    # chunk(2) of an odd size gives unequal halves, which broadcast silently when one has size 1
+    if x.dim() == 0 or x.shape[dim] % 2 != 0:
+        raise ValueError("input: expected an even size along dim (split into value and gate)")
     a, b = x.chunk(2, dim)
+    return a, b
+
+
+def swiglu(x: Tensor, dim: int) -> Tensor:
+    a, b = _halves(x, dim)
     return F.silu(a) * b
 
 
 def geglu(x: Tensor, dim: int) -> Tensor:
-    a, b = x.chunk(2, dim)
+    a, b = _halves(x, dim)
     return F.gelu(a) * b
 
 
