@@ -235,7 +235,13 @@ _BY_LEARNABLE: dict[str, type[_Scripted0]] = {"weight": _ScriptedWeight, "beta":
 
 def scripted(name: str, function: Callable[..., Tensor], params: dict[str, Any],
              learnable: dict[str, nn.Parameter]) -> nn.Module:
-    """The module TorchScript compiles in place of the eager activation ``name`` (shares its parameters)."""
+    """The module TorchScript compiles in place of the eager activation ``name`` (shares its parameters).
+
+    >>> import almanac as am
+    >>> scripted = torch.jit.script(am.activations.get("sparsemax"))
+    >>> scripted(torch.tensor([0.0, 0.5, 3.0]))
+    tensor([0., 0., 1.])
+    """
     kernel = getattr(function, KERNEL, None)
     if kernel is None:
         raise NotImplementedError(f"activation {name!r} declares no TorchScript kernel (@scriptable)")
