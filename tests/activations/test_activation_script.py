@@ -164,3 +164,14 @@ def test_scripted_module_keeps_half_precision(config, dtype):
     y = scripted(x)
     assert y.dtype == dtype
     torch.testing.assert_close(y, expected, rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=_id)
+def test_frozen_script_equals_eager(config):
+    name, params = config
+    torch.manual_seed(0)
+    model = _Model(8, name, params).eval()
+    frozen = torch.jit.freeze(torch.jit.script(model))  # parameters and constants inlined, as for deployment
+    x = _input(8, params, 4)
+    for _ in range(3):
+        torch.testing.assert_close(frozen(x), model(x), rtol=1e-5, atol=1e-6)
