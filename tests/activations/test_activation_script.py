@@ -11,8 +11,7 @@ from torch import nn
 import almanac as am
 from almanac.activations._script import KERNEL
 
-pytestmark = [pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore:`torch.jit.(save|load)` is deprecated:DeprecationWarning")]
+pytestmark = pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated:DeprecationWarning")
 
 # Every registered activation with its defaults (registry-driven), then non-default settings that take another
 # kernel path: a learnable or non-unit β for silu, other constants, several PReLU slopes.
