@@ -17,8 +17,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from almanac._checks import check_choice, check_floating, check_number, check_tensor
+from almanac.activations import _script
 from almanac.activations._autograd import Entmax15, GatedUnit, SiLUBeta, Sparsemax
 from almanac.activations._modules import Activation
+from almanac.activations._script import scriptable
 from almanac.errors import ConfigError, ShapeError, problem
 from almanac.registry import ActivationSpec, Registry, choice, integer, real
 
@@ -143,6 +145,7 @@ REGISTRY: Registry[ActivationSpec] = Registry("activation", ActivationSpec, defa
     output_range=(0.0, INF), monotonic=True, smooth=False, zero_centered=False, placement=HIDDEN,
     saves_for_backward="output",
 )
+@scriptable(_script.relu)
 def relu(x: Tensor) -> Tensor:
     """Rectified linear unit.
 
@@ -171,6 +174,7 @@ def relu(x: Tensor) -> Tensor:
     saves_for_backward="input",
     constraints={"negative_slope": _SLOPE},
 )
+@scriptable(_script.leaky_relu)
 def leaky_relu(x: Tensor, *, negative_slope: float = 0.01) -> Tensor:
     """Leaky ReLU.
 
@@ -199,6 +203,7 @@ def leaky_relu(x: Tensor, *, negative_slope: float = 0.01) -> Tensor:
     output_range=(-INF, INF), monotonic=True, smooth=False, zero_centered=False, placement=HIDDEN,
     saves_for_backward="input and weight", factory=_prelu_module, factory_params=("num_parameters", "init"),
 )
+@scriptable(_script.prelu)
 def prelu(x: Tensor, weight: Tensor) -> Tensor:
     """Parametric ReLU.
 
@@ -231,6 +236,7 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     saves_for_backward="input",
     constraints={"alpha": _POSITIVE},
 )
+@scriptable(_script.elu)
 def elu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
     """Exponential linear unit (continuously differentiable for alpha = 1).
 
@@ -259,6 +265,7 @@ def elu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
     output_range=(-1.7581, INF), monotonic=True, smooth=False, zero_centered=True, placement=HIDDEN,
     saves_for_backward="input",
 )
+@scriptable(_script.selu)
 def selu(x: Tensor) -> Tensor:
     """Scaled exponential linear unit.
 
@@ -287,6 +294,7 @@ def selu(x: Tensor) -> Tensor:
     saves_for_backward="input",
     constraints={"alpha": _POSITIVE},
 )
+@scriptable(_script.celu)
 def celu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
     """Continuously differentiable exponential linear unit.
 
@@ -318,6 +326,7 @@ def celu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
     saves_for_backward="input",
     constraints={"approximate": choice("none", "tanh")},
 )
+@scriptable(_script.gelu)
 def gelu(x: Tensor, *, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit.
 
@@ -350,6 +359,7 @@ def gelu(x: Tensor, *, approximate: str = "none") -> Tensor:
     saves_for_backward="input", factory=_silu_module, factory_params=("learnable",),
     constraints={"beta": real(tensor=True)},
 )
+@scriptable(_script.silu)
 def silu(x: Tensor, *, beta: float | Tensor = 1.0) -> Tensor:
     """SiLU / Swish.
 
@@ -385,6 +395,7 @@ def silu(x: Tensor, *, beta: float | Tensor = 1.0) -> Tensor:
     output_range=(-0.3089, INF), monotonic=False, smooth=True, zero_centered=False, placement=HIDDEN,
     saves_for_backward="input",
 )
+@scriptable(_script.mish)
 def mish(x: Tensor) -> Tensor:
     """Mish.
 
@@ -414,6 +425,7 @@ def mish(x: Tensor) -> Tensor:
     output_range=(0.0, 1.0), monotonic=True, smooth=True, zero_centered=False, placement=OUTPUT,
     saves_for_backward="output",
 )
+@scriptable(_script.sigmoid)
 def sigmoid(x: Tensor) -> Tensor:
     """Logistic sigmoid.
 
@@ -441,6 +453,7 @@ def sigmoid(x: Tensor) -> Tensor:
     output_range=(0.0, 1.0), monotonic=True, smooth=False, zero_centered=False, placement=HIDDEN,
     saves_for_backward="input",
 )
+@scriptable(_script.hard_sigmoid)
 def hard_sigmoid(x: Tensor) -> Tensor:
     """Hard sigmoid (PyTorch's definition, ReLU6(x + 3) / 6).
 
@@ -468,6 +481,7 @@ def hard_sigmoid(x: Tensor) -> Tensor:
     output_range=(-0.375, INF), monotonic=False, smooth=False, zero_centered=False, placement=HIDDEN,
     saves_for_backward="input",
 )
+@scriptable(_script.hard_swish)
 def hard_swish(x: Tensor) -> Tensor:
     """Hard Swish.
 
@@ -495,6 +509,7 @@ def hard_swish(x: Tensor) -> Tensor:
     output_range=(-1.0, 1.0), monotonic=True, smooth=True, zero_centered=True, placement=BOTH,
     saves_for_backward="output",
 )
+@scriptable(_script.tanh)
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent.
 
@@ -522,6 +537,7 @@ def tanh(x: Tensor) -> Tensor:
     output_range=(-1.0, 1.0), monotonic=True, smooth=False, zero_centered=True, placement=HIDDEN,
     saves_for_backward="input",
 )
+@scriptable(_script.hard_tanh)
 def hard_tanh(x: Tensor) -> Tensor:
     """Hard tanh.
 
@@ -550,6 +566,7 @@ def hard_tanh(x: Tensor) -> Tensor:
     saves_for_backward="input",
     constraints={"beta": _POSITIVE, "threshold": _POSITIVE},
 )
+@scriptable(_script.softplus)
 def softplus(x: Tensor, *, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Softplus.
 
@@ -580,6 +597,7 @@ def softplus(x: Tensor, *, beta: float = 1.0, threshold: float = 20.0) -> Tensor
     output_range=(-1.0, 1.0), monotonic=True, smooth=True, zero_centered=True, placement=HIDDEN,
     saves_for_backward="input and 1 + |input|",
 )
+@scriptable(_script.softsign)
 def softsign(x: Tensor) -> Tensor:
     """Softsign.
 
@@ -607,6 +625,7 @@ def softsign(x: Tensor) -> Tensor:
     output_range=(-INF, INF), monotonic=True, smooth=True, zero_centered=True, placement=OUTPUT,
     saves_for_backward="nothing",
 )
+@scriptable(_script.identity)
 def identity(x: Tensor) -> Tensor:
     """Identity (returns ``x`` itself).
 
@@ -637,6 +656,7 @@ def identity(x: Tensor) -> Tensor:
     saves_for_backward="output", elementwise=False,
     constraints=_DIM,
 )
+@scriptable(_script.softmax)
 def softmax(x: Tensor, *, dim: int = -1) -> Tensor:
     """Softmax along ``dim``.
 
@@ -666,6 +686,7 @@ def softmax(x: Tensor, *, dim: int = -1) -> Tensor:
     saves_for_backward="output", elementwise=False,
     constraints=_DIM,
 )
+@scriptable(_script.log_softmax)
 def log_softmax(x: Tensor, *, dim: int = -1) -> Tensor:
     """Log-softmax along ``dim``.
 
@@ -696,6 +717,7 @@ def log_softmax(x: Tensor, *, dim: int = -1) -> Tensor:
     saves_for_backward="input", elementwise=False,
     constraints=_DIM,
 )
+@scriptable(_script.glu)
 def glu(x: Tensor, *, dim: int = -1) -> Tensor:
     """Gated linear unit; halves ``dim``.
 
@@ -725,6 +747,7 @@ def glu(x: Tensor, *, dim: int = -1) -> Tensor:
     saves_for_backward="input", elementwise=False,
     constraints=_DIM,
 )
+@scriptable(_script.swiglu)
 def swiglu(x: Tensor, *, dim: int = -1) -> Tensor:
     """SwiGLU; halves ``dim``. A custom autograd function that keeps only the input.
 
@@ -754,6 +777,7 @@ def swiglu(x: Tensor, *, dim: int = -1) -> Tensor:
     saves_for_backward="input", elementwise=False,
     constraints=_DIM,
 )
+@scriptable(_script.geglu)
 def geglu(x: Tensor, *, dim: int = -1) -> Tensor:
     """GEGLU; halves ``dim``. A custom autograd function that keeps only the input.
 
@@ -783,6 +807,7 @@ def geglu(x: Tensor, *, dim: int = -1) -> Tensor:
     saves_for_backward="output", elementwise=False,
     constraints=_DIM,
 )
+@scriptable(_script.sparsemax)
 def sparsemax(x: Tensor, *, dim: int = -1) -> Tensor:
     """Sparsemax along ``dim``; exact (threshold from the sorted largest values), keeps only the output.
 
@@ -812,6 +837,7 @@ def sparsemax(x: Tensor, *, dim: int = -1) -> Tensor:
     saves_for_backward="output", elementwise=False,
     constraints=_DIM,
 )
+@scriptable(_script.entmax15)
 def entmax15(x: Tensor, *, dim: int = -1) -> Tensor:
     """1.5-entmax along ``dim``; exact sort-based threshold, keeps only the output.
 

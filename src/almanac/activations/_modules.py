@@ -1,7 +1,8 @@
 """The object form of an activation: a thin ``nn.Module`` that calls the pure function.
 
 The module holds configuration (the keyword parameters) and, for ``prelu`` and ``silu(learnable=True)``, the
-learnable tensors, passed to the function by keyword on every call. It adds no arithmetic.
+learnable tensors, passed to the function by keyword on every call. It adds no arithmetic. ``torch.jit.script``
+compiles, in its place, the function's TorchScript kernel (``_script``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+
+from almanac.activations._script import scripted
 
 __all__ = ["Activation"]
 
@@ -38,6 +41,11 @@ class Activation(nn.Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return self.function(input, **self.params, **self._parameters)
+
+    def __prepare_scriptable__(self) -> nn.Module:
+        """What ``torch.jit.script`` compiles: the function's declared kernel with the configuration as typed
+        constants and this module's parameters (shared, same names); see ``_script``."""
+        return scripted(self.name, self.function, self.params, dict(self._parameters))
 
     def extra_repr(self) -> str:
         shown = [self.name, *(f"{k}={v!r}" for k, v in self.params.items())]
