@@ -208,3 +208,14 @@ def test_simplex_maps_of_a_0d_tensor_are_one(name: str):
     assert y.shape == () and float(y.detach()) == 1.0
     y.backward()
     assert float(x.grad) == 0.0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.float16])
+def test_softplus_with_a_large_threshold_stays_finite(dtype):
+    x = torch.tensor([-5.0, 0.0, 5.0, 90.0, 150.0], dtype=dtype, requires_grad=True)
+    y = am.activations.softplus(x, threshold=200.0)
+    y.sum().backward()
+    reference = torch.nn.functional.softplus(x.detach().double(), threshold=800.0)  # float64 does not overflow
+    torch.testing.assert_close(y.double(), reference, rtol=1e-2 if dtype in (torch.float16, torch.bfloat16) else 1e-6,
+                               atol=1e-3)
+    assert torch.isfinite(x.grad).all() and x.grad[-2:].tolist() == [1.0, 1.0]

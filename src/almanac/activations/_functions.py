@@ -587,6 +587,10 @@ def softplus(x: Tensor, *, beta: float = 1.0, threshold: float = 20.0) -> Tensor
     Reference: Dugas et al. 2001.
     """
     _check(x, "softplus", beta=beta, threshold=threshold)
+    # exp(β·x) overflows past log(dtype max); there log(1 + exp(β·x)) = β·x already, so the threshold is capped
+    # there: the values are unchanged and a large threshold (200) no longer gives inf and NaN gradients
+    if x.is_floating_point():
+        threshold = min(float(threshold), math.log(torch.finfo(x.dtype).max) - 1.0)
     return F.softplus(x, beta, threshold)
 
 
