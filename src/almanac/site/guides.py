@@ -103,15 +103,10 @@ def families_table() -> str:
 
 
 # -- the checker: rules and the common mistakes -----------------------------------------------------------------
-def _rule_link(code: str, severity: str) -> str:
-    """A rule's code, linked to its section of the common mistakes (info notes are not mistakes: no section)."""
-    return code if severity == "info" else f"[{code}](guides/mistakes.md#{code.lower()})"
-
-
 def rules_table() -> str:
     from almanac.lint import RULES
 
-    rows = [f"| {_rule_link(r.code, r.severity)} | {r.severity} | "
+    rows = [f"| [{r.code}](guides/mistakes.md#{r.code.lower()}) | {r.severity} | "
             f"{'static' if r.static else 'needs a batch'} | {md(r.title)} |" for r in RULES.values()]
     return "\n".join(["| code | severity | kind | what it catches |", "|---|---|---|---|", *rows, ""])
 
@@ -179,7 +174,7 @@ def collect_mistakes(module: ModuleType) -> list[Mistake]:
     setups = list(module.SETUPS)
     first = min(inspect.getsourcelines(s.build)[1] for s in setups)
     out = []
-    for rule in (r for r in RULES.values() if r.severity != "info"):  # a note (AL000) is not a mistake
+    for rule in RULES.values():
         faulty = next((s for s in setups if s.rule == rule.code and s.faulty), None)
         correct = next((s for s in setups if s.rule == rule.code and not s.faulty), None)
         if faulty is None or correct is None:
