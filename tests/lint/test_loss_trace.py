@@ -117,6 +117,15 @@ def test_torchscript_model_gets_an_info_finding() -> None:
     assert "AL000" in report.codes
     assert report.findings[-1].severity == "info" and "not analysed" in report.findings[-1].message
     assert str(report).endswith("1 note")
+    assert "the model is a TorchScript module:" in report.findings[-1].message  # not its submodules listed
+
+
+def test_a_torchscript_submodule_is_named_by_its_path() -> None:
+    model = nn.Sequential(nn.Linear(6, 16), torch.jit.script(nn.Sequential(nn.ReLU(), nn.Identity())),
+                          nn.Linear(16, 3))
+    report = am.lint.check(model, nn.CrossEntropyLoss(), inputs=torch.randn(8, 6), target=torch.arange(8) % 3)
+    (note,) = [f for f in report.findings if f.code == "AL000"]
+    assert "TorchScript submodule 1:" in note.message and note.where == "1"
 
 
 class TupleOut(nn.Module):

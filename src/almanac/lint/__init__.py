@@ -269,13 +269,14 @@ def _loss_findings(trace: Trace | None, y: Any, found: list[Finding]) -> list[Fi
 
 def _opaque(model: nn.Module, trace: Trace | None) -> list[Finding]:
     """An info finding for what the tracer cannot see into (TorchScript modules)."""
-    scripted = [name or type(model).__name__ for name, m in model.named_modules()
-                if isinstance(m, torch.jit.ScriptModule)]
+    scripted = [name for name, m in model.named_modules() if isinstance(m, torch.jit.ScriptModule)]
     if scripted:
-        outer = [n for n in scripted if not any(n.startswith(o + ".") for o in scripted if o != n)]
-        return [finding("AL000", f"TorchScript module{'s' * (len(outer) > 1)} {', '.join(outer[:3])}: "
-                                 "its operations run as compiled code and were not analysed",
-                        "check the eager (un-scripted) model to cover its layers", outer[0] if outer[0] else "")]
+        # the outermost scripted modules only: "" (the model itself) contains every other one
+        outer = [n for n in scripted if not any(o == "" or n.startswith(o + ".") for o in scripted if o != n)]
+        what = ("the model is a TorchScript module" if outer == [""] else
+                f"TorchScript submodule{'s' * (len(outer) > 1)} {', '.join(outer[:3])}")
+        return [finding("AL000", f"{what}: its operations run as compiled code and were not analysed",
+                        "check the eager (un-scripted) model to cover its layers", outer[0])]
     if trace is not None and trace.output_tensor is not None and not trace.ops:
         return [finding("AL000", "no operation of the forward pass could be traced (compiled or opaque code): "
                                  "the model's layers were not analysed",
