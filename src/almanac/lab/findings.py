@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from almanac.lab.summary import Group, Summary
 
 __all__ = [
@@ -31,6 +33,8 @@ SATURATING = ("sigmoid", "tanh")
 TARGET = 0.9
 #: the non-saturating activations the depth effect is judged against
 MODERN = ("relu", "gelu", "silu")
+#: first-layer / last-layer gradient norm below which the gradient has vanished (the checker's AL015 threshold)
+VANISHED = 1e-3
 
 
 def _ms(group: Group | None, measure: str, digits: int = 3) -> str:
@@ -54,13 +58,31 @@ def _seeds(summary: Summary) -> int:
     return min((len(g.runs) for g in summary.groups), default=0)
 
 
+def _diverged(summary: Summary) -> str:
+    """Which configurations blew up (non-finite training loss) in how many seeds; empty when none did."""
+    blown = []
+    for g in summary.groups:
+        epochs = g.values("diverged")
+        epochs = epochs[~np.isnan(epochs) & (epochs > 0)]
+        if epochs.size:
+            label = ", ".join(f"{k} {v}" for k, v in g.config.items())
+            at = ", ".join(str(int(e)) for e in epochs)
+            blown.append(f"{label} in {epochs.size} of {len(g.runs)} seeds (epoch {at})")
+    if not blown:
+        return ""
+    return ("The training loss diverged (non-finite) for " + "; ".join(blown) + ": those runs are kept up to their "
+            "last finite epoch and a target they had not reached counts as missed, which widens the intervals. ")
+
+
 def _seeds_note(summary: Summary) -> str:
     if _seeds(summary) < 2:
-        return ("With one seed per configuration there is no interval and no test: every number above is a single "
-                "measurement and no difference is claimed; run --seeds 3 or more before trusting any of them.")
-    return (f"Numbers are means over {_seeds(summary)} seeds with 95% Student t-intervals; differences are paired by "
-            "seed (same data split and initial weights), judged by the t-interval of the per-seed difference and a "
-            "paired t-test, with Cohen's d_z as the effect size.")
+        return _diverged(summary) + (
+            "With one seed per configuration there is no interval and no test: every number above is a single "
+            "measurement and no difference is claimed; run --seeds 3 or more before trusting any of them.")
+    return _diverged(summary) + (
+        f"Numbers are means over {_seeds(summary)} seeds with 95% Student t-intervals; differences are paired by "
+        "seed (same data split and initial weights), judged by the t-interval of the per-seed difference and a "
+        "paired t-test, with Cohen's d_z as the effect size.")
 
 
 def _judge(a: Group, b: Group, measure: str, higher_is_better: bool, what: str, *, claim: str) -> str:
@@ -140,10 +162,15 @@ def activations_finding(summary: Summary) -> list[str]:
     for other, _, slowed in verdicts:
         name = other.config["activation"]
         lo = _one(summary, depth=shallow, activation=name)
-        if not slowed and not math.isnan(other.mean("grad_ratio")):
+        ratio = other.mean("grad_ratio")
+        if not slowed and ratio >= VANISHED:
             lines.append(f"Why {name} was not slowed: at depth {deep} its first layer still gets "
-                         f"{other.mean('grad_ratio'):.2e} of its last layer's gradient norm — the gradient has not "
+                         f"{ratio:.2e} of its last layer's gradient norm — the gradient has not "
                          "vanished at this depth with this init, so SGD does not stall.")
+        elif not slowed and ratio < VANISHED:
+            lines.append(f"{name}'s gradient did vanish at depth {deep} (its first layer gets {ratio:.2e} of its last "
+                         "layer's gradient norm), yet it was not measurably slower than every one of "
+                         f"{', '.join(MODERN)} in these seeds: see the intervals above and any divergence below.")
         elif slowed and lo is not None and lo.mean("reached") < 1:
             lines.append(f"{name} missed the target even at depth {shallow} (SGD is slow with it at any depth here); "
                          f"depth turns slow into a stall: final accuracy {_ms(lo, 'accuracy')} at depth {shallow}, "

@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from almanac.errors import DomainError
+
 __all__ = [
     "TARGET_ACCURACY",
     "reliability",
@@ -46,14 +48,31 @@ def _train(
     seed: int,
     **options: Any,
 ) -> dict[str, Any]:
-    """Fit ``model`` and return the last epoch's validation metrics (``final``) and every epoch's (``curves``)."""
-    from almanac.train import fit
+    """Fit ``model`` and return the last epoch's validation metrics (``final``) and every epoch's (``curves``).
 
-    history = fit(model, loss, train, val, metrics=metrics, output=output, epochs=epochs, seed=seed, **options)
+    A run whose training loss turns non-finite is a result too, not a failed sweep: its curves stop at the last
+    finite epoch (NaN after it), ``final`` holds that epoch's values and ``diverged`` the epoch it blew up in
+    (0 for a run that finished).
+    """
+    from almanac.train import History, fit
+
+    rows: list[dict[str, Any]] = []
+    diverged = 0
+    try:
+        fit(model, loss, train, val, metrics=metrics, output=output, epochs=epochs, seed=seed,
+            on_epoch_end=rows.append, **options)
+    except DomainError as exc:
+        if "training loss" not in str(exc) or not rows:  # bad input, or nothing learned before it blew up
+            raise
+        diverged = len(rows) + 1
+    history = History(rows)
     names = [c[len("val_"):] for c in history.columns if c.startswith("val_") and c != "val_loss"]
     curves = {name: history.column(f"val_{name}") for name in names}
     curves["train_loss"] = history.column("train_loss")
-    return {"final": {name: values[-1] for name, values in curves.items()}, "curves": curves}
+    final = {name: values[-1] for name, values in curves.items()}
+    final["diverged"] = float(diverged)
+    pad = [math.nan] * (epochs - len(rows))  # the same length for every seed: the summary cuts to the shortest
+    return {"final": final, "curves": {name: values + pad for name, values in curves.items()}}
 
 
 def _job(data: Any = None, **config: Any) -> Any:
