@@ -108,7 +108,7 @@ class GatedUnit(Function):
         (x,) = ctx.saved_tensors
         dim, kind = ctx.dim, ctx.kind
         a, b = x.chunk(2, dim)
-        if torch.is_grad_enabled() or torch.compiler.is_compiling():  # no out= into the non-contiguous halves
+        if torch.is_grad_enabled():  # a double backward is recorded: differentiable ops, no out=
             return torch.cat([_act_backward(kind, grad * b, a), _act(kind, a) * grad], dim), None, None
         grad_x = torch.empty_like(x)
         grad_a, grad_b = grad_x.chunk(2, dim)

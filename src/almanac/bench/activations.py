@@ -1,11 +1,17 @@
-"""``almanac bench activations``: forward + backward of every activation against its peer.
+"""``almanac bench activations``: every activation against its peer, forward and backward.
 
-The peer is PyTorch's native function where PyTorch has one (target: ≤ 1.1× its time). Where it has none
-(silu with β ≠ 1, swiglu, geglu, sparsemax, entmax15) the peer is the naive composite of torch ops that people
-write, e.g. ``x * torch.sigmoid(beta * x)`` or a sort-based sparsemax differentiated by autograd (target: ≤ 0.7×
-its time, and no more memory kept for the backward than the input); the composite compiled with ``torch.compile``
-is a second peer, for information, when a C++ compiler is available and ``ALMANAC_BENCH_COMPILE`` is not "0"
-(compiling takes seconds per case).
+The peer is PyTorch's native function where PyTorch has one (target: ≤ 1.1× its time), on a (4096·scale, 1024)
+float32 input. Where it has none (silu with β ≠ 1, swiglu, geglu, sparsemax, entmax15) the peer is the naive
+composite of torch ops that people write, e.g. ``x * torch.sigmoid(beta * x)``, ``a, b = x.chunk(2, -1);
+F.silu(a) * b`` or a sort-based sparsemax differentiated by autograd (target: ≤ 0.7× its time, and no more memory
+kept for the backward than the input). When a C++ compiler is available and ``ALMANAC_BENCH_COMPILE`` is not "0"
+(compiling takes seconds per case) the composite compiled with ``torch.compile`` is a second peer, for
+information, and the "(compiled)" cases race the almanac function compiled against the compiled composite
+(target: ≤ 1.0×).
+
+swiglu and geglu are timed as a transformer's feed-forward gate uses them: on (B·T, 2·d) inputs with
+B·T = 4096·scale tokens and d = 1024 and 4096, forward and backward in float32 and in bfloat16, and the forward
+alone under ``torch.no_grad()`` (inference).
 """
 
 from __future__ import annotations
@@ -117,8 +123,49 @@ def _why_not_compiled() -> str | None:
     return None
 
 
+def _forward(function: Callable[[Tensor], Tensor], x: Tensor) -> Callable[[], None]:
+    """A contender body for inference: the forward alone, under ``torch.no_grad()``."""
+
+    def body() -> None:
+        with torch.no_grad():
+            function(x)
+
+    return body
+
+
+def _gated_cases(scale: float, device: str, skipped: str | None) -> list[Case]:
+    """swiglu and geglu on (B·T, 2·d) inputs: forward + backward (float32, bfloat16), forward alone, compiled."""
+    tokens = max(2, round(4096 * scale))
+    generator = torch.Generator().manual_seed(0)
+    out: list[Case] = []
+    for name in ("swiglu", "geglu"):
+        ours, composite = _COMPOSITE[name]
+        for d, dtype in ((1024, torch.float32), (4096, torch.float32), (4096, torch.bfloat16)):
+            x = torch.randn(tokens, 2 * d, generator=generator).to(device, dtype).requires_grad_()
+            shape = f"({tokens}, 2·{d}) {'f32' if dtype == torch.float32 else 'bf16'}"
+            contenders = [Contender("almanac", fwd_bwd(lambda f=ours, x=x: f(x), x)),
+                          Contender("naive", fwd_bwd(lambda f=composite, x=x: f(x), x))]
+            if skipped is None:
+                compiled = torch.compile(composite, dynamic=False)
+                contenders.append(Contender("compiled", fwd_bwd(lambda f=compiled, x=x: f(x), x),
+                                            target="(information)"))
+            out.append(Case(name, shape, contenders, COMPOSITE_TARGET, notes=() if skipped is None else (skipped,)))
+            if dtype != torch.float32 or d != 4096:
+                continue
+            out.append(Case(f"{name} (forward)", f"{shape}, no_grad", [
+                Contender("almanac", _forward(ours, x), memory=False),
+                Contender("naive", _forward(composite, x), memory=False)], "(information)"))
+            if skipped is None:
+                ours_c, composite_c = torch.compile(ours, dynamic=False), torch.compile(composite, dynamic=False)
+                out.append(Case(f"{name} (compiled)", shape, [
+                    Contender("torch.compile(almanac)", fwd_bwd(lambda f=ours_c, x=x: f(x), x)),
+                    Contender("torch.compile(composite)", fwd_bwd(lambda f=composite_c, x=x: f(x), x))],
+                    "≤ 1.0× compiled, saved ≤ input"))
+    return out
+
+
 def cases(scale: float, device: str = "cpu") -> list[Case]:
-    """One case per activation on a (4096·scale, 1024) float32 input on ``device``, forward and backward."""
+    """One case per activation on ``device`` (see the module's docstring for the shapes)."""
     rows = max(2, round(4096 * scale))
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(rows, 1024, generator=generator).to(device).requires_grad_()
@@ -135,9 +182,11 @@ def cases(scale: float, device: str = "cpu") -> list[Case]:
             out.append(_prelu_case(x, shape))
     skipped = _why_not_compiled()
     for name, (ours, composite) in _COMPOSITE.items():
+        if name in ("swiglu", "geglu"):
+            continue
         contenders = [Contender("almanac", body(ours)), Contender("naive", body(composite))]
         if skipped is None:
             compiled = torch.compile(composite, dynamic=False)
             contenders.append(Contender("compiled", body(compiled), target="(information)"))
         out.append(Case(name, shape, contenders, COMPOSITE_TARGET, notes=() if skipped is None else (skipped,)))
-    return out
+    return out + _gated_cases(scale, device, skipped)
