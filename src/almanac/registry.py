@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
+from almanac._docstring import render
 from almanac.errors import ConfigError, UnknownNameError, problem
 
 __all__ = [
@@ -368,6 +369,7 @@ class Registry(Generic[S]):
             missing = [p for p in spec.params if p not in spec.constraints and p not in self.common_params]
             if self.require_constraints and missing:
                 raise ConfigError(f"spec `{name}`: declare the constraints of {missing}")
+            function.__doc__ = render(function.__doc__, spec)  # the formula and references from the spec
             function = self._guarded(function, spec, rules)
             self.add(spec, function, factory=factory, factory_params=factory_params, rules=rules)
             return function

@@ -149,8 +149,6 @@ REGISTRY: Registry[ActivationSpec] = Registry("activation", ActivationSpec, defa
 def relu(x: Tensor) -> Tensor:
     """Rectified linear unit.
 
-    Formula: ``max(x, 0)``.
-
     Args:
         x: floating tensor of any shape.
 
@@ -159,8 +157,6 @@ def relu(x: Tensor) -> Tensor:
 
     >>> relu(torch.tensor([-1.0, 0.0, 2.0]))
     tensor([0., 0., 2.])
-
-    Reference: Nair & Hinton 2010.
     """
     _check(x, "relu")
     return torch.relu(x)
@@ -178,8 +174,6 @@ def relu(x: Tensor) -> Tensor:
 def leaky_relu(x: Tensor, *, negative_slope: float = 0.01) -> Tensor:
     """Leaky ReLU.
 
-    Formula: ``x if x > 0 else negative_slope · x``.
-
     Args:
         x: floating tensor of any shape.
         negative_slope: slope for negative inputs (finite).
@@ -189,8 +183,6 @@ def leaky_relu(x: Tensor, *, negative_slope: float = 0.01) -> Tensor:
 
     >>> leaky_relu(torch.tensor([-2.0, 3.0]), negative_slope=0.5)
     tensor([-1.,  3.])
-
-    Reference: Maas et al. 2013.
     """
     _check(x, "leaky_relu", negative_slope=negative_slope)
     return F.leaky_relu(x, negative_slope)
@@ -207,7 +199,7 @@ def leaky_relu(x: Tensor, *, negative_slope: float = 0.01) -> Tensor:
 def prelu(x: Tensor, weight: Tensor) -> Tensor:
     """Parametric ReLU.
 
-    Formula: ``x if x > 0 else a · x``, with ``a = weight`` (one value, or one per channel along dim 1).
+    ``a = weight``: one value, or one per channel along dim 1.
 
     Args:
         x: floating tensor, shape (N, C, ...) when ``weight`` has C > 1 values.
@@ -218,8 +210,6 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
 
     >>> prelu(torch.tensor([-2.0, 3.0]), torch.tensor([0.25]))
     tensor([-0.5000,  3.0000])
-
-    Reference: He et al. 2015.
     """
     _check(x, "prelu")
     check_prelu_weight(x, weight)
@@ -240,8 +230,6 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
 def elu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
     """Exponential linear unit (continuously differentiable for alpha = 1).
 
-    Formula: ``x if x > 0 else alpha · (exp(x) − 1)``.
-
     Args:
         x: floating tensor of any shape.
         alpha: saturation value for negative inputs (> 0).
@@ -251,8 +239,6 @@ def elu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
 
     >>> elu(torch.tensor([-1.0, 2.0]))
     tensor([-0.6321,  2.0000])
-
-    Reference: Clevert et al. 2016.
     """
     _check(x, "elu", alpha=alpha)
     return F.elu(x, alpha)
@@ -269,7 +255,7 @@ def elu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
 def selu(x: Tensor) -> Tensor:
     """Scaled exponential linear unit.
 
-    Formula: ``λ · (x if x > 0 else α · (exp(x) − 1))`` with λ = 1.0507009873554805, α = 1.6732632423543772.
+    λ = 1.0507009873554805, α = 1.6732632423543772.
 
     Args:
         x: floating tensor of any shape.
@@ -279,8 +265,6 @@ def selu(x: Tensor) -> Tensor:
 
     >>> selu(torch.tensor([-1.0, 1.0]))
     tensor([-1.1113,  1.0507])
-
-    Reference: Klambauer et al. 2017.
     """
     _check(x, "selu")
     return F.selu(x)
@@ -298,8 +282,6 @@ def selu(x: Tensor) -> Tensor:
 def celu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
     """Continuously differentiable exponential linear unit.
 
-    Formula: ``max(0, x) + min(0, alpha · (exp(x / alpha) − 1))``.
-
     Args:
         x: floating tensor of any shape.
         alpha: saturation value for negative inputs (> 0).
@@ -309,8 +291,6 @@ def celu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
 
     >>> celu(torch.tensor([-2.0, 2.0]), alpha=2.0)
     tensor([-1.2642,  2.0000])
-
-    Reference: Barron 2017.
     """
     _check(x, "celu", alpha=alpha)
     return F.celu(x, alpha)
@@ -330,8 +310,8 @@ def celu(x: Tensor, *, alpha: float = 1.0) -> Tensor:
 def gelu(x: Tensor, *, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit.
 
-    Formula: ``x · Φ(x)`` (Φ the standard normal CDF); ``approximate="tanh"``:
-    ``0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))``.
+    Φ is the standard normal CDF; ``approximate="tanh"`` uses ``0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 ·
+    x³)))``.
 
     Args:
         x: floating tensor of any shape.
@@ -342,8 +322,6 @@ def gelu(x: Tensor, *, approximate: str = "none") -> Tensor:
 
     >>> gelu(torch.tensor([-1.0, 1.0]))
     tensor([-0.1587,  0.8413])
-
-    Reference: Hendrycks & Gimpel 2016.
     """
     _check(x, "gelu", approximate=approximate)
     return F.gelu(x, approximate=approximate)
@@ -363,9 +341,8 @@ def gelu(x: Tensor, *, approximate: str = "none") -> Tensor:
 def silu(x: Tensor, *, beta: float | Tensor = 1.0) -> Tensor:
     """SiLU / Swish.
 
-    Formula: ``x · sigmoid(β · x)``. β = 1 runs PyTorch's fused kernel; any other β (a float, or a tensor that
-    may require grad, as in ``get("silu", learnable=True)``) runs a custom autograd function that keeps only the
-    input for the backward pass.
+    β = 1 runs PyTorch's fused kernel; any other β (a float, or a tensor that may require grad, as in ``get("silu",
+    learnable=True)``) runs a custom autograd function that keeps only the input for the backward pass.
 
     Args:
         x: floating tensor of any shape.
@@ -376,8 +353,6 @@ def silu(x: Tensor, *, beta: float | Tensor = 1.0) -> Tensor:
 
     >>> silu(torch.tensor([-1.0, 2.0]), beta=2.0)
     tensor([-0.1192,  1.9640])
-
-    Reference: Elfwing et al. 2018; Ramachandran et al. 2017.
     """
     _check(x, "silu", beta=beta)
     if isinstance(beta, Tensor) and not _broadcasts_to(beta, x):
@@ -399,8 +374,6 @@ def silu(x: Tensor, *, beta: float | Tensor = 1.0) -> Tensor:
 def mish(x: Tensor) -> Tensor:
     """Mish.
 
-    Formula: ``x · tanh(softplus(x))``.
-
     Args:
         x: floating tensor of any shape.
 
@@ -409,8 +382,6 @@ def mish(x: Tensor) -> Tensor:
 
     >>> mish(torch.tensor([-1.0, 1.0]))
     tensor([-0.3034,  0.8651])
-
-    Reference: Misra 2019.
     """
     _check(x, "mish")
     return F.mish(x)
@@ -429,8 +400,6 @@ def mish(x: Tensor) -> Tensor:
 def sigmoid(x: Tensor) -> Tensor:
     """Logistic sigmoid.
 
-    Formula: ``1 / (1 + exp(−x))``.
-
     Args:
         x: floating tensor of any shape.
 
@@ -439,8 +408,6 @@ def sigmoid(x: Tensor) -> Tensor:
 
     >>> sigmoid(torch.tensor([0.0, 2.0]))
     tensor([0.5000, 0.8808])
-
-    Reference: Rumelhart, Hinton & Williams 1986.
     """
     _check(x, "sigmoid")
     return torch.sigmoid(x)
@@ -457,8 +424,6 @@ def sigmoid(x: Tensor) -> Tensor:
 def hard_sigmoid(x: Tensor) -> Tensor:
     """Hard sigmoid (PyTorch's definition, ReLU6(x + 3) / 6).
 
-    Formula: ``clamp(x / 6 + 1/2, 0, 1)``.
-
     Args:
         x: floating tensor of any shape.
 
@@ -467,8 +432,6 @@ def hard_sigmoid(x: Tensor) -> Tensor:
 
     >>> hard_sigmoid(torch.tensor([-4.0, 0.0, 1.5]))
     tensor([0.0000, 0.5000, 0.7500])
-
-    Reference: Howard et al. 2019.
     """
     _check(x, "hard_sigmoid")
     return F.hardsigmoid(x)
@@ -485,8 +448,6 @@ def hard_sigmoid(x: Tensor) -> Tensor:
 def hard_swish(x: Tensor) -> Tensor:
     """Hard Swish.
 
-    Formula: ``x · clamp(x / 6 + 1/2, 0, 1)``.
-
     Args:
         x: floating tensor of any shape.
 
@@ -495,8 +456,6 @@ def hard_swish(x: Tensor) -> Tensor:
 
     >>> hard_swish(torch.tensor([-1.5, 0.0, 4.0]))
     tensor([-0.3750,  0.0000,  4.0000])
-
-    Reference: Howard et al. 2019.
     """
     _check(x, "hard_swish")
     return F.hardswish(x)
@@ -513,8 +472,6 @@ def hard_swish(x: Tensor) -> Tensor:
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent.
 
-    Formula: ``(exp(x) − exp(−x)) / (exp(x) + exp(−x))``.
-
     Args:
         x: floating tensor of any shape.
 
@@ -523,8 +480,6 @@ def tanh(x: Tensor) -> Tensor:
 
     >>> tanh(torch.tensor([0.0, 1.0]))
     tensor([0.0000, 0.7616])
-
-    Reference: LeCun et al. 1998.
     """
     _check(x, "tanh")
     return torch.tanh(x)
@@ -541,8 +496,6 @@ def tanh(x: Tensor) -> Tensor:
 def hard_tanh(x: Tensor) -> Tensor:
     """Hard tanh.
 
-    Formula: ``clamp(x, −1, 1)``.
-
     Args:
         x: floating tensor of any shape.
 
@@ -551,8 +504,6 @@ def hard_tanh(x: Tensor) -> Tensor:
 
     >>> hard_tanh(torch.tensor([-3.0, 0.5, 2.0]))
     tensor([-1.0000,  0.5000,  1.0000])
-
-    Reference: Collobert 2004.
     """
     _check(x, "hard_tanh")
     return F.hardtanh(x)
@@ -570,8 +521,7 @@ def hard_tanh(x: Tensor) -> Tensor:
 def softplus(x: Tensor, *, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Softplus.
 
-    Formula: ``log(1 + exp(β · x)) / β``; where ``β · x > threshold`` it returns ``x`` (equal in floating point,
-    and no overflow).
+    Where ``β · x > threshold`` it returns ``x`` (equal in floating point, and no overflow).
 
     Args:
         x: floating tensor of any shape.
@@ -583,8 +533,6 @@ def softplus(x: Tensor, *, beta: float = 1.0, threshold: float = 20.0) -> Tensor
 
     >>> softplus(torch.tensor([0.0, 30.0]))
     tensor([ 0.6931, 30.0000])
-
-    Reference: Dugas et al. 2001.
     """
     _check(x, "softplus", beta=beta, threshold=threshold)
     # exp(β·x) overflows past log(dtype max); there log(1 + exp(β·x)) = β·x already, so the threshold is capped
@@ -605,8 +553,6 @@ def softplus(x: Tensor, *, beta: float = 1.0, threshold: float = 20.0) -> Tensor
 def softsign(x: Tensor) -> Tensor:
     """Softsign.
 
-    Formula: ``x / (1 + |x|)``.
-
     Args:
         x: floating tensor of any shape.
 
@@ -615,8 +561,6 @@ def softsign(x: Tensor) -> Tensor:
 
     >>> softsign(torch.tensor([-3.0, 1.0]))
     tensor([-0.7500,  0.5000])
-
-    Reference: Bergstra et al. 2009.
     """
     _check(x, "softsign")
     return F.softsign(x)
@@ -633,8 +577,6 @@ def softsign(x: Tensor) -> Tensor:
 def identity(x: Tensor) -> Tensor:
     """Identity (returns ``x`` itself).
 
-    Formula: ``x``.
-
     Args:
         x: floating tensor of any shape.
 
@@ -643,8 +585,6 @@ def identity(x: Tensor) -> Tensor:
 
     >>> identity(torch.tensor([-1.0, 2.0]))
     tensor([-1.,  2.])
-
-    Reference: Goodfellow, Bengio & Courville 2016.
     """
     _check(x, "identity")
     return x
@@ -664,7 +604,7 @@ def identity(x: Tensor) -> Tensor:
 def softmax(x: Tensor, *, dim: int = -1) -> Tensor:
     """Softmax along ``dim``.
 
-    Formula: ``exp(x_i − max x) / Σ_j exp(x_j − max x)`` (shifted by the max, so large logits do not overflow).
+    Shifted by the max (``exp(x_i − max x)``), so large logits do not overflow.
 
     Args:
         x: floating tensor of any shape.
@@ -675,8 +615,6 @@ def softmax(x: Tensor, *, dim: int = -1) -> Tensor:
 
     >>> softmax(torch.tensor([1.0, 1.0, 2.0]))
     tensor([0.2119, 0.2119, 0.5761])
-
-    Reference: Bridle 1990.
     """
     _check_dim(x, "softmax", dim)
     return torch.softmax(x, dim)
@@ -694,8 +632,7 @@ def softmax(x: Tensor, *, dim: int = -1) -> Tensor:
 def log_softmax(x: Tensor, *, dim: int = -1) -> Tensor:
     """Log-softmax along ``dim``.
 
-    Formula: ``x_i − max x − log Σ_j exp(x_j − max x)`` (never ``log(softmax(x))``, which gives −inf when a
-    probability underflows).
+    Shifted by the max; never ``log(softmax(x))``, which gives −inf when a probability underflows.
 
     Args:
         x: floating tensor of any shape.
@@ -706,8 +643,6 @@ def log_softmax(x: Tensor, *, dim: int = -1) -> Tensor:
 
     >>> log_softmax(torch.tensor([0.0, 0.0]))
     tensor([-0.6931, -0.6931])
-
-    Reference: Bridle 1990.
     """
     _check_dim(x, "log_softmax", dim)
     return torch.log_softmax(x, dim)
@@ -725,8 +660,6 @@ def log_softmax(x: Tensor, *, dim: int = -1) -> Tensor:
 def glu(x: Tensor, *, dim: int = -1) -> Tensor:
     """Gated linear unit; halves ``dim``.
 
-    Formula: ``a · sigmoid(b)`` with ``(a, b) = x.chunk(2, dim)``.
-
     Args:
         x: floating tensor whose size along ``dim`` is even.
         dim: the dimension split into value and gate.
@@ -736,8 +669,6 @@ def glu(x: Tensor, *, dim: int = -1) -> Tensor:
 
     >>> glu(torch.tensor([2.0, 0.0]))
     tensor([1.])
-
-    Reference: Dauphin et al. 2017.
     """
     _check_dim(x, "glu", dim, halves=True)
     return F.glu(x, dim)
@@ -764,8 +695,6 @@ def _gated(x: Tensor, dim: int, kind: str) -> Tensor:
 def swiglu(x: Tensor, *, dim: int = -1) -> Tensor:
     """SwiGLU; halves ``dim``. A custom autograd function that keeps only the input.
 
-    Formula: ``silu(a) · b`` with ``(a, b) = x.chunk(2, dim)``.
-
     Args:
         x: floating tensor whose size along ``dim`` is even.
         dim: the dimension split into value and gate.
@@ -775,8 +704,6 @@ def swiglu(x: Tensor, *, dim: int = -1) -> Tensor:
 
     >>> swiglu(torch.tensor([1.0, 2.0]))
     tensor([1.4621])
-
-    Reference: Shazeer 2020.
     """
     _check_dim(x, "swiglu", dim, halves=True)
     return _gated(x, dim, "silu")
@@ -794,7 +721,7 @@ def swiglu(x: Tensor, *, dim: int = -1) -> Tensor:
 def geglu(x: Tensor, *, dim: int = -1) -> Tensor:
     """GEGLU; halves ``dim``. A custom autograd function that keeps only the input.
 
-    Formula: ``gelu(a) · b`` with ``(a, b) = x.chunk(2, dim)`` and the exact (erf) GELU.
+    GELU is the exact (erf) form.
 
     Args:
         x: floating tensor whose size along ``dim`` is even.
@@ -805,8 +732,6 @@ def geglu(x: Tensor, *, dim: int = -1) -> Tensor:
 
     >>> geglu(torch.tensor([1.0, 2.0]))
     tensor([1.6827])
-
-    Reference: Shazeer 2020.
     """
     _check_dim(x, "geglu", dim, halves=True)
     return _gated(x, dim, "gelu")
@@ -824,7 +749,7 @@ def geglu(x: Tensor, *, dim: int = -1) -> Tensor:
 def sparsemax(x: Tensor, *, dim: int = -1) -> Tensor:
     """Sparsemax along ``dim``; exact (threshold from the sorted largest values), keeps only the output.
 
-    Formula: ``max(x − τ, 0)`` with τ such that the outputs sum to 1 along ``dim``.
+    τ makes the outputs sum to 1 along ``dim``.
 
     Args:
         x: floating tensor of any shape (half precision is computed in float32).
@@ -835,8 +760,6 @@ def sparsemax(x: Tensor, *, dim: int = -1) -> Tensor:
 
     >>> sparsemax(torch.tensor([0.0, 0.5, 3.0]))
     tensor([0., 0., 1.])
-
-    Reference: Martins & Astudillo 2016.
     """
     _check_dim(x, "sparsemax", dim)
     return Sparsemax.apply(x, dim)
@@ -854,7 +777,7 @@ def sparsemax(x: Tensor, *, dim: int = -1) -> Tensor:
 def entmax15(x: Tensor, *, dim: int = -1) -> Tensor:
     """1.5-entmax along ``dim``; exact sort-based threshold, keeps only the output.
 
-    Formula: ``max(x/2 − τ, 0)²`` with τ such that the outputs sum to 1 along ``dim``.
+    τ makes the outputs sum to 1 along ``dim``.
 
     Args:
         x: floating tensor of any shape (half precision is computed in float32).
@@ -865,8 +788,6 @@ def entmax15(x: Tensor, *, dim: int = -1) -> Tensor:
 
     >>> entmax15(torch.tensor([0.0, 1.0, 4.0]))
     tensor([0., 0., 1.])
-
-    Reference: Peters, Niculae & Martins 2019.
     """
     _check_dim(x, "entmax15", dim)
     return Entmax15.apply(x, dim)

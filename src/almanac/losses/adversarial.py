@@ -33,7 +33,7 @@ def wasserstein(critic_real: Tensor, critic_fake: Tensor, *, reduction: str = "m
                 sample_weight: Tensor | None = None) -> Tensor:
     """Critic loss of a Wasserstein GAN (minimised by the critic).
 
-    Formula (unreduced): ``ℓ_i = D(fake_i) - D(real_i)``; the mean is ``mean D(fake) - mean D(real)``.
+    The mean is ``mean D(fake) - mean D(real)``.
 
     Args:
         critic_real: critic scores of real samples ``(N, ...)``.
@@ -44,8 +44,6 @@ def wasserstein(critic_real: Tensor, critic_fake: Tensor, *, reduction: str = "m
     >>> import torch
     >>> float(wasserstein(torch.tensor([2.0, 1.0]), torch.tensor([0.0, -1.0])))
     -2.0
-
-    Reference: Arjovsky et al. 2017.
     """
     float_input(critic_real, "critic_real")
     float_input(critic_fake, "critic_fake")
@@ -67,8 +65,6 @@ def wasserstein_generator(critic_fake: Tensor, *, reduction: str = "mean",
                           sample_weight: Tensor | None = None) -> Tensor:
     """Generator loss of a Wasserstein GAN.
 
-    Formula (unreduced): ``ℓ_i = -D(fake_i)``.
-
     Args:
         critic_fake: critic scores of generated samples ``(N, ...)``.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
@@ -77,8 +73,6 @@ def wasserstein_generator(critic_fake: Tensor, *, reduction: str = "mean",
     >>> import torch
     >>> float(wasserstein_generator(torch.tensor([0.5, 1.5])))
     -1.0
-
-    Reference: Arjovsky et al. 2017.
     """
     float_input(critic_fake, "critic_fake")
     check_reduction(reduction)
@@ -100,8 +94,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
                      reduction: str = "mean", generator: torch.Generator | None = None) -> Tensor:
     """Gradient penalty of WGAN-GP, with double backpropagation (``create_graph=True``) so it trains the critic.
 
-    Formula (unreduced): ``ℓ_i = λ·(‖∇D(x̂_i)‖₂ - 1)²`` with ``x̂_i = ε_i·real_i + (1 - ε_i)·fake_i`` and
-    ``ε_i ~ U(0, 1)``, one per sample. ``real`` and ``fake`` are detached: the penalty trains the critic only.
+    One ε per sample. ``real`` and ``fake`` are detached: the penalty trains the critic only.
 
     Args:
         critic: the critic, a callable (``nn.Module``) mapping a batch to scores.
@@ -116,8 +109,6 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
     >>> gp = gradient_penalty(critic, torch.randn(4, 2), torch.randn(4, 2))
     >>> gp.requires_grad and gp.ndim == 0
     True
-
-    Reference: Gulrajani et al. 2017.
     """
     if not callable(critic):
         raise problem(ConfigError, "critic", "to be a callable (an nn.Module)", type(critic).__name__,

@@ -58,8 +58,8 @@ def cross_entropy(
 ) -> Tensor:
     """Softmax cross-entropy on logits.
 
-    Formula (unreduced): ``ℓ = -Σ_c w_c · y_c · log_softmax(x)_c`` with ``y`` the one-hot target smoothed by
-    ``label_smoothing`` (``(1 - ε)·onehot + ε/C``), or the given class probabilities.
+    ``y`` is the one-hot target smoothed by ``label_smoothing`` (``(1 - ε)·onehot + ε/C``), or the given class
+    probabilities; ``class_weight`` multiplies class c's term by ``w_c``.
 
     Args:
         input: logits ``(N, C)`` or ``(N, C, d1, ...)``, floating point.
@@ -77,8 +77,6 @@ def cross_entropy(
     >>> x = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
     >>> round(float(cross_entropy(x, torch.tensor([0, 1]))), 4)
     0.3606
-
-    Reference: PyTorch ``CrossEntropyLoss``; Szegedy et al. 2016 for label smoothing.
     """
     float_input(input, at_least=2)
     check_reduction(reduction)
@@ -152,8 +150,7 @@ def binary_cross_entropy(
 ) -> Tensor:
     """Binary cross-entropy, on logits by default (log-sigmoid form, stable at any logit).
 
-    Formula (unreduced): ``ℓ = -[p_w·y·log σ(x) + (1 - y)·log(1 - σ(x))]``, computed as
-    ``(1 - y)·x + (1 + (p_w - 1)·y)·softplus(-x)``.
+    Computed as ``(1 - y)·x + (1 + (p_w - 1)·y)·softplus(-x)``.
 
     Args:
         input: logits (or probabilities with ``from_logits=False``) of any shape ``(N, ...)``.
@@ -165,8 +162,6 @@ def binary_cross_entropy(
 
     >>> round(float(binary_cross_entropy(torch.tensor([0.0, 2.0]), torch.tensor([1.0, 0.0]))), 4)
     1.41
-
-    Reference: PyTorch ``BCEWithLogitsLoss``.
     """
     float_input(input)
     check_bool(from_logits, "from_logits")
@@ -237,10 +232,10 @@ def focal(
 ) -> Tensor:
     """Focal loss (sigmoid for binary and multi-label, softmax for multiclass).
 
-    Formula (unreduced): ``ℓ = -α_t·(1 - p_t)^γ·log p_t`` with ``p_t`` the probability of the true label. For soft
-    binary targets ``t`` the loss is the expectation over the label, ``t·ℓ(x, 1) + (1 - t)·ℓ(x, 0)``. ``γ = 0``
-    is the (α-weighted) cross-entropy exactly: binary cross-entropy, or :func:`cross_entropy` with
-    ``class_weight=alpha`` (the mean divides by the summed α of the targets, as there).
+    ``p_t`` is the probability of the true label. For soft binary targets ``t`` the loss is the expectation over the
+    label, ``t·ℓ(x, 1) + (1 - t)·ℓ(x, 0)``. ``γ = 0`` is the (α-weighted) cross-entropy exactly: binary
+    cross-entropy, or :func:`cross_entropy` with ``class_weight=alpha`` (the mean divides by the summed α of the
+    targets, as there).
 
     Stable at any logit: ``log p_t`` is a log-sigmoid / log-softmax and ``(1 - p_t)^γ`` comes from
     ``σ(-z)`` or ``-expm1(log p_t)``; the gradient is written out without the ``(1 - p_t)^(γ-1)`` factor that is
@@ -262,8 +257,6 @@ def focal(
     >>> x = torch.tensor([3.0, -1.0, 0.5])
     >>> round(float(focal(x, torch.tensor([1.0, 0.0, 0.0]), gamma=2.0)), 4)
     0.1334
-
-    Reference: Lin et al. 2017, Focal Loss for Dense Object Detection.
     """
     gamma = float(gamma)
     if task == "multiclass":
@@ -339,9 +332,9 @@ def kl_div(input: Tensor, target: Tensor, *, from_logits: bool = True, reduction
            sample_weight: Tensor | None = None) -> Tensor:
     """KL divergence from the predicted distribution to the target distribution, over dimension 1.
 
-    Formula (unreduced, one value per sample): ``ℓ = Σ_c t_c·(log t_c - log q_c)`` with ``q = softmax(x)`` and
-    ``0·log 0 = 0``. The mean is over samples (and spatial positions), the sum over classes — the true batch
-    mean, unlike PyTorch's ``reduction="mean"`` that also divides by the number of classes.
+    One value per sample, with the probabilities ``q = softmax(x)``. The mean is over samples (and spatial
+    positions), the sum over classes — the true batch mean, unlike PyTorch's ``reduction="mean"`` that also divides
+    by the number of classes.
 
     Args:
         input: logits ``(N, C, d1, ...)`` (probabilities with ``from_logits=False``).
@@ -353,8 +346,6 @@ def kl_div(input: Tensor, target: Tensor, *, from_logits: bool = True, reduction
     >>> x = torch.tensor([[0.0, 0.0]])
     >>> round(float(kl_div(x, torch.tensor([[1.0, 0.0]]))), 4)
     0.6931
-
-    Reference: Kullback & Leibler 1951; Hinton et al. 2015.
     """
     float_input(input, at_least=2)
     check_bool(from_logits, "from_logits")

@@ -51,7 +51,7 @@ def _binary_hinge(input: Tensor, target: Tensor, squared: bool, reduction: str, 
 def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Binary hinge loss on raw scores.
 
-    Formula (unreduced): ``ℓ = max(0, 1 - s·x)`` with ``s = ±1`` the label (``{0, 1}`` labels map to ``2t - 1``).
+    ``{0, 1}`` labels map to ``s = 2t - 1``.
 
     Args:
         input: scores ``(N, ...)``, floating point.
@@ -62,8 +62,6 @@ def hinge(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weig
     >>> import torch
     >>> float(hinge(torch.tensor([2.0, 0.5, 0.0]), torch.tensor([1.0, 1.0, 0.0])))
     0.5
-
-    Reference: Cortes & Vapnik 1995.
     """
     return _binary_hinge(input, target, False, reduction, sample_weight)
 
@@ -80,7 +78,7 @@ def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean",
                   sample_weight: Tensor | None = None) -> Tensor:
     """Squared binary hinge loss on raw scores.
 
-    Formula (unreduced): ``ℓ = max(0, 1 - s·x)²`` with ``s = ±1`` (``{0, 1}`` labels map to ``2t - 1``).
+    ``{0, 1}`` labels map to ``s = 2t - 1``.
 
     Args:
         input: scores ``(N, ...)``, floating point.
@@ -91,8 +89,6 @@ def squared_hinge(input: Tensor, target: Tensor, *, reduction: str = "mean",
     >>> import torch
     >>> float(squared_hinge(torch.tensor([2.0, 0.5, 0.0]), torch.tensor([1.0, 1.0, 0.0])))
     0.4166666567325592
-
-    Reference: Lee & Mangasarian 2001.
     """
     return _binary_hinge(input, target, True, reduction, sample_weight)
 
@@ -114,8 +110,7 @@ def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind
                      reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Multiclass hinge loss on scores ``(N, C, d1, ...)`` and class indices ``(N, d1, ...)``.
 
-    Formula (unreduced): Weston–Watkins ``ℓ = Σ_{c≠y} max(0, m - x_y + x_c)`` (the papers' sum; PyTorch's
-    ``multi_margin_loss`` also divides by C); Crammer–Singer ``ℓ = max(0, m - x_y + max_{c≠y} x_c)``.
+    Weston–Watkins is the papers' sum; PyTorch's ``multi_margin_loss`` also divides by C.
 
     Args:
         input: scores ``(N, C, d1, ...)``, floating point.
@@ -130,8 +125,6 @@ def multiclass_hinge(input: Tensor, target: Tensor, *, margin: float = 1.0, kind
     >>> y = torch.tensor([0])
     >>> float(multiclass_hinge(x, y)), float(multiclass_hinge(x, y, kind="crammer_singer"))
     (0.5, 0.5)
-
-    Reference: Weston & Watkins 1999; Crammer & Singer 2001.
     """
     float_input(input, at_least=2)
     target = class_index_target(input, target, None)

@@ -38,8 +38,6 @@ def _prepare(input: Tensor, target: Tensor, reduction: str, sample_weight: Tenso
 def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Squared error.
 
-    Formula (unreduced): ``ℓ = (x - y)²``.
-
     Args:
         input: predictions ``(N, ...)``, floating point.
         target: true values, same shape.
@@ -49,8 +47,6 @@ def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight
     >>> import torch
     >>> float(mse(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0])))
     2.5
-
-    Reference: PyTorch ``MSELoss``.
     """
     target = _prepare(input, target, reduction, sample_weight)
     return reduce(F.mse_loss(input, target, reduction="none"), reduction, sample_weight)
@@ -67,8 +63,6 @@ def mse(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight
 def mae(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Absolute error.
 
-    Formula (unreduced): ``ℓ = |x - y|``.
-
     Args:
         input: predictions ``(N, ...)``, floating point.
         target: true values, same shape.
@@ -78,8 +72,6 @@ def mae(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight
     >>> import torch
     >>> float(mae(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0])))
     1.5
-
-    Reference: PyTorch ``L1Loss``.
     """
     target = _prepare(input, target, reduction, sample_weight)
     return reduce(F.l1_loss(input, target, reduction="none"), reduction, sample_weight)
@@ -97,8 +89,6 @@ def huber(input: Tensor, target: Tensor, *, delta: float = 1.0, reduction: str =
           sample_weight: Tensor | None = None) -> Tensor:
     """Huber loss.
 
-    Formula (unreduced): ``ℓ = ½e²`` if ``|e| ≤ δ`` else ``δ(|e| - ½δ)``, with ``e = x - y``.
-
     Args:
         input: predictions ``(N, ...)``, floating point.
         target: true values, same shape.
@@ -109,8 +99,6 @@ def huber(input: Tensor, target: Tensor, *, delta: float = 1.0, reduction: str =
     >>> import torch
     >>> float(huber(torch.tensor([0.5, 3.0]), torch.tensor([0.0, 0.0])))
     1.3125
-
-    Reference: Huber 1964; PyTorch ``HuberLoss``.
     """
     target = _prepare(input, target, reduction, sample_weight)
     return reduce(F.huber_loss(input, target, reduction="none", delta=float(delta)), reduction, sample_weight)
@@ -128,7 +116,7 @@ def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: st
               sample_weight: Tensor | None = None) -> Tensor:
     """Smooth L1 loss (Huber with δ = β, divided by β).
 
-    Formula (unreduced): ``ℓ = ½e²/β`` if ``|e| < β`` else ``|e| - ½β``, with ``e = x - y``; β = 0 gives ``|e|``.
+    β = 0 gives ``|x - y|``.
 
     Args:
         input: predictions ``(N, ...)``, floating point.
@@ -140,8 +128,6 @@ def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: st
     >>> import torch
     >>> float(smooth_l1(torch.tensor([0.5, 3.0]), torch.tensor([0.0, 0.0])))
     1.3125
-
-    Reference: Girshick 2015; PyTorch ``SmoothL1Loss``.
     """
     target = _prepare(input, target, reduction, sample_weight)
     return reduce(F.smooth_l1_loss(input, target, reduction="none", beta=float(beta)), reduction, sample_weight)
@@ -158,8 +144,8 @@ def smooth_l1(input: Tensor, target: Tensor, *, beta: float = 1.0, reduction: st
 def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Log-cosh loss, stable for any error.
 
-    Formula (unreduced): ``ℓ = log cosh(e)`` with ``e = x - y``, computed as ``e + softplus(-2e) - log 2``
-    (``cosh`` overflows in float32 beyond |e| ≈ 89; this form is exact at |e| = 1e3); dℓ/dx = tanh(e).
+    Computed as ``e + softplus(-2e) - log 2`` with ``e = x - y`` (``cosh`` overflows in float32 beyond |e| ≈ 89;
+    this form is exact at |e| = 1e3); dℓ/dx = tanh(e).
 
     Args:
         input: predictions ``(N, ...)``, floating point.
@@ -170,8 +156,6 @@ def log_cosh(input: Tensor, target: Tensor, *, reduction: str = "mean", sample_w
     >>> import torch
     >>> float(log_cosh(torch.tensor([1000.0]), torch.tensor([0.0])))
     999.3068237304688
-
-    Reference: Chen et al. 2019.
     """
     target = _prepare(input, target, reduction, sample_weight)
     summed = fusable(reduction, sample_weight)
@@ -192,8 +176,7 @@ def quantile(input: Tensor, target: Tensor, *, q: float = 0.5, reduction: str = 
              sample_weight: Tensor | None = None) -> Tensor:
     """Quantile (pinball) loss.
 
-    Formula (unreduced): ``ℓ = max(q·e, (q - 1)·e)`` with ``e = y - x``; at ``e = 0`` the gradient is the mean of
-    the two one-sided slopes, ``½ - q``.
+    At ``x = y`` the gradient is the mean of the two one-sided slopes, ``½ - q``.
 
     Args:
         input: predicted quantiles ``(N, ...)``, floating point.
@@ -205,8 +188,6 @@ def quantile(input: Tensor, target: Tensor, *, q: float = 0.5, reduction: str = 
     >>> import torch
     >>> float(quantile(torch.tensor([0.0, 0.0]), torch.tensor([1.0, -1.0]), q=0.9))
     0.5
-
-    Reference: Koenker & Bassett 1978.
     """
     target = _prepare(input, target, reduction, sample_weight)
     summed = fusable(reduction, sample_weight)
@@ -227,8 +208,7 @@ def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: 
                 reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Poisson negative log-likelihood of counts.
 
-    Formula (unreduced): ``ℓ = exp(x) - y·x`` (``log_input=True``) or ``ℓ = x - y·log(x + eps)``; ``full`` adds
-    the Stirling approximation of ``log y!`` for ``y > 1``.
+    ``full`` adds the Stirling approximation of ``log y!`` for ``y > 1``.
 
     Args:
         input: log rates (rates with ``log_input=False``, then ≥ 0) ``(N, ...)``.
@@ -242,8 +222,6 @@ def poisson_nll(input: Tensor, target: Tensor, *, log_input: bool = True, full: 
     >>> import torch
     >>> round(float(poisson_nll(torch.tensor([0.0]), torch.tensor([2.0]))), 4)
     1.0
-
-    Reference: PyTorch ``PoissonNLLLoss``.
     """
     target = _prepare(input, target, reduction, sample_weight)
     in_range(target, "target", 0.0, math.inf, TargetError, "pass non-negative counts")
@@ -267,8 +245,6 @@ def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = Fal
                  reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Gaussian negative log-likelihood; ``input`` is the predicted mean and ``var`` the predicted variance.
 
-    Formula (unreduced): ``ℓ = ½(log v + (x - y)²/v)`` with ``v = max(var, eps)``; ``full`` adds ``½ log 2π``.
-
     Args:
         input: predicted means ``(N, ...)``.
         target: true values, same shape.
@@ -281,8 +257,6 @@ def gaussian_nll(input: Tensor, target: Tensor, var: Tensor, *, full: bool = Fal
     >>> import torch
     >>> float(gaussian_nll(torch.tensor([0.0]), torch.tensor([2.0]), torch.tensor([1.0])))
     2.0
-
-    Reference: Nix & Weigend 1994; PyTorch ``GaussianNLLLoss``.
     """
     target = _prepare(input, target, reduction, sample_weight)
     var = real_target(input, var, "var")

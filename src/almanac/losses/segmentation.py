@@ -138,15 +138,13 @@ def dice(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: bo
          ignore_index: int | None = None, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Soft Dice loss, per sample and class, averaged over classes.
 
-    Formula (unreduced): ``ℓ_n = mean_c [1 - (2·Σ p·t + s) / (Σ p + Σ t + s)]``, sums over the pixels of sample n.
+    Per sample n, with sums over its pixels, then the mean over classes.
 
     {args}
 
     >>> x = torch.tensor([[[4.0, -4.0, 4.0, -4.0]]])
     >>> round(float(dice(x, torch.tensor([[[1.0, 0.0, 1.0, 0.0]]]))), 4)
     0.0144
-
-    Reference: Milletari et al. 2016 (V-Net); Sudre et al. 2017.
     """
     return _tversky_family(input, target, 0.5, 0.5, float(smooth) / 2, 1.0, task, from_logits, ignore_index,
                            reduction, sample_weight)
@@ -164,15 +162,11 @@ def jaccard(input: Tensor, target: Tensor, *, task: str = "binary", from_logits:
             ignore_index: int | None = None, reduction: str = "mean", sample_weight: Tensor | None = None) -> Tensor:
     """Soft Jaccard (IoU) loss, per sample and class, averaged over classes.
 
-    Formula (unreduced): ``ℓ_n = mean_c [1 - (I + s) / (Σ p + Σ t - I + s)]`` with ``I = Σ p·t``.
-
     {args}
 
     >>> x = torch.tensor([[[4.0, -4.0, 4.0, -4.0]]])
     >>> round(float(jaccard(x, torch.tensor([[[1.0, 0.0, 1.0, 0.0]]]))), 4)
     0.0237
-
-    Reference: Rahman & Wang 2016.
     """
     return _tversky_family(input, target, 1.0, 1.0, float(smooth), 1.0, task, from_logits, ignore_index,
                            reduction, sample_weight)
@@ -192,9 +186,6 @@ def tversky(input: Tensor, target: Tensor, *, alpha: float = 0.5, beta: float = 
     """Tversky loss, per sample and class, averaged over classes. α = β = ½ is Dice (up to the smoothing), α = β = 1
     is Jaccard; β > α favours recall (small objects).
 
-    Formula (unreduced): ``ℓ_n = mean_c [1 - (I + s) / (I + α·FP + β·FN + s)]`` with ``I = Σ p·t``,
-    ``FP = Σ p·(1 - t)``, ``FN = Σ (1 - p)·t``.
-
     {args}
         alpha: weight α ≥ 0 of false positives.
         beta: weight β ≥ 0 of false negatives.
@@ -202,8 +193,6 @@ def tversky(input: Tensor, target: Tensor, *, alpha: float = 0.5, beta: float = 
     >>> x = torch.tensor([[[4.0, -4.0, 4.0, -4.0]]])
     >>> round(float(tversky(x, torch.tensor([[[1.0, 0.0, 1.0, 0.0]]]), alpha=0.3, beta=0.7)), 4)
     0.012
-
-    Reference: Salehi et al. 2017.
     """
     return _tversky_family(input, target, float(alpha), float(beta), float(smooth), 1.0, task, from_logits,
                            ignore_index, reduction, sample_weight)
@@ -223,8 +212,8 @@ def focal_tversky(input: Tensor, target: Tensor, *, alpha: float = 0.3, beta: fl
                   sample_weight: Tensor | None = None) -> Tensor:
     """Focal Tversky loss, per sample and class, averaged over classes.
 
-    Formula (unreduced): ``ℓ_n = mean_c (1 - TI_c)^γ`` with ``TI`` the Tversky index of :func:`tversky`. For γ < 1
-    the slope at a perfect class (TI = 1) is infinite; it is taken as 0 there.
+    Per sample, the mean over classes of ``(1 - TI_c)^γ`` with ``TI`` the Tversky index of :func:`tversky`. For γ <
+    1 the slope at a perfect class (TI = 1) is infinite; it is taken as 0 there.
 
     {args}
         alpha: weight α ≥ 0 of false positives (default 0.3).
@@ -234,8 +223,6 @@ def focal_tversky(input: Tensor, target: Tensor, *, alpha: float = 0.3, beta: fl
     >>> x = torch.tensor([[[4.0, -4.0, 4.0, -4.0]]])
     >>> round(float(focal_tversky(x, torch.tensor([[[1.0, 0.0, 1.0, 0.0]]]))), 4)
     0.0362
-
-    Reference: Abraham & Khan 2019.
     """
     return _tversky_family(input, target, float(alpha), float(beta), float(smooth), float(gamma), task,
                            from_logits, ignore_index, reduction, sample_weight)
@@ -267,9 +254,8 @@ def lovasz(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: 
     ``from_logits=False``). Every class counts, present or not: a class absent from the target costs its false
     positives and nothing when predicted empty (Berman's ``classes="all"``); there is no ``smooth``.
 
-    Formula (unreduced): ``ℓ_n = mean_c Σ_k m_(k)·g_k`` with ``m`` the errors (hinge: ``max(0, 1 - x·(2t - 1))``;
-    softmax: ``|t - p|``) sorted in decreasing order and ``g`` the Lovász gradient of the Jaccard loss of the target
-    sorted alike.
+    Per sample, the mean over classes; the errors are (hinge) ``max(0, 1 - x·(2t - 1))`` or (softmax) ``|t - p|``,
+    sorted in decreasing order, and the Lovász gradient is that of the Jaccard loss of the target sorted alike.
 
     Args:
         input: scores ``(N, C, d1, ...)``.
@@ -283,8 +269,6 @@ def lovasz(input: Tensor, target: Tensor, *, task: str = "binary", from_logits: 
     >>> x = torch.tensor([[[3.0, -2.0, 0.5, -1.0]]])
     >>> round(float(lovasz(x, torch.tensor([[[1, 0, 1, 0]]]).float())), 4)
     0.25
-
-    Reference: Berman, Rannen Triki & Blaschko, CVPR 2018.
     """
     x, t, valid, index = _prepare(input, target, task, from_logits, ignore_index, sample_weight)
     n, c, _ = x.shape

@@ -395,10 +395,10 @@ def accuracy(
 ) -> Any:
     """Accuracy: the fraction of correct predictions.
 
-    Formula: micro (the default) ``Σ_c tp_c / N``; macro ``mean_c tp_c / (tp_c + fn_c)`` (per-class recall, as
-    torchmetrics); weighted by support equals micro. Binary ``average=None`` is the plain accuracy. Multilabel
-    accuracy is per label, ``(tp + tn) / N`` — micro is ``1 − hamming_loss``, not scikit-learn's subset accuracy.
-    ``top_k > 1`` (multiclass scores): a sample is correct when its target is among its ``k`` highest scores.
+    Micro is the default; macro is the per-class recall, as torchmetrics; weighted by support equals micro. Binary
+    ``average=None`` is the plain accuracy. Multilabel accuracy is per label — micro is ``1 − hamming_loss``, not
+    scikit-learn's subset accuracy. ``top_k > 1`` (multiclass scores): a sample is correct when its target is among
+    its ``k`` highest scores.
 
     Args: ``preds``, ``target`` and the keywords are described in :mod:`almanac.metrics.classification`.
 
@@ -408,8 +408,6 @@ def accuracy(
     0.75
     >>> accuracy([[0.5, 0.3, 0.2], [0.1, 0.3, 0.6]], [1, 0], top_k=2)
     0.5
-
-    Reference: scikit-learn ``accuracy_score``, ``top_k_accuracy_score``, ``hamming_loss``.
     """
     return evaluate(Accuracy, preds, target, locals())
 
@@ -471,14 +469,12 @@ def precision(
 ) -> Any:
     """Precision: the fraction of predicted positives that are positive.
 
-    Formula: ``tp / (tp + fp)`` per class, averaged as ``average`` says.
+    Per class, averaged as ``average`` says.
 
     Args and returns: see :mod:`almanac.metrics.classification`.
 
     >>> precision([1, 1, 0, 1], [1, 0, 0, 1])
     0.6666666666666666
-
-    Reference: scikit-learn ``precision_score``.
     """
     return evaluate(Precision, preds, target, locals())
 
@@ -503,14 +499,12 @@ def recall(
 ) -> Any:
     """Recall (sensitivity, true positive rate): the fraction of positives predicted positive.
 
-    Formula: ``tp / (tp + fn)`` per class, averaged as ``average`` says.
+    Per class, averaged as ``average`` says.
 
     Args and returns: see :mod:`almanac.metrics.classification`.
 
     >>> recall([1, 0, 0, 1], [1, 1, 0, 1])
     0.6666666666666666
-
-    Reference: scikit-learn ``recall_score``.
     """
     return evaluate(Recall, preds, target, locals())
 
@@ -537,15 +531,13 @@ def fbeta(
 ) -> Any:
     """F-beta score: the weighted harmonic mean of precision and recall.
 
-    Formula: ``(1 + β²) tp / ((1 + β²) tp + β² fn + fp)`` per class (scikit-learn ≥ 1.3's form, so a class with
-    tp = 0 but some fp or fn scores 0, and ``zero_division`` applies only when tp = fp = fn = 0).
+    Per class, in scikit-learn ≥ 1.3's form, so a class with tp = 0 but some fp or fn scores 0, and
+    ``zero_division`` applies only when tp = fp = fn = 0.
 
     Args: ``beta > 0`` (finite); the rest as in :mod:`almanac.metrics.classification`.
 
     >>> fbeta([1, 1, 0, 0], [1, 0, 1, 0], beta=2.0)
     0.5
-
-    Reference: scikit-learn ``fbeta_score``; van Rijsbergen, Information Retrieval (1979).
     """
     return evaluate(FBeta, preds, target, locals())
 
@@ -570,7 +562,7 @@ def f1(
 ) -> Any:
     """F1 score: the harmonic mean of precision and recall.
 
-    Formula: ``2 tp / (2 tp + fp + fn)`` per class, averaged as ``average`` says.
+    Per class, averaged as ``average`` says.
 
     Args and returns: see :mod:`almanac.metrics.classification`.
 
@@ -578,8 +570,6 @@ def f1(
     0.8
     >>> f1([0, 1, 2, 2], [0, 1, 1, 2], average="macro")
     0.7777777777777777
-
-    Reference: scikit-learn ``f1_score``.
     """
     return evaluate(F1, preds, target, locals())
 
@@ -622,9 +612,9 @@ def confusion_matrix(
 ) -> Any:
     """Confusion matrix: rows are true classes, columns predicted classes.
 
-    Formula: ``M[i, j] = #{n : target_n = i, pred_n = j}``; ``(C, C)`` (binary: 2 × 2), multilabel ``(L, 2, 2)``
-    with ``[[tn, fp], [fn, tp]]`` per label. ``normalize``: None (int64 counts), ``"true"`` (rows sum to 1),
-    ``"pred"`` (columns), ``"all"``; an empty row or column stays 0.
+    ``(C, C)`` (binary: 2 × 2), multilabel ``(L, 2, 2)`` with ``[[tn, fp], [fn, tp]]`` per label. ``normalize``:
+    None (int64 counts), ``"true"`` (rows sum to 1), ``"pred"`` (columns), ``"all"``; an empty row or column stays
+    0.
 
     Returns: an int64 tensor / NumPy array of counts, float when normalised. ``higher_is_better`` in its spec is
     only nominal (the diagonal).
@@ -633,8 +623,6 @@ def confusion_matrix(
     array([[1, 0, 0],
            [0, 1, 0],
            [0, 1, 1]])
-
-    Reference: scikit-learn ``confusion_matrix`` and ``multilabel_confusion_matrix``.
     """
     return evaluate(ConfusionMatrix, preds, target, locals())
 
@@ -682,16 +670,13 @@ def balanced_accuracy(
 ) -> Any:
     """Balanced accuracy: the mean recall of the classes present in the target.
 
-    Formula: ``mean_{c: support_c > 0} tp_c / (tp_c + fn_c)``; ``adjusted=True`` rescales it so that chance is 0:
-    ``(score − 1/K) / (1 − 1/K)`` with K the number of classes present (it can then be negative, down to −1/(K − 1)).
+    ``adjusted=True`` rescales it so that chance is 0: ``(score − 1/K) / (1 − 1/K)`` with K the number of classes
+    present (it can then be negative, down to −1/(K − 1)).
 
     Args and returns: see :mod:`almanac.metrics.classification`.
 
     >>> balanced_accuracy([0, 0, 0, 1], [0, 0, 1, 1])
     0.75
-
-    Reference: scikit-learn ``balanced_accuracy_score``; Brodersen et al., The balanced accuracy and its
-    posterior distribution (ICPR 2010).
     """
     return evaluate(BalancedAccuracy, preds, target, locals())
 
@@ -731,16 +716,13 @@ def matthews_corrcoef(
 ) -> Any:
     """Matthews correlation coefficient (binary: the phi coefficient; multiclass: Gorodkin's R_K).
 
-    Formula: ``(c·N − Σ_k t_k p_k) / sqrt((N² − Σ_k p_k²)(N² − Σ_k t_k²))`` with c the correct count, t_k / p_k
-    the true / predicted count of class k. 0 when the predictions or the targets hold a single class (as
-    scikit-learn).
+    c is the correct count, t_k / p_k the true / predicted count of class k. 0 when the predictions or the targets
+    hold a single class (as scikit-learn).
 
     Args and returns: see :mod:`almanac.metrics.classification`.
 
     >>> round(matthews_corrcoef([1, 1, 0, 0], [1, 0, 0, 0]), 4)
     0.5774
-
-    Reference: scikit-learn ``matthews_corrcoef``; Matthews (1975); Gorodkin (2004).
     """
     return evaluate(MatthewsCorrcoef, preds, target, locals())
 
@@ -792,16 +774,14 @@ def cohen_kappa(
 ) -> Any:
     """Cohen's kappa: agreement of predictions with the target, corrected for chance.
 
-    Formula: ``κ = 1 − Σ w_ij M_ij / Σ w_ij E_ij`` with M the confusion matrix, ``E = outer(row sums, column
-    sums) / N`` and weights ``w_ij = [i ≠ j]`` (None), ``|i − j|`` ("linear") or ``(i − j)²`` ("quadratic").
+    M is the confusion matrix and the weights are ``w_ij = [i ≠ j]`` (None), ``|i − j|`` ("linear") or ``(i − j)²``
+    ("quadratic").
 
     Undefined when chance agreement is perfect (both sides a single, identical class): raises
     :class:`~almanac.errors.UndefinedMetricError` unless ``fallback`` (a value in [-1, 1]) is given.
 
     >>> round(cohen_kappa([0, 1, 1, 0], [0, 1, 0, 0]), 4)
     0.5
-
-    Reference: scikit-learn ``cohen_kappa_score``; Cohen (1960).
     """
     return evaluate(CohenKappa, preds, target, locals())
 
@@ -854,16 +834,14 @@ def log_loss(
 ) -> Any:
     """Log loss (cross-entropy of the predicted probabilities), natural log.
 
-    Formula: ``−mean_n log clip(p_n[y_n], ε, 1 − ε)``, with ε the machine epsilon of ``preds``' dtype, as
-    scikit-learn ≥ 1.5 (binary: ``p[1] = p``, ``p[0] = 1 − p``; rows are not renormalised). Multilabel: the mean
-    binary log loss over every (sample, label) entry. ``from_logits=True`` applies sigmoid / softmax first.
+    ε is the machine epsilon of ``preds``' dtype, as scikit-learn ≥ 1.5 (binary: ``p[1] = p``, ``p[0] = 1 − p``;
+    rows are not renormalised). Multilabel: the mean binary log loss over every (sample, label) entry.
+    ``from_logits=True`` applies sigmoid / softmax first.
 
     Args: probabilities ``preds`` (never hard labels); see :mod:`almanac.metrics.classification`.
 
     >>> round(log_loss([0.9, 0.2, 0.6], [1, 0, 1]), 4)
     0.2798
-
-    Reference: scikit-learn ``log_loss``; Bishop (2006), p. 209.
     """
     return evaluate(LogLoss, preds, target, locals())
 
@@ -930,17 +908,14 @@ def calibration_error(
 ) -> Any:
     """Expected calibration error (top-label), as torchmetrics' binary / multiclass ``calibration_error``.
 
-    Formula: with bins of equal width on [0, 1] (``n_bins``, plus one bin for confidence exactly 1),
-    ``acc_b`` and ``conf_b`` the mean correctness and confidence in bin b and ``n_b`` its size:
-    ``"l1"``: ``Σ_b (n_b/N) |acc_b − conf_b|`` (ECE); ``"l2"``: ``sqrt(Σ_b (n_b/N) (acc_b − conf_b)²)``;
-    ``"max"``: ``max_b |acc_b − conf_b|`` (MCE). Binary: confidence is ``p`` and correctness the target (class 1);
-    multiclass: confidence is the top probability and correctness whether its class is the target.
-    States are per-bin sums, so it streams and merges exactly.
+    Bins of equal width on [0, 1] (``n_bins``, plus one bin for confidence exactly 1), ``acc_b`` and ``conf_b`` the
+    mean correctness and confidence in bin b and ``n_b`` its size. ``"l1"`` is the ECE; ``"l2"``: ``sqrt(Σ_b (n_b/N)
+    (acc_b − conf_b)²)``; ``"max"``: ``max_b |acc_b − conf_b|`` (MCE). Binary: confidence is ``p`` and correctness
+    the target (class 1); multiclass: confidence is the top probability and correctness whether its class is the
+    target. States are per-bin sums, so it streams and merges exactly.
 
     >>> round(calibration_error([0.9, 0.8, 0.3, 0.6], [1, 1, 0, 0], n_bins=2), 4)
     0.15
-
-    Reference: torchmetrics ``CalibrationError``; Guo et al. (2017); Naeini et al. (2015).
     """
     return evaluate(CalibrationError, preds, target, locals())
 

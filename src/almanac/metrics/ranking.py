@@ -402,10 +402,9 @@ def auroc(
 ) -> Any:
     """Area under the ROC curve, exactly as ``sklearn.metrics.roc_auc_score`` (ties count ½).
 
-    Formula: AUROC = (1 / (P·N)) · Σ_{i ∈ pos} Σ_{j ∈ neg} ([s_i > s_j] + ½·[s_i = s_j]), equal to the trapezoidal
-    area under the ROC curve. Multiclass: one-vs-rest per class (class c's scores against ``target == c``);
-    ``average`` "macro" (the default: mean over classes), "weighted" (by positives per class), "micro" (one
-    ranking of the flattened one-hot problem) or "none" (per class). Binary ignores ``average``.
+    Equal to the trapezoidal area under the ROC curve. Multiclass: one-vs-rest per class (class c's scores against
+    ``target == c``); ``average`` "macro" (the default: mean over classes), "weighted" (by positives per class),
+    "micro" (one ranking of the flattened one-hot problem) or "none" (per class). Binary ignores ``average``.
 
     Args:
         preds: scores ``(N,)`` (binary), ``(N, C)`` (multiclass) or ``(N, L)`` (multilabel); probabilities, or
@@ -429,8 +428,6 @@ def auroc(
     0.75
     >>> auroc([[0.7, 0.2, 0.1], [0.2, 0.5, 0.3], [0.1, 0.2, 0.7], [0.3, 0.4, 0.3]], [0, 1, 2, 1])
     1.0
-
-    Reference: scikit-learn ``roc_auc_score``; Hanley & McNeil (1982).
     """
     return evaluate(AUROC, preds, target, locals())
 
@@ -455,9 +452,8 @@ def average_precision(
 ) -> Any:
     """Average precision, exactly as ``sklearn.metrics.average_precision_score``.
 
-    Formula: AP = Σ_k (R_k − R_{k−1}) · P_k over the distinct thresholds k in decreasing order, where P_k and R_k
-    are the precision and recall of "score ≥ threshold k" (tied scores enter together). Multiclass: one-vs-rest
-    per class; ``average`` as in :func:`auroc`.
+    P_k and R_k are the precision and recall of "score ≥ threshold k" (tied scores enter together). Multiclass:
+    one-vs-rest per class; ``average`` as in :func:`auroc`.
 
     Args:
         preds, target, task, num_classes, num_labels, average, from_logits, ignore_index, bins: as in
@@ -470,8 +466,6 @@ def average_precision(
 
     >>> average_precision([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
     0.8333333333333333
-
-    Reference: scikit-learn ``average_precision_score``; Manning, Raghavan & Schütze (2008), §8.4.
     """
     return evaluate(AveragePrecision, preds, target, locals())
 
@@ -493,10 +487,9 @@ def roc_curve(
 ) -> Any:
     """ROC curve ``(fpr, tpr, thresholds)``, as ``sklearn.metrics.roc_curve`` with its defaults.
 
-    Formula: FPR(τ) = #{negatives with s ≥ τ} / N and TPR(τ) = #{positives with s ≥ τ} / P at the distinct
-    scores τ in decreasing order, after a first threshold ``+inf`` (the point (0, 0)). ``drop_intermediate``
-    (as scikit-learn's default) drops the thresholds whose point lies on a straight segment between its
-    neighbours; the area is unchanged.
+    At the distinct scores τ in decreasing order, after a first threshold ``+inf`` (the point (0, 0)).
+    ``drop_intermediate`` (as scikit-learn's default) drops the thresholds whose point lies on a straight segment
+    between its neighbours; the area is unchanged.
 
     Args:
         preds, target, task, num_classes, num_labels, from_logits, ignore_index, bins: as in :func:`auroc`.
@@ -509,8 +502,6 @@ def roc_curve(
     >>> fpr, tpr, thresholds = roc_curve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
     >>> fpr.tolist(), tpr.tolist(), thresholds.tolist()
     ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], [inf, 0.8, 0.4, 0.35, 0.1])
-
-    Reference: scikit-learn ``roc_curve``; Fawcett (2006), An introduction to ROC analysis.
     """
     return evaluate(ROCCurve, preds, target, locals())
 
@@ -531,8 +522,8 @@ def pr_curve(
 ) -> Any:
     """Precision-recall curve ``(precision, recall, thresholds)``, as ``sklearn.metrics.precision_recall_curve``.
 
-    Formula: P(τ) = #{positives with s ≥ τ} / #{s ≥ τ} and R(τ) = #{positives with s ≥ τ} / P at every distinct
-    score τ in increasing order, then the point (precision 1, recall 0) appended (without a threshold).
+    At every distinct score τ in increasing order, then the point (precision 1, recall 0) appended (without a
+    threshold).
 
     Args:
         preds, target, task, num_classes, num_labels, from_logits, ignore_index, bins: as in :func:`auroc`.
@@ -544,8 +535,6 @@ def pr_curve(
     >>> precision, recall, thresholds = pr_curve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
     >>> precision.round(3).tolist(), recall.tolist(), thresholds.tolist()
     ([0.5, 0.667, 0.5, 1.0, 1.0], [1.0, 1.0, 0.5, 0.5, 0.0], [0.1, 0.35, 0.4, 0.8])
-
-    Reference: scikit-learn ``precision_recall_curve``.
     """
     return evaluate(PRCurve, preds, target, locals())
 

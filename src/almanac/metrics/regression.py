@@ -245,14 +245,12 @@ class MAPE(_Regression):
 def mse(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
     """Mean squared error.
 
-    Formula: ``mean_n (ŷ_n − y_n)²`` (per output, then the mean over outputs).
+    Per output, then the mean over outputs.
 
     Args: ``preds``, ``target``: ``(N,)`` or ``(N, D)`` values. Returns: a scalar.
 
     >>> mse([2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0])
     0.375
-
-    Reference: scikit-learn ``mean_squared_error``.
     """
     return evaluate(MSE, preds, target, locals())
 
@@ -262,12 +260,10 @@ def mse(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
 def rmse(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
     """Root mean squared error.
 
-    Formula: ``sqrt(mean_n (ŷ_n − y_n)²)`` per output, then the mean over outputs (as scikit-learn).
+    Per output, then the mean over outputs (as scikit-learn).
 
     >>> rmse([2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0])
     0.6123724356957945
-
-    Reference: scikit-learn ``root_mean_squared_error``.
     """
     return evaluate(RMSE, preds, target, locals())
 
@@ -277,12 +273,8 @@ def rmse(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
 def mae(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
     """Mean absolute error.
 
-    Formula: ``mean_n |ŷ_n − y_n|``.
-
     >>> mae([2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0])
     0.5
-
-    Reference: scikit-learn ``mean_absolute_error``.
     """
     return evaluate(MAE, preds, target, locals())
 
@@ -293,13 +285,10 @@ def mae(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
 def msle(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
     """Mean squared logarithmic error.
 
-    Formula: ``mean_n (log(1 + ŷ_n) − log(1 + y_n))²``. Values ≤ −1 raise :class:`~almanac.errors.DomainError`
-    (scikit-learn ≥ 1.5 rejects the same).
+    Values ≤ −1 raise :class:`~almanac.errors.DomainError` (scikit-learn ≥ 1.5 rejects the same).
 
     >>> round(msle([2.5, 5.0, 4.0, 8.0], [3.0, 5.0, 2.5, 7.0]), 6)
     0.03973
-
-    Reference: scikit-learn ``mean_squared_log_error``.
     """
     return evaluate(MSLE, preds, target, locals())
 
@@ -309,12 +298,10 @@ def msle(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
 def rmsle(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
     """Root mean squared logarithmic error.
 
-    Formula: ``sqrt(mean_n (log(1 + ŷ_n) − log(1 + y_n))²)`` per output, then the mean over outputs.
+    Per output, then the mean over outputs.
 
     >>> round(rmsle([2.5, 5.0, 4.0, 8.0], [3.0, 5.0, 2.5, 7.0]), 6)
     0.199324
-
-    Reference: scikit-learn ``root_mean_squared_log_error``.
     """
     return evaluate(RMSLE, preds, target, locals())
 
@@ -325,13 +312,11 @@ def rmsle(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
 def mape(preds: Any, target: Any, *, sample_weight: Any = None) -> Any:
     """Mean absolute percentage error, as a fraction (0.1 is 10 %).
 
-    Formula: ``mean_n |ŷ_n − y_n| / max(|y_n|, ε)`` with ε the float64 machine epsilon (scikit-learn's floor), so
-    a zero target with a wrong prediction gives a huge value rather than inf.
+    ε is the float64 machine epsilon (scikit-learn's floor), so a zero target with a wrong prediction gives a huge
+    value rather than inf.
 
     >>> round(mape([2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0]), 6)
     0.327381
-
-    Reference: scikit-learn ``mean_absolute_percentage_error``.
     """
     return evaluate(MAPE, preds, target, locals())
 
@@ -379,7 +364,7 @@ _EXPLAINED_FACTS = {"tasks": ("regression",), "needs": "values", "higher_is_bett
 def r2(preds: Any, target: Any, *, sample_weight: Any = None, fallback: float | None = None) -> Any:
     """R², the coefficient of determination.
 
-    Formula: ``1 − Σ_n (y_n − ŷ_n)² / Σ_n (y_n − ȳ)²`` per output, then the mean over outputs.
+    Per output, then the mean over outputs.
 
     A constant target (zero variance, including a single sample) makes R² undefined: it raises
     :class:`~almanac.errors.UndefinedMetricError` unless ``fallback`` is given, which then scores that output
@@ -387,8 +372,6 @@ def r2(preds: Any, target: Any, *, sample_weight: Any = None, fallback: float | 
 
     >>> round(r2([2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0]), 6)
     0.948608
-
-    Reference: scikit-learn ``r2_score``.
     """
     return evaluate(R2, preds, target, locals())
 
@@ -399,13 +382,10 @@ def r2(preds: Any, target: Any, *, sample_weight: Any = None, fallback: float | 
 def explained_variance(preds: Any, target: Any, *, sample_weight: Any = None, fallback: float | None = None) -> Any:
     """Explained variance score.
 
-    Formula: ``1 − Var(y − ŷ) / Var(y)`` per output, then the mean over outputs. Unlike R² a constant offset of
-    the predictions is not penalised. A constant target raises :class:`~almanac.errors.UndefinedMetricError`
-    unless ``fallback`` is given.
+    Per output, then the mean over outputs. Unlike R² a constant offset of the predictions is not penalised. A
+    constant target raises :class:`~almanac.errors.UndefinedMetricError` unless ``fallback`` is given.
 
     >>> round(explained_variance([2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0]), 6)
     0.957173
-
-    Reference: scikit-learn ``explained_variance_score``.
     """
     return evaluate(ExplainedVariance, preds, target, locals())

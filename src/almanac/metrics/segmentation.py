@@ -77,8 +77,8 @@ def iou(
 ) -> Any:
     """Intersection over union (Jaccard index).
 
-    Formula: ``tp / (tp + fp + fn)`` per class over all pixels, averaged as ``average`` says (binary default: the
-    foreground class; otherwise ``"micro"``; ``average="macro"`` is the mean IoU).
+    Per class over all pixels, averaged as ``average`` says (binary default: the foreground class; otherwise
+    ``"micro"``; ``average="macro"`` is the mean IoU).
 
     Args and returns: see the module docstring and :mod:`almanac.metrics.classification`.
 
@@ -86,8 +86,6 @@ def iou(
     0.6666666666666666
     >>> iou([[0, 1, 2, 2]], [[0, 1, 1, 2]], average="macro")
     0.6666666666666666
-
-    Reference: scikit-learn ``jaccard_score``; Jaccard (1912).
     """
     return evaluate(IoU, preds, target, locals())
 
@@ -112,13 +110,10 @@ def dice(
 ) -> Any:
     """Dice coefficient (Sørensen–Dice): the F1 score over pixels.
 
-    Formula: ``2 tp / (2 tp + fp + fn)`` per class, averaged as ``average`` says (binary default: the
-    foreground class).
+    Per class, averaged as ``average`` says (binary default: the foreground class).
 
     >>> dice([[0, 1], [1, 1]], [[0, 1], [0, 1]])
     0.8
-
-    Reference: Dice (1945); equal to scikit-learn ``f1_score`` on the flattened maps.
     """
     return evaluate(Dice, preds, target, locals())
 
