@@ -30,9 +30,10 @@ def test_every_activation_has_a_case_and_rows_come_out():
 
 
 def test_custom_functions_keep_at_most_the_input_and_the_naive_peers_more():
-    cases = [c for c in suite.cases(0.001) if c.name in {"swiglu", "geglu", "silu_beta"}]
-    assert {c.shape for c in cases if c.name == "swiglu"} == {"(4, 2·1024) f32", "(4, 2·4096) f32",
-                                                              "(4, 2·4096) bf16"}
+    cases = [c for c in suite.cases(0.001) if c.name.split(" (")[0] in {"swiglu", "geglu", "silu_beta"}
+             and "forward" not in c.name]
+    assert {c.shape for c in cases if c.name.startswith("swiglu")} == {"(4, 2·1024) f32", "(4, 2·4096) f32",
+                                                                        "(4, 2·4096) bf16"}
     rows = run(cases, rounds=1, min_seconds=0.0)
     for r in rows:
         rows_, width = (int(v) for v in r.shape.split(")")[0].strip("(").replace("2·", "").split(", "))

@@ -11,7 +11,8 @@ information, and the "(compiled)" cases race the almanac function compiled again
 
 swiglu and geglu are timed as a transformer's feed-forward gate uses them: on (B·T, 2·d) inputs with
 B·T = 4096·scale tokens and d = 1024 and 4096, forward and backward in float32 and in bfloat16, and the forward
-alone under ``torch.no_grad()`` (inference).
+alone under ``torch.no_grad()`` (inference): cases "swiglu", "swiglu (d=4096)", "swiglu (bf16)", "swiglu
+(forward)", "swiglu (compiled)", and the same for geglu.
 """
 
 from __future__ import annotations
@@ -140,7 +141,8 @@ def _gated_cases(scale: float, device: str, skipped: str | None) -> list[Case]:
     out: list[Case] = []
     for name in ("swiglu", "geglu"):
         ours, composite = _COMPOSITE[name]
-        for d, dtype in ((1024, torch.float32), (4096, torch.float32), (4096, torch.bfloat16)):
+        for label, d, dtype in ((name, 1024, torch.float32), (f"{name} (d=4096)", 4096, torch.float32),
+                                (f"{name} (bf16)", 4096, torch.bfloat16)):
             x = torch.randn(tokens, 2 * d, generator=generator).to(device, dtype).requires_grad_()
             shape = f"({tokens}, 2·{d}) {'f32' if dtype == torch.float32 else 'bf16'}"
             contenders = [Contender("almanac", fwd_bwd(lambda f=ours, x=x: f(x), x)),
@@ -149,7 +151,7 @@ def _gated_cases(scale: float, device: str, skipped: str | None) -> list[Case]:
                 compiled = torch.compile(composite, dynamic=False)
                 contenders.append(Contender("compiled", fwd_bwd(lambda f=compiled, x=x: f(x), x),
                                             target="(information)"))
-            out.append(Case(name, shape, contenders, COMPOSITE_TARGET, notes=() if skipped is None else (skipped,)))
+            out.append(Case(label, shape, contenders, COMPOSITE_TARGET, notes=() if skipped is None else (skipped,)))
             if dtype != torch.float32 or d != 4096:
                 continue
             out.append(Case(f"{name} (forward)", f"{shape}, no_grad", [
