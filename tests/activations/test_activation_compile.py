@@ -17,7 +17,7 @@ import almanac as am
 DIMS = (2, 16, 24, 130, 512, 4096)
 SIZED = [(case, DIMS[i % len(DIMS)]) for i, case in enumerate(CASES)]
 SIZED += [(case, d) for case in CASES if case.name in ("sparsemax", "entmax15") and case.dim == -1 for d in (8, 4096)]
-INDUCTOR_SAMPLE = ("sparsemax", "mish")
+INDUCTOR_SAMPLE = ("sparsemax", "mish", "swiglu")
 
 
 def _run(case: Case, d: int, backend: str) -> None:
@@ -53,3 +53,15 @@ def test_compiles_fullgraph_with_aot_eager_and_equals_eager(case: Case, d: int):
 def test_compiles_fullgraph_with_inductor_and_equals_eager(name: str):
     case = next(c for c in CASES if c.name == name and c.dim in (None, -1))
     _run(case, 130, "inductor")
+
+
+@pytest.mark.parametrize("name", ["swiglu", "geglu"])
+def test_compiled_gated_units_keep_no_more_than_the_input(name: str):
+    """Compiled, swiglu / geglu are the plain formula; inductor's partitioner must still keep only the input."""
+    from almanac.bench.harness import saved_bytes
+
+    x = torch.randn(64, 256, requires_grad=True)
+    torch._dynamo.reset()
+    compiled = torch.compile(getattr(am.activations, name), fullgraph=True, dynamic=False)
+    compiled(x).sum().backward()
+    assert saved_bytes(lambda: compiled(x).sum().backward()) <= x.untyped_storage().nbytes()
