@@ -693,7 +693,7 @@ def _gated(x: Tensor, dim: int, kind: str) -> Tensor:
 )
 @scriptable(_script.swiglu)
 def swiglu(x: Tensor, *, dim: int = -1) -> Tensor:
-    """SwiGLU; halves ``dim``. A custom autograd function that keeps only the input.
+    """SwiGLU; halves ``dim``. Eager: an autograd function that keeps only the input; compiled: the plain formula.
 
     Args:
         x: floating tensor whose size along ``dim`` is even.
@@ -719,7 +719,7 @@ def swiglu(x: Tensor, *, dim: int = -1) -> Tensor:
 )
 @scriptable(_script.geglu)
 def geglu(x: Tensor, *, dim: int = -1) -> Tensor:
-    """GEGLU; halves ``dim``. A custom autograd function that keeps only the input.
+    """GEGLU; halves ``dim``. Eager: an autograd function that keeps only the input; compiled: the plain formula.
 
     GELU is the exact (erf) form.
 
