@@ -76,6 +76,7 @@ __all__ = [
 ]
 
 _LABEL_TASKS = ("binary", "multiclass", "multilabel")
+_INT64 = torch.int64
 _SKLEARN = "scikit-learn: sklearn.metrics.{}"
 
 
@@ -216,17 +217,24 @@ class _StatScores(Metric):
         return {"sample_sum": (ratio * w).sum(), "sample_count": w.sum()}
 
     # -- the streaming fast path ---------------------------------------------------------------------------------
-    def _fast_counts(self, preds: Any, target: Any) -> Tensor | None:
-        """The batch's confusion counts for the common streaming case — int64 label tensors ``(N,)`` (or finite
-        ``(N, C)`` multiclass scores, arg-maxed) after the first batch, no weights or ``ignore_index`` — with the
-        validation folded into the counting: ``bincount`` rejects negative labels, and the lengths of
-        ``bincount(target·C + pred)`` and ``bincount(pred)`` tell whether any label reaches C. No host sync for
-        labels. None when the general path must run (it then names any bad input)."""
+    # The common streaming case — int64 label tensors (N,) or finite (N, C) multiclass scores, after the first batch,
+    # with no weights, ignore_index or labels= — skips the general formatting, and validates with one aminmax per
+    # input: the predicted labels in [0, C) (arg-maxed scores are in range by construction), the target in [0, C).
+    # update() then counts the batch into the state in place with one index_put_(accumulate=True) at (target, pred);
+    # forward() counts the batch with one bincount (its value needs the batch's own counts). Any other input, or a
+    # bad one, takes the general path, which then names the error.
+    def _fast_labels(self, preds: Any, target: Any) -> Tensor | None:
+        """The batch's predicted labels, validated with its target, when the fast path applies; else None."""
         n = self._fast_n
-        if (n is None or type(target) is not Tensor or type(preds) is not Tensor or target.dtype != torch.int64
-                or target.ndim != 1 or not target.numel()):
+        if (n is None or type(target) is not Tensor or type(preds) is not Tensor or target.dtype is not _INT64
+                or target.ndim != 1 or not target.numel() or target.device != self._fast_device):
             return None
-        if preds.dtype == torch.int64 and preds.shape == target.shape:
+        if preds.dtype is _INT64:
+            if preds.shape != target.shape:
+                return None
+            lo, hi = torch.aminmax(preds)
+            if lo.item() < 0 or hi.item() >= n:
+                return None
             labels = preds
         elif self._resolved[0] == "multiclass" and preds.is_floating_point() and preds.shape == (target.shape[0], n):
             lo, hi = torch.aminmax(preds.detach())
@@ -235,44 +243,49 @@ class _StatScores(Metric):
             labels = preds.detach().argmax(1)
         else:
             return None
-        if labels.device != self._states["confmat"].device:
+        lo, hi = torch.aminmax(target)
+        if lo.item() < 0 or hi.item() >= n or labels.device != target.device:
             return None
-        try:
-            counts = torch.bincount(labels.add(target, alpha=n), minlength=n * n)
-            if counts.shape[0] != n * n or torch.bincount(labels, minlength=n).shape[0] != n:
-                return None
-        except RuntimeError:  # a negative label
-            return None
-        return counts.view(n, n)
+        return labels
 
     def _start(self, resolved: tuple[str, int], device: torch.device, weighted: bool = False) -> None:
         super()._start(resolved, device, weighted)
         eligible = (not weighted and resolved[0] != "multilabel" and self.params.get("ignore_index") is None
                     and self.params.get("labels") is None and self._stats_key() == "confmat")
         self._fast_n = resolved[1] if eligible else None
+        if eligible:
+            self._fast_device = self._states["confmat"].device
+            self._one = torch.ones((), dtype=torch.int64, device=self._fast_device)  # what update() adds per sample
 
     def reset(self) -> None:
         super().reset()
-        self._fast_n: int | None = None  # C once the stream may take the fast path (see _fast_counts)
+        self._fast_n: int | None = None  # C once the stream may take the fast path
+
+    def _apply(self, fn: Any, recurse: bool = True) -> Metric:
+        out = super()._apply(fn, recurse)
+        if self._fast_n is not None:
+            self._fast_device = self._states["confmat"].device
+            self._one = self._one.to(self._fast_device)
+        return out
 
     def update(self, preds: Any, target: Any, sample_weight: Any = None) -> None:
-        counts = None if sample_weight is not None else self._fast_counts(preds, target)
-        if counts is None:
+        labels = None if sample_weight is not None else self._fast_labels(preds, target)
+        if labels is None:
             super().update(preds, target, sample_weight)
             return
-        self._states["confmat"] += counts
-        kind = output_kind(preds, target)
+        self._states["confmat"].index_put_((target, labels), self._one, accumulate=True)
+        kind = "tensor64" if preds.dtype is torch.float64 else "tensor"
         if kind != self._kind:
             self._kind = kind
 
     def forward(self, preds: Any, target: Any, sample_weight: Any = None) -> Any:
-        counts = None if sample_weight is not None else self._fast_counts(preds, target)
-        if counts is None:
+        labels = None if sample_weight is not None else self._fast_labels(preds, target)
+        if labels is None:
             return super().forward(preds, target, sample_weight)
-        self._states["confmat"] += counts
-        kind = output_kind(preds, target)
-        if kind != self._kind:
-            self._kind = kind
+        n = self._fast_n
+        counts = torch.bincount(labels.add(target, alpha=n), None, n * n).view(n, n)
+        self._states["confmat"].add_(counts)
+        self._kind = kind = output_kind(preds, target)
         self._forward_cache = value = to_kind(self._compute({"confmat": counts}, self._resolved), kind)
         return value
 
