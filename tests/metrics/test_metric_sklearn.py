@@ -281,3 +281,55 @@ def test_a_call_in_scikit_learns_order_says_so():
         am.metrics.auroc(Y2, S2)  # roc_auc_score(y_true, y_score) order
     with pytest.raises(am.errors.TargetError, match="preds first"):
         am.metrics.average_precision(Y2, S2.astype(np.float32) * 0 + 1)
+
+
+def _make_prediction():
+    """scikit-learn's ``make_prediction(binary=False)`` (sklearn/metrics/tests/test_classification.py): a linear SVC
+    on iris with 200 noise features per feature, predicting its second half."""
+    from sklearn import datasets, svm
+
+    iris = datasets.load_iris()
+    x, y = iris.data, iris.target
+    rng = np.random.RandomState(0)
+    order = np.arange(x.shape[0])
+    rng.shuffle(order)
+    x, y = x[order], y[order]
+    half = x.shape[0] // 2
+    x = np.c_[x, rng.randn(x.shape[0], 200 * x.shape[1])]
+    return svm.SVC(kernel="linear", random_state=0).fit(x[:half], y[:half]).predict(x[half:]), y[half:]
+
+
+SK_PRED, SK_TRUE = _make_prediction()
+SUBSETS = [[0, 1], [2, 1], [1, 2, 5], [0, 1, 2], [2, 0], [5, 6]]  # scikit-learn's subsets, order, absent labels
+
+
+@pytest.mark.parametrize("labels", SUBSETS, ids=str)
+def test_labels_select_and_order_classes_as_scikit_learn(labels):
+    for name, reference in (("f1", skm.f1_score), ("precision", skm.precision_score), ("recall", skm.recall_score)):
+        for average in ("micro", "macro", "weighted", "none"):
+            got = getattr(am.metrics, name)(SK_PRED, SK_TRUE, labels=labels, average=average, task="multiclass")
+            want = reference(SK_TRUE, SK_PRED, labels=labels, average=None if average == "none" else average,
+                             zero_division=0)
+            assert_close(got, want)
+    if not set(labels) & {0, 1, 2}:  # scikit-learn refuses a matrix of absent labels; a stream may not have seen them
+        assert not am.metrics.confusion_matrix(SK_PRED, SK_TRUE, labels=labels, task="multiclass").any()
+        return
+    assert np.array_equal(am.metrics.confusion_matrix(SK_PRED, SK_TRUE, labels=labels, task="multiclass"),
+                          skm.confusion_matrix(SK_TRUE, SK_PRED, labels=labels))
+    if len(set(labels) & {0, 1, 2}) == len(labels):  # kappa of a matrix with samples
+        assert_close(am.metrics.cohen_kappa(SK_PRED, SK_TRUE, labels=labels, task="multiclass"),
+                     skm.cohen_kappa_score(SK_TRUE, SK_PRED, labels=labels))
+    report = am.metrics.classification_report(SK_PRED, SK_TRUE, labels=labels, task="multiclass")
+    assert report == skm.classification_report(SK_TRUE, SK_PRED, labels=labels, zero_division=0)
+    as_dict = am.metrics.classification_report(SK_PRED, SK_TRUE, labels=labels, task="multiclass", output_dict=True)
+    want = skm.classification_report(SK_TRUE, SK_PRED, labels=labels, zero_division=0, output_dict=True)
+    assert as_dict.keys() == {str(k): v for k, v in want.items()}.keys()
+
+
+def test_string_labels_subset_streams_and_binary_subset_names_the_fix():
+    m = am.metrics.F1(labels=["fox", "cat"], task="multiclass", average="none")
+    m.update(STRINGS_P[:100].tolist(), STRINGS_T[:100].tolist())
+    m.update(STRINGS_P[100:], STRINGS_T[100:])
+    assert_close(m.compute(), skm.f1_score(STRINGS_T, STRINGS_P, labels=["fox", "cat"], average=None))
+    with pytest.raises(am.errors.TargetError, match="task='multiclass'"):
+        am.metrics.f1(STRINGS_P, STRINGS_T, labels=["fox", "cat"])  # two labels read binary inputs

@@ -225,19 +225,23 @@ def read_inputs(preds: Any, target: Any) -> tuple[Tensor, Tensor]:
     return preds, target
 
 
-def encode_labels(values: Any, labels: tuple[Any, ...], name: str) -> Any:
+def encode_labels(values: Any, labels: tuple[Any, ...], name: str, other: bool = False) -> Any:
     """``values`` (strings, objects, numbers; any nesting) as int64 indices into ``labels`` — ``labels[i]`` is
-    class i. A value not among ``labels`` raises :class:`TargetError`. One dictionary look-up per element: for
-    notebooks, not for hot loops (pass integer labels there)."""
+    class i. A value not among ``labels`` is class ``len(labels)`` when ``other`` (scikit-learn's subset of labels),
+    else it raises :class:`TargetError`. One dictionary look-up per element: for notebooks, not for hot loops (pass
+    integer labels there)."""
     if isinstance(values, Tensor):
         values = values.detach().cpu().numpy()
     try:
         array = np.asarray(values) if isinstance(values, np.ndarray) else np.array(values, dtype=object)
         index = {label: i for i, label in enumerate(labels)}
-        codes = np.fromiter((index[v] for v in array.reshape(-1).tolist()), dtype=np.int64, count=array.size)
+        flat = array.reshape(-1).tolist()
+        codes = np.fromiter((index.get(v, len(labels)) for v in flat) if other else (index[v] for v in flat),
+                            dtype=np.int64, count=array.size)
     except KeyError as e:
-        raise problem(TargetError, name, f"to hold only values among labels={list(labels)}", repr(e.args[0]),
-                      "add it to labels=, or fix the data") from None
+        raise problem(TargetError, name, f"to hold only values among the 2 labels={list(labels)} of a binary task",
+                      repr(e.args[0]), "add it to labels=, or pass task='multiclass' to score the listed labels "
+                      "among others (scikit-learn's labels=)") from None
     except (TypeError, ValueError):
         raise problem(ShapeError, name, "to be a rectangular array of labels", "a ragged or unhashable input",
                       "pass one label per sample") from None
@@ -383,11 +387,12 @@ def format_classification(
     >>> format_classification([[0.1, 0.9], [0.8, 0.2]], [1, 0], needs="probabilities").task
     'multiclass'
     """
-    if labels is not None:  # string / object labels: class i is labels[i]
-        preds, target = encode_labels(preds, labels, "preds"), encode_labels(target, labels, "target")
+    if labels is not None:  # class i is labels[i]; multiclass: any other value is class len(labels), never reported
         if task is None:
             task = "binary" if len(labels) == 2 else "multiclass"
-        num_classes = None if task == "binary" else len(labels)
+        other = task == "multiclass"
+        preds, target = encode_labels(preds, labels, "preds", other), encode_labels(target, labels, "target", other)
+        num_classes = None if task == "binary" else len(labels) + 1
     preds, target = read_inputs(preds, target)
     weight = read_weights(sample_weight, preds.shape[0], preds.device)
     target = _check_target_dtype(target)

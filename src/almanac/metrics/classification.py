@@ -22,8 +22,12 @@ Shared keywords (each metric takes those that apply to it):
 - ``pos_label=1`` (precision, recall, F-beta, F1): the class scored for binary inputs (0 scores the negative class;
   with ``labels=``, a label such as ``"spam"``).
 - ``labels=None`` (counting metrics): the classes in order — class i is ``labels[i]`` — so inputs may hold strings
-  or any hashable values (``labels=["cat", "dog", "fox"]``); two labels read the inputs as binary, ``labels[1]``
-  the positive class. Every value must be one of them.
+  or any hashable values (``labels=["cat", "dog", "fox"]``). As scikit-learn's ``labels``, a multiclass subset
+  selects the classes reported and averaged, in its order; listed labels absent from the data are allowed, and
+  values outside the list still count as the false positives / negatives of the listed classes (the confusion
+  matrix, kappa, MCC and balanced accuracy use the listed rows and columns only). Two labels read the inputs as
+  binary, ``labels[1]`` the positive class (every value must then be one of them; pass ``task="multiclass"`` for
+  a two-label subset).
 - ``sample_weight``: ``(N,)`` weights ≥ 0, as scikit-learn's.
 
 Argument order: almanac takes ``preds`` first, scikit-learn ``y_true`` first — ``f1_score(y, p)`` is ``f1(p, y)``.
@@ -177,7 +181,7 @@ class _StatScores(Metric):
             raise problem(ConfigError, "average", "to be 'samples' only for task='multilabel'",
                           f"task={params.get('task')!r}", "use average='macro' / 'micro' / 'weighted'")
         labels = params.get("labels")
-        if labels is not None and len(labels) == 2 and params.get("pos_label", 1) in list(labels):
+        if labels is not None and len(labels) == 2 and "pos_label" in params and params["pos_label"] in list(labels):
             params["pos_label"] = list(labels).index(params["pos_label"])  # pos_label="spam" with labels=
         if params.get("pos_label", 1) not in (0, 1) or isinstance(params.get("pos_label"), bool):
             raise problem(ConfigError, "pos_label", "to be 0 or 1 (the class scored for binary inputs)",
@@ -185,6 +189,17 @@ class _StatScores(Metric):
 
     def _stats_key(self) -> str | None:
         return None if self.params.get("average") == "samples" else "confmat"
+
+    def _listed(self, resolved: tuple[str, int]) -> int | None:
+        """With multiclass ``labels=``: how many classes are listed (the last row / column of the confusion matrix
+        counts every other value, scikit-learn's samples outside ``labels``); else None."""
+        labels = self.params.get("labels")
+        return len(labels) if labels is not None and resolved[0] == "multiclass" else None
+
+    def _matrix(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> np.ndarray:
+        """The confusion matrix of the listed classes, as float64 on the host."""
+        cm, k = _host(states["confmat"]), self._listed(resolved)
+        return cm if k is None else cm[:k, :k]
 
     def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
         task, n = resolved
@@ -301,6 +316,9 @@ class _StatScores(Metric):
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
         task = resolved[0]
         tp, fp, fn, tn = _counts(_host(states["confmat"]), task)
+        k = self._listed(resolved)
+        if k is not None:  # the listed classes only; samples of other values still count as their fp / fn
+            tp, fp, fn, tn = tp[:k], fp[:k], fn[:k], tn[:k]
         num, den = self._terms(tp, fp, fn, tn, task)
         average, zd = self.params["average"], self.params["zero_division"]
         if average == "samples":
@@ -606,7 +624,9 @@ class ConfusionMatrix(_StatScores):
         check_choice(params["normalize"], "normalize", (None, "true", "pred", "all"))
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
-        cm = states["confmat"]
+        cm, k = states["confmat"], self._listed(resolved)
+        if k is not None:
+            cm = cm[:k, :k]
         norm = self.params["normalize"]
         if norm is None:
             return cm.clone()
@@ -663,7 +683,7 @@ class BalancedAccuracy(_StatScores):
                           "pass adjusted=True to rescale chance to 0")
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
-        tp, _, fn, _ = _counts(_host(states["confmat"]), resolved[0])
+        tp, _, fn, _ = _counts(self._matrix(states, resolved), resolved[0])
         support = tp + fn
         present = support > 0
         recall_c = tp[present] / support[present]  # classes absent from the target are left out, as scikit-learn
@@ -713,7 +733,7 @@ class MatthewsCorrcoef(_StatScores):
     """Streaming :func:`matthews_corrcoef`."""
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
-        cm = _host(states["confmat"])
+        cm = self._matrix(states, resolved)
         t_sum, p_sum = cm.sum(1), cm.sum(0)
         n = cm.sum()
         _undefined_if_empty(n)
@@ -768,7 +788,7 @@ class CohenKappa(_StatScores):
             check_number(params["fallback"], "fallback", low=-1.0, high=1.0)
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
-        cm = _host(states["confmat"])
+        cm = self._matrix(states, resolved)
         total = cm.sum()
         _undefined_if_empty(total)
         expected = np.outer(cm.sum(1), cm.sum(0)) / total
@@ -1014,11 +1034,13 @@ def classification_report(
     cm = _host(confusion_counts(batch))
     _undefined_if_empty(cm.sum())
     rows, cols, tp = cm.sum(1), cm.sum(0), cm.diagonal()
+    k = metric._listed(batch.resolved)
+    others = k is not None and cm[k].sum() + cm[:, k].sum() > 0  # samples outside labels=: micro avg, not accuracy
     if target_names is None and labels is not None:
         target_names = [str(label) for label in labels]
     names = None if target_names is None else [str(n) for n in target_names]
-    listed = np.arange(cm.shape[0]) if names is not None and len(names) == cm.shape[0] else np.flatnonzero(
-        (rows + cols) > 0)
+    listed = np.arange(k) if k is not None else np.arange(cm.shape[0]) if names is not None and len(
+        names) == cm.shape[0] else np.flatnonzero((rows + cols) > 0)
     if names is None:
         names = [str(c) for c in listed]
     elif len(names) != listed.size:
@@ -1039,7 +1061,14 @@ def classification_report(
     for i, name in enumerate(names):
         report[name] = {"precision": float(precision[i]), "recall": float(recall[i]), "f1-score": float(f1_score[i]),
                         "support": float(support[i])}
-    report["accuracy"] = float(tp.sum() / cm.sum())
+    if others:  # scikit-learn: the micro average of the listed classes
+        micro_p, micro_r = _ratio(tp[listed].sum(), cols[listed].sum(), zd), _ratio(tp[listed].sum(),
+                                                                                    rows[listed].sum(), zd)
+        micro_f = _ratio(2 * tp[listed].sum(), rows[listed].sum() + cols[listed].sum(), zd)
+        report["micro avg"] = {"precision": float(micro_p), "recall": float(micro_r), "f1-score": float(micro_f),
+                               "support": float(total)}
+    else:
+        report["accuracy"] = float(tp.sum() / cm.sum())
     for label, w in (("macro avg", np.ones_like(support)), ("weighted avg", support)):
         w = w if w.sum() > 0 else np.ones_like(w)
         report[label] = {k: float((v * w).sum() / w.sum()) for k, v in (("precision", precision),
@@ -1056,9 +1085,10 @@ def classification_report(
                                                                                         "f1-score"))
                      + f" {count(r['support']):>9}")
     lines.append("")
-    lines.append(f"{'accuracy':>{width}} " + f" {'':>9}" * 2 + f" {report['accuracy']:>9.{digits}f}"
-                 + f" {count(total):>9}")
-    for label in ("macro avg", "weighted avg"):
+    if not others:
+        lines.append(f"{'accuracy':>{width}} " + f" {'':>9}" * 2 + f" {report['accuracy']:>9.{digits}f}"
+                     + f" {count(total):>9}")
+    for label in ("micro avg", "macro avg", "weighted avg") if others else ("macro avg", "weighted avg"):
         r = report[label]
         lines.append(f"{label:>{width}} " + "".join(f" {r[k]:>9.{digits}f}" for k in ("precision", "recall",
                                                                                          "f1-score"))
