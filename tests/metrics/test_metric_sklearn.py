@@ -333,3 +333,33 @@ def test_string_labels_subset_streams_and_binary_subset_names_the_fix():
     assert_close(m.compute(), skm.f1_score(STRINGS_T, STRINGS_P, labels=["fox", "cat"], average=None))
     with pytest.raises(am.errors.TargetError, match="task='multiclass'"):
         am.metrics.f1(STRINGS_P, STRINGS_T, labels=["fox", "cat"])  # two labels read binary inputs
+
+
+@pytest.mark.parametrize("pos_label", [0, 1])
+@pytest.mark.parametrize("weights", [None, W], ids=["unweighted", "weighted"])
+def test_pos_label_on_ranking_metrics_and_curves_equals_scikit_learn(pos_label, weights):
+    scores = np.round(S2, 2)  # ties
+    kw = {"pos_label": pos_label, "sample_weight": weights}
+    assert_close(am.metrics.average_precision(scores, Y2, **kw),
+                 skm.average_precision_score(Y2, scores, pos_label=pos_label, sample_weight=weights))
+    assert_close(am.metrics.auroc(scores, Y2, **kw),
+                 skm.roc_auc_score(Y2 == pos_label, scores, sample_weight=weights))
+    for got, want in zip(am.metrics.roc_curve(scores, Y2, **kw),
+                         skm.roc_curve(Y2, scores, pos_label=pos_label, sample_weight=weights)):
+        assert_close(got, want)
+    for got, want in zip(am.metrics.pr_curve(scores, Y2, **kw),
+                         skm.precision_recall_curve(Y2, scores, pos_label=pos_label, sample_weight=weights)):
+        assert_close(got, want)
+    m = am.metrics.AveragePrecision(pos_label=pos_label)  # streaming, and binned, read the same positives
+    m.update(torch.from_numpy(scores[:50]), torch.from_numpy(Y2[:50]))
+    m.update(torch.from_numpy(scores[50:]), torch.from_numpy(Y2[50:]))
+    assert_close(float(m.compute()), skm.average_precision_score(Y2, scores, pos_label=pos_label), rtol=1e-6)
+    binned = am.metrics.auroc(scores, Y2, pos_label=pos_label, bins=1024)
+    assert abs(binned - skm.roc_auc_score(Y2 == pos_label, scores)) < 0.01
+
+
+def test_pos_label_on_ranking_metrics_is_binary_only():
+    with pytest.raises(ConfigError, match="pos_label"):
+        am.metrics.auroc(PROBS, YC, pos_label=0)
+    with pytest.raises(ConfigError, match="pos_label"):
+        am.metrics.AUROC(pos_label=2)
