@@ -343,7 +343,7 @@ def test_pos_label_on_ranking_metrics_and_curves_equals_scikit_learn(pos_label, 
     assert_close(am.metrics.average_precision(scores, Y2, **kw),
                  skm.average_precision_score(Y2, scores, pos_label=pos_label, sample_weight=weights))
     assert_close(am.metrics.auroc(scores, Y2, **kw),
-                 skm.roc_auc_score((Y2 == pos_label).astype(int), scores, sample_weight=weights))
+                 skm.roc_auc_score(np.equal(Y2, pos_label).astype(int), scores, sample_weight=weights))
     for got, want in zip(am.metrics.roc_curve(scores, Y2, **kw),
                          skm.roc_curve(Y2, scores, pos_label=pos_label, sample_weight=weights)):
         assert_close(got, want)
@@ -355,7 +355,7 @@ def test_pos_label_on_ranking_metrics_and_curves_equals_scikit_learn(pos_label, 
     m.update(torch.from_numpy(scores[50:]), torch.from_numpy(Y2[50:]))
     assert_close(float(m.compute()), skm.average_precision_score(Y2, scores, pos_label=pos_label), rtol=1e-6)
     binned = am.metrics.auroc(scores, Y2, pos_label=pos_label, bins=1024)
-    assert abs(binned - skm.roc_auc_score((Y2 == pos_label).astype(int), scores)) < 0.01
+    assert abs(binned - skm.roc_auc_score(np.equal(Y2, pos_label).astype(int), scores)) < 0.01
 
 
 def test_pos_label_on_ranking_metrics_is_binary_only():
