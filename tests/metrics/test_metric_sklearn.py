@@ -164,12 +164,25 @@ def test_partial_auroc_equals_scikit_learn(max_fpr):
         am.metrics.auroc(PROBS, YC, num_classes=C, max_fpr=0.5)
 
 
-def test_float_coded_labels_are_labels():
+def test_float_coded_labels_follow_one_rule_by_dtype():
+    """A float target holds labels (whole numbers); float preds are scores, never labels: float-coded 0.0 / 1.0
+    predictions give the labels' result through the threshold, multiclass ones (2.0) raise naming the cast."""
     y_true, y_pred = np.array([0.0, 1.0, 2.0, 2.0, 1.0]), np.array([0.0, 2.0, 2.0, 1.0, 1.0])
-    assert_close(am.metrics.f1(y_pred, y_true, average="macro"), skm.f1_score(y_true, y_pred, average="macro"))
-    assert_close(am.metrics.accuracy([1.0, 0.0, 1.0], [1.0, 1.0, 1.0]), 2 / 3)
+    assert_close(am.metrics.f1(y_pred.astype(int), y_true, average="macro"),
+                 skm.f1_score(y_true, y_pred, average="macro"))
+    binary_t, binary_p = np.array([1.0, 1.0, 0.0, 1.0, 0.0]), np.array([1.0, 0.0, 1.0, 1.0, 0.0])
+    for name, reference in (("f1", skm.f1_score), ("accuracy", skm.accuracy_score), ("recall", skm.recall_score)):
+        assert_close(getattr(am.metrics, name)(binary_p, binary_t), reference(binary_t, binary_p))
+    multilabel_t, multilabel_p = np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([[1.0, 1.0], [0.0, 1.0]])
+    assert_close(am.metrics.f1(multilabel_p, multilabel_t, average="macro"),
+                 skm.f1_score(multilabel_t, multilabel_p, average="macro"))
+    for kw in ({}, {"num_classes": 3}, {"task": "multiclass"}):
+        with pytest.raises(am.errors.TargetError, match=r"float-coded labels up to 2 — cast them to integers"):
+            am.metrics.f1(y_pred, y_true, average="macro", **kw)
     with pytest.raises(am.errors.TargetError, match="fraction"):
         am.metrics.f1([0, 1], [0.5, 1.0])
+    with pytest.raises(DomainError, match="probabilities"):  # fractions above 1 are not labels either
+        am.metrics.f1([0.5, 1.5], [0, 1])
 
 
 def test_classification_report_reproduces_scikit_learns_example():
