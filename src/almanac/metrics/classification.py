@@ -233,22 +233,19 @@ class _StatScores(Metric):
 
     # -- the streaming fast path ---------------------------------------------------------------------------------
     # The common streaming case — int64 label tensors (N,) or finite (N, C) multiclass scores, after the first batch,
-    # with no weights, ignore_index or labels= — skips the general formatting, and validates with one aminmax per
-    # input: the predicted labels in [0, C) (arg-maxed scores are in range by construction), the target in [0, C).
+    # with no weights, ignore_index or labels= — skips the general formatting and validates with one aminmax over
+    # the predicted labels and the target together (both in [0, C); arg-maxed scores are in range by construction).
     # update() then counts the batch into the state in place with one index_put_(accumulate=True) at (target, pred);
-    # forward() counts the batch with one bincount (its value needs the batch's own counts). Any other input, or a
-    # bad one, takes the general path, which then names the error.
+    # forward() counts the batch with one bincount (its value needs the batch's own counts). Any other input, a bad
+    # one, or tensors on another device take the general path, which then names the error or moves them.
     def _fast_labels(self, preds: Any, target: Any) -> Tensor | None:
         """The batch's predicted labels, validated with its target, when the fast path applies; else None."""
         n = self._fast_n
         if (n is None or type(target) is not Tensor or type(preds) is not Tensor or target.dtype is not _INT64
-                or target.ndim != 1 or not target.numel() or target.device != self._fast_device):
+                or target.ndim != 1):
             return None
         if preds.dtype is _INT64:
             if preds.shape != target.shape:
-                return None
-            lo, hi = torch.aminmax(preds)
-            if lo.item() < 0 or hi.item() >= n:
                 return None
             labels = preds
         elif self._resolved[0] == "multiclass" and preds.is_floating_point() and preds.shape == (target.shape[0], n):
@@ -258,10 +255,11 @@ class _StatScores(Metric):
             labels = preds.detach().argmax(1)
         else:
             return None
-        lo, hi = torch.aminmax(target)
-        if lo.item() < 0 or hi.item() >= n or labels.device != target.device:
+        try:
+            lo, hi = torch.aminmax(torch.cat((labels, target)))
+        except RuntimeError:  # an empty batch, or preds and target on different devices
             return None
-        return labels
+        return labels if lo.item() >= 0 and hi.item() < n else None
 
     def _start(self, resolved: tuple[str, int], device: torch.device, weighted: bool = False) -> None:
         super()._start(resolved, device, weighted)
@@ -269,8 +267,7 @@ class _StatScores(Metric):
                     and self.params.get("labels") is None and self._stats_key() == "confmat")
         self._fast_n = resolved[1] if eligible else None
         if eligible:
-            self._fast_device = self._states["confmat"].device
-            self._one = torch.ones((), dtype=torch.int64, device=self._fast_device)  # what update() adds per sample
+            self._one = torch.ones((), dtype=torch.int64, device=self._states["confmat"].device)  # update() adds it
 
     def reset(self) -> None:
         super().reset()
@@ -279,16 +276,19 @@ class _StatScores(Metric):
     def _apply(self, fn: Any, recurse: bool = True) -> Metric:
         out = super()._apply(fn, recurse)
         if self._fast_n is not None:
-            self._fast_device = self._states["confmat"].device
-            self._one = self._one.to(self._fast_device)
+            self._one = self._one.to(self._states["confmat"].device)
         return out
 
     def update(self, preds: Any, target: Any, sample_weight: Any = None) -> None:
         labels = None if sample_weight is not None else self._fast_labels(preds, target)
+        if labels is not None:
+            try:
+                self._states["confmat"].index_put_((target, labels), self._one, accumulate=True)
+            except RuntimeError:  # a batch on another device than the states: the general path moves it
+                labels = None
         if labels is None:
             super().update(preds, target, sample_weight)
             return
-        self._states["confmat"].index_put_((target, labels), self._one, accumulate=True)
         kind = "tensor64" if preds.dtype is torch.float64 else "tensor"
         if kind != self._kind:
             self._kind = kind
@@ -299,7 +299,10 @@ class _StatScores(Metric):
             return super().forward(preds, target, sample_weight)
         n = self._fast_n
         counts = torch.bincount(labels.add(target, alpha=n), None, n * n).view(n, n)
-        self._states["confmat"].add_(counts)
+        try:
+            self._states["confmat"].add_(counts)
+        except RuntimeError:  # a batch on another device than the states: the general path moves it
+            return super().forward(preds, target, sample_weight)
         self._kind = kind = output_kind(preds, target)
         self._forward_cache = value = to_kind(self._compute({"confmat": counts}, self._resolved), kind)
         return value
