@@ -10,7 +10,7 @@ pass over the data and no sort after the first. Each resample's value comes from
 =========================================  ==================================================================
 states                                     resampled
 =========================================  ==================================================================
-confusion matrix (accuracy, F1, IoU, ...)  its C·C cells (multilabel: refused — a sample spans L matrices)
+confusion matrix (accuracy, F1, IoU, ...)  its C·C cells (multilabel: the data — a sample spans L matrices)
 top-k ``correct`` / ``support``            the 2·C cells (hit or miss, per class)
 binary AUROC / AP, exact                   the (tie group, class) cells of the sorted scores; above 2048 groups
                                            neighbouring groups are pooled, and the resampled values are shifted by
