@@ -226,10 +226,17 @@ def test_streaming_fast_path_counts_and_validates_like_the_general_path():
     assert float(m.compute()) == pytest.approx(float(am.metrics.f1(preds, target, num_classes=10, average="macro")))
     before = m.state_dict()["confmat"].clone()
     for bad_preds, bad_target in ((torch.tensor([12, 1]), torch.tensor([0, 1])),  # 0·10 + 12 would alias (1, 2)
+                                  (torch.tensor([-1, 1]), torch.tensor([1, 1])),  # 1·10 − 1 would alias (0, 9)
                                   (torch.tensor([1, 1]), torch.tensor([-1, 1])),
                                   (torch.tensor([1, 1]), torch.tensor([10, 1]))):
         with pytest.raises(am.errors.TargetError):
             m.update(bad_preds, bad_target)
+        with pytest.raises(am.errors.TargetError):
+            m(bad_preds, bad_target)
     with pytest.raises(am.errors.DomainError):
         m(torch.full((2, 10), float("nan")), torch.tensor([0, 1]))
+    assert torch.equal(m.state_dict()["confmat"], before)
+    copy = pickle.loads(pickle.dumps(m)).to(torch.float64)  # a copy keeps counting on its own states
+    copy.update(*batches[0])
+    assert int(copy.state_dict()["confmat"].sum()) == int(before.sum()) + 64
     assert torch.equal(m.state_dict()["confmat"], before)

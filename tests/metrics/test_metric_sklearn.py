@@ -164,12 +164,25 @@ def test_partial_auroc_equals_scikit_learn(max_fpr):
         am.metrics.auroc(PROBS, YC, num_classes=C, max_fpr=0.5)
 
 
-def test_float_coded_labels_are_labels():
+def test_float_coded_labels_follow_one_rule_by_dtype():
+    """A float target holds labels (whole numbers); float preds are scores, never labels: float-coded 0.0 / 1.0
+    predictions give the labels' result through the threshold, multiclass ones (2.0) raise naming the cast."""
     y_true, y_pred = np.array([0.0, 1.0, 2.0, 2.0, 1.0]), np.array([0.0, 2.0, 2.0, 1.0, 1.0])
-    assert_close(am.metrics.f1(y_pred, y_true, average="macro"), skm.f1_score(y_true, y_pred, average="macro"))
-    assert_close(am.metrics.accuracy([1.0, 0.0, 1.0], [1.0, 1.0, 1.0]), 2 / 3)
+    assert_close(am.metrics.f1(y_pred.astype(int), y_true, average="macro"),
+                 skm.f1_score(y_true, y_pred, average="macro"))
+    binary_t, binary_p = np.array([1.0, 1.0, 0.0, 1.0, 0.0]), np.array([1.0, 0.0, 1.0, 1.0, 0.0])
+    for name, reference in (("f1", skm.f1_score), ("accuracy", skm.accuracy_score), ("recall", skm.recall_score)):
+        assert_close(getattr(am.metrics, name)(binary_p, binary_t), reference(binary_t, binary_p))
+    multilabel_t, multilabel_p = np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([[1.0, 1.0], [0.0, 1.0]])
+    assert_close(am.metrics.f1(multilabel_p, multilabel_t, average="macro"),
+                 skm.f1_score(multilabel_t, multilabel_p, average="macro"))
+    for kw in ({}, {"num_classes": 3}, {"task": "multiclass"}):
+        with pytest.raises(am.errors.TargetError, match=r"float-coded labels up to 2 — cast them to integers"):
+            am.metrics.f1(y_pred, y_true, average="macro", **kw)
     with pytest.raises(am.errors.TargetError, match="fraction"):
         am.metrics.f1([0, 1], [0.5, 1.0])
+    with pytest.raises(DomainError, match="probabilities"):  # fractions above 1 are not labels either
+        am.metrics.f1([0.5, 1.5], [0, 1])
 
 
 def test_classification_report_reproduces_scikit_learns_example():
@@ -281,3 +294,85 @@ def test_a_call_in_scikit_learns_order_says_so():
         am.metrics.auroc(Y2, S2)  # roc_auc_score(y_true, y_score) order
     with pytest.raises(am.errors.TargetError, match="preds first"):
         am.metrics.average_precision(Y2, S2.astype(np.float32) * 0 + 1)
+
+
+def _make_prediction():
+    """scikit-learn's ``make_prediction(binary=False)`` (sklearn/metrics/tests/test_classification.py): a linear SVC
+    on iris with 200 noise features per feature, predicting its second half."""
+    from sklearn import datasets, svm
+
+    iris = datasets.load_iris()
+    x, y = iris.data, iris.target
+    rng = np.random.RandomState(0)
+    order = np.arange(x.shape[0])
+    rng.shuffle(order)
+    x, y = x[order], y[order]
+    half = x.shape[0] // 2
+    x = np.c_[x, rng.randn(x.shape[0], 200 * x.shape[1])]
+    return svm.SVC(kernel="linear", random_state=0).fit(x[:half], y[:half]).predict(x[half:]), y[half:]
+
+
+SK_PRED, SK_TRUE = _make_prediction()
+SUBSETS = [[0, 1], [2, 1], [1, 2, 5], [0, 1, 2], [2, 0], [5, 6]]  # scikit-learn's subsets, order, absent labels
+
+
+@pytest.mark.parametrize("labels", SUBSETS, ids=str)
+def test_labels_select_and_order_classes_as_scikit_learn(labels):
+    for name, reference in (("f1", skm.f1_score), ("precision", skm.precision_score), ("recall", skm.recall_score)):
+        for average in ("micro", "macro", "weighted", "none"):
+            got = getattr(am.metrics, name)(SK_PRED, SK_TRUE, labels=labels, average=average, task="multiclass")
+            want = reference(SK_TRUE, SK_PRED, labels=labels, average=None if average == "none" else average,
+                             zero_division=0)
+            assert_close(got, want)
+    if not set(labels) & {0, 1, 2}:  # scikit-learn refuses a matrix of absent labels; a stream may not have seen them
+        assert not am.metrics.confusion_matrix(SK_PRED, SK_TRUE, labels=labels, task="multiclass").any()
+        return
+    assert np.array_equal(am.metrics.confusion_matrix(SK_PRED, SK_TRUE, labels=labels, task="multiclass"),
+                          skm.confusion_matrix(SK_TRUE, SK_PRED, labels=labels))
+    if len(set(labels) & {0, 1, 2}) == len(labels):  # kappa of a matrix with samples
+        assert_close(am.metrics.cohen_kappa(SK_PRED, SK_TRUE, labels=labels, task="multiclass"),
+                     skm.cohen_kappa_score(SK_TRUE, SK_PRED, labels=labels))
+    report = am.metrics.classification_report(SK_PRED, SK_TRUE, labels=labels, task="multiclass")
+    assert report == skm.classification_report(SK_TRUE, SK_PRED, labels=labels, zero_division=0)
+    as_dict = am.metrics.classification_report(SK_PRED, SK_TRUE, labels=labels, task="multiclass", output_dict=True)
+    want = skm.classification_report(SK_TRUE, SK_PRED, labels=labels, zero_division=0, output_dict=True)
+    assert as_dict.keys() == {str(k): v for k, v in want.items()}.keys()
+
+
+def test_string_labels_subset_streams_and_binary_subset_names_the_fix():
+    m = am.metrics.F1(labels=["fox", "cat"], task="multiclass", average="none")
+    m.update(STRINGS_P[:100].tolist(), STRINGS_T[:100].tolist())
+    m.update(STRINGS_P[100:], STRINGS_T[100:])
+    assert_close(m.compute(), skm.f1_score(STRINGS_T, STRINGS_P, labels=["fox", "cat"], average=None))
+    with pytest.raises(am.errors.TargetError, match="task='multiclass'"):
+        am.metrics.f1(STRINGS_P, STRINGS_T, labels=["fox", "cat"])  # two labels read binary inputs
+
+
+@pytest.mark.parametrize("pos_label", [0, 1])
+@pytest.mark.parametrize("weights", [None, W], ids=["unweighted", "weighted"])
+def test_pos_label_on_ranking_metrics_and_curves_equals_scikit_learn(pos_label, weights):
+    scores = np.round(S2, 2)  # ties
+    kw = {"pos_label": pos_label, "sample_weight": weights}
+    assert_close(am.metrics.average_precision(scores, Y2, **kw),
+                 skm.average_precision_score(Y2, scores, pos_label=pos_label, sample_weight=weights))
+    assert_close(am.metrics.auroc(scores, Y2, **kw),
+                 skm.roc_auc_score(np.equal(Y2, pos_label).astype(int), scores, sample_weight=weights))
+    for got, want in zip(am.metrics.roc_curve(scores, Y2, **kw),
+                         skm.roc_curve(Y2, scores, pos_label=pos_label, sample_weight=weights)):
+        assert_close(got, want)
+    for got, want in zip(am.metrics.pr_curve(scores, Y2, **kw),
+                         skm.precision_recall_curve(Y2, scores, pos_label=pos_label, sample_weight=weights)):
+        assert_close(got, want)
+    m = am.metrics.AveragePrecision(pos_label=pos_label)  # streaming, and binned, read the same positives
+    m.update(torch.from_numpy(scores[:50]), torch.from_numpy(Y2[:50]))
+    m.update(torch.from_numpy(scores[50:]), torch.from_numpy(Y2[50:]))
+    assert_close(float(m.compute()), skm.average_precision_score(Y2, scores, pos_label=pos_label), rtol=1e-6)
+    binned = am.metrics.auroc(scores, Y2, pos_label=pos_label, bins=1024)
+    assert abs(binned - skm.roc_auc_score(np.equal(Y2, pos_label).astype(int), scores)) < 0.01
+
+
+def test_pos_label_on_ranking_metrics_is_binary_only():
+    with pytest.raises(ConfigError, match="pos_label"):
+        am.metrics.auroc(PROBS, YC, pos_label=0)
+    with pytest.raises(ConfigError, match="pos_label"):
+        am.metrics.AUROC(pos_label=2)

@@ -33,12 +33,14 @@ Task inference when ``task=None`` (the first rule that applies):
 8. anything else is ambiguous → :class:`ConfigError` naming ``task=`` (segmentation metrics pass
    ``spatial=True``: equal-shape maps are then binary masks, or multiclass label maps when labels exceed 1).
 
-A float target holding whole numbers is read as labels (scikit-learn's float-coded ``0.0 / 1.0``), one with fractions
-raises :class:`TargetError`; float preds of the target's shape whose values are whole numbers above 1 are labels too
-(for label metrics; probabilities never exceed 1). Labels of any integer dtype are read as int64; boolean tensors
-count as 0/1 labels. Float preds are probabilities: values outside [0, 1] raise :class:`DomainError` unless
-``from_logits=True`` — the value range is never used to guess logits — except multiclass ``(N, C)`` scores given to
-a label metric, which are arg-maxed whatever they are (probabilities or logits). NaN or inf raise :class:`DomainError`,
+One rule per input, by dtype, never by values: a float ``target`` holds labels — whole numbers are read as labels
+(scikit-learn's float-coded ``0.0 / 1.0 / 2.0``), fractions raise :class:`TargetError`; float ``preds`` are scores —
+probabilities, thresholded by label metrics for binary / multilabel inputs (so float-coded ``0.0 / 1.0`` predictions
+give the labels' result), or ``(N, C)`` class scores, arg-maxed whatever they are (probabilities or logits). Float
+preds are never read as class labels: float-coded multiclass predictions (``2.0``) raise, and the error names the
+fix (cast them to integers). Labels of any integer dtype are read as int64; boolean tensors count as 0/1 labels.
+Binary and multilabel float preds outside [0, 1] raise :class:`DomainError` unless ``from_logits=True`` — the value
+range is never used to guess logits. NaN or inf raise :class:`DomainError`,
 mismatched shapes :class:`ShapeError`, labels out of range :class:`TargetError`, and an empty input (no element in
 ``preds`` or ``target``) raises :class:`ShapeError`. A batch whose samples are all ``ignore_index`` is not empty:
 it updates nothing, and a metric that has seen no sample raises :class:`UndefinedMetricError` from ``compute``.
@@ -225,19 +227,23 @@ def read_inputs(preds: Any, target: Any) -> tuple[Tensor, Tensor]:
     return preds, target
 
 
-def encode_labels(values: Any, labels: tuple[Any, ...], name: str) -> Any:
+def encode_labels(values: Any, labels: tuple[Any, ...], name: str, other: bool = False) -> Any:
     """``values`` (strings, objects, numbers; any nesting) as int64 indices into ``labels`` — ``labels[i]`` is
-    class i. A value not among ``labels`` raises :class:`TargetError`. One dictionary look-up per element: for
-    notebooks, not for hot loops (pass integer labels there)."""
+    class i. A value not among ``labels`` is class ``len(labels)`` when ``other`` (scikit-learn's subset of labels),
+    else it raises :class:`TargetError`. One dictionary look-up per element: for notebooks, not for hot loops (pass
+    integer labels there)."""
     if isinstance(values, Tensor):
         values = values.detach().cpu().numpy()
     try:
         array = np.asarray(values) if isinstance(values, np.ndarray) else np.array(values, dtype=object)
         index = {label: i for i, label in enumerate(labels)}
-        codes = np.fromiter((index[v] for v in array.reshape(-1).tolist()), dtype=np.int64, count=array.size)
+        flat = array.reshape(-1).tolist()
+        codes = np.fromiter((index.get(v, len(labels)) for v in flat) if other else (index[v] for v in flat),
+                            dtype=np.int64, count=array.size)
     except KeyError as e:
-        raise problem(TargetError, name, f"to hold only values among labels={list(labels)}", repr(e.args[0]),
-                      "add it to labels=, or fix the data") from None
+        raise problem(TargetError, name, f"to hold only values among the 2 labels={list(labels)} of a binary task",
+                      repr(e.args[0]), "add it to labels=, or pass task='multiclass' to score the listed labels "
+                      "among others (scikit-learn's labels=)") from None
     except (TypeError, ValueError):
         raise problem(ShapeError, name, "to be a rectangular array of labels", "a ragged or unhashable input",
                       "pass one label per sample") from None
@@ -282,7 +288,18 @@ def _check_target_dtype(target: Tensor) -> Tensor:
     return target if target.dtype == torch.int64 else target.long()  # uint8 masks, int8, int16, bool: as int64
 
 
-def _check_scores(preds: Tensor, from_logits: bool) -> None:
+def _float_labels(preds: Tensor, target: Tensor) -> TargetError | None:
+    """On an error path only: the error for float preds of the target's shape holding whole numbers above 1 —
+    float-coded class labels, which almanac never reads as labels (float preds are scores)."""
+    if (preds.shape == target.shape and preds.numel() and _integral(preds.detach()) and float(preds.min()) >= 0
+            and float(preds.max()) > 1):
+        return problem(TargetError, "preds", "to hold integer class labels, or (N, C) class scores",
+                       f"float-coded labels up to {float(preds.max()):g}", "cast them to integers "
+                       "(preds.long(), np.asarray(preds, dtype=int)): float preds are read as scores, never as labels")
+    return None
+
+
+def _check_scores(preds: Tensor, from_logits: bool, target: Tensor | None = None) -> None:
     """Probabilities in [0, 1], or finite logits when ``from_logits``; one pass either way."""
     lo, hi = _minmax(preds.detach())
     if from_logits:
@@ -290,6 +307,9 @@ def _check_scores(preds: Tensor, from_logits: bool) -> None:
             raise problem(DomainError, "preds", "to be finite", f"min {lo:g}, max {hi:g}",
                           "remove or impute NaN and inf before calling")
     elif not (lo >= 0.0 and hi <= 1.0):  # NaN fails both comparisons
+        labels = None if target is None else _float_labels(preds, target)
+        if labels is not None:
+            raise labels
         raise problem(DomainError, "preds", "to hold probabilities in [0, 1]", f"min {lo:g}, max {hi:g}",
                       "pass probabilities, or pass from_logits=True if these are logits")
 
@@ -339,7 +359,8 @@ def _infer_task(preds: Tensor, target: Tensor, num_classes: int | None, num_labe
     t_hi = _minmax(valid)[1] if valid.numel() else 0
     if preds.is_floating_point():
         if t_hi > 1:
-            raise _ambiguous(preds, target, f"float preds with target labels up to {int(t_hi)}")
+            raise _float_labels(preds, target) or _ambiguous(preds, target,
+                                                             f"float preds with target labels up to {int(t_hi)}")
         if preds.ndim == 1 or spatial:
             return "binary", 2
         if preds.ndim == 2:
@@ -383,17 +404,15 @@ def format_classification(
     >>> format_classification([[0.1, 0.9], [0.8, 0.2]], [1, 0], needs="probabilities").task
     'multiclass'
     """
-    if labels is not None:  # string / object labels: class i is labels[i]
-        preds, target = encode_labels(preds, labels, "preds"), encode_labels(target, labels, "target")
+    if labels is not None:  # class i is labels[i]; multiclass: any other value is class len(labels), never reported
         if task is None:
             task = "binary" if len(labels) == 2 else "multiclass"
-        num_classes = None if task == "binary" else len(labels)
+        other = task == "multiclass"
+        preds, target = encode_labels(preds, labels, "preds", other), encode_labels(target, labels, "target", other)
+        num_classes = None if task == "binary" else len(labels) + 1
     preds, target = read_inputs(preds, target)
     weight = read_weights(sample_weight, preds.shape[0], preds.device)
     target = _check_target_dtype(target)
-    if (needs == "labels" and not from_logits and preds.is_floating_point() and preds.shape == target.shape
-            and float(preds.min()) >= 0 and float(preds.max()) > 1 and _integral(preds)):
-        preds = preds.long()  # float-coded class labels 0.0, 1.0, 2.0, ... (never probabilities: some exceed 1)
     if not preds.is_floating_point() and preds.dtype != torch.int64:
         preds = preds.long()  # bool, uint8, int8, ...: labels are read as int64 (target * C + pred cannot wrap)
     is_scores = preds.is_floating_point()
@@ -436,8 +455,9 @@ def format_classification(
             preds, target = preds.movedim(1, -1).reshape(-1, n), target.movedim(1, -1).reshape(-1, n)
     else:
         if task == "multiclass" and is_scores:
-            raise problem(ShapeError, "preds", "to have a class dimension (N, C, ...) when it holds scores",
-                          f"{tuple(preds.shape)} float", "pass (N, C) scores, or integer labels")
+            raise _float_labels(preds, target) or problem(
+                ShapeError, "preds", "to have a class dimension (N, C, ...) when it holds scores",
+                f"{tuple(preds.shape)} float", "pass (N, C) scores, or integer labels")
         weight = _per_row(weight, target.shape)
         preds, target = preds.reshape(-1), target.reshape(-1)
 
@@ -461,7 +481,7 @@ def format_classification(
     if is_scores:
         if preds.numel():
             # arg-max takes probabilities and logits alike: label metrics on (N, C) scores need them finite only
-            _check_scores(preds, from_logits or (task == "multiclass" and needs == "labels"))
+            _check_scores(preds, from_logits or (task == "multiclass" and needs == "labels"), target)
     else:
         if needs != "labels":
             raise problem(TargetError, "preds", "to hold probabilities or scores (floats)",

@@ -10,7 +10,7 @@ pass over the data and no sort after the first. Each resample's value comes from
 =========================================  ==================================================================
 states                                     resampled
 =========================================  ==================================================================
-confusion matrix (accuracy, F1, IoU, ...)  its C·C cells (multilabel: refused — a sample spans L matrices)
+confusion matrix (accuracy, F1, IoU, ...)  its C·C cells (multilabel: the data — a sample spans L matrices)
 top-k ``correct`` / ``support``            the 2·C cells (hit or miss, per class)
 binary AUROC / AP, exact                   the (tie group, class) cells of the sorted scores; above 2048 groups
                                            neighbouring groups are pooled, and the resampled values are shifted by
@@ -19,8 +19,12 @@ binary AUROC / AP, ``bins=K``              the (bin, class) cells
 other ranking states (multiclass, ...)     the samples (multinomial counts used as sample weights)
 =========================================  ==================================================================
 
-Sums (regression, log loss, calibration) do not tell the samples apart, so they cannot be resampled: those raise
-:class:`~almanac.errors.ConfigError`, as do weighted streams.
+Any other metric — sums (regression, log loss, calibration), multilabel counts (a sample spans every label's
+matrix), weighted streams — is bootstrapped from the data: ``bootstrap(name, preds, target, sample_weight=...)``
+formats the batch once and resamples its rows (``resampling="data"``): resample b takes the rows
+``rng.integers(0, n, (1, n))`` of ``np.random.default_rng(seed)``, the draws of ``scipy.stats.bootstrap(...,
+paired=True, batch=1)`` with the same generator, and computes the metric on them. A streaming metric whose states
+cannot be resampled keeps no data; it raises :class:`~almanac.errors.ConfigError` naming that call.
 
 Methods: ``"percentile"`` (the α/2 and 1 − α/2 quantiles of the resampled values) and ``"bca"``
 (bias-corrected and accelerated, Efron 1987: the bias from the share of resampled values below the estimate,
@@ -29,6 +33,8 @@ the acceleration from a jackknife over the cells, each cell left out once and we
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from statistics import NormalDist
 from typing import Any, NamedTuple
 
@@ -38,6 +44,7 @@ import torch
 from almanac._checks import check_choice, check_number
 from almanac.errors import ConfigError, UndefinedMetricError, problem
 from almanac.metrics import _ranking_kernels as K
+from almanac.metrics._format import Batch
 from almanac.metrics._metric import Metric
 from almanac.metrics._registry import get
 
@@ -56,7 +63,8 @@ class BootstrapInterval(NamedTuple):
     confidence: float
     method: str
     n_resamples: int
-    resampling: str  # "multinomial" (N draws with replacement) or "poisson" (Poisson(1) draws of each sample)
+    resampling: str  # states: "multinomial" (N draws with replacement) or "poisson" (Poisson(1) draws of each
+    # sample); "data": the rows of the data, N draws with replacement (as scipy.stats.bootstrap)
 
 
 def _scalar(value: Any) -> float:
@@ -95,21 +103,20 @@ def _grouped_values(name: str, g: int) -> Any:
     return values
 
 
-def _cells(metric: Metric) -> _Cells:
+def _cells(metric: Metric) -> _Cells | None:
+    """The metric's states as resampleable cells, or None when they cannot tell the samples apart."""
     states, resolved = metric._synced_states()
     task = resolved[0]
     if metric._weighted:
-        raise problem(ConfigError, "metric", "to be unweighted for bootstrap", "a stream with sample_weight",
-                      "bootstrap the unweighted metric")
+        return None
     device = next(iter(states.values())).device
 
     def compute(new: dict[str, torch.Tensor]) -> float:
         return _scalar(metric._compute(new, resolved))
 
     if set(states) == {"confmat"}:
-        if task == "multilabel":
-            raise problem(ConfigError, "metric", "to be binary or multiclass for bootstrap", "multilabel counts",
-                          "a sample spans every label's matrix: the counts cannot be resampled per label")
+        if task == "multilabel":  # a sample spans every label's matrix
+            return None
         cm = states["confmat"].cpu().numpy().astype(np.float64)
         return _Cells(cm.reshape(-1), lambda c: compute({"confmat": torch.from_numpy(
             c.reshape(cm.shape).round().astype(np.int64)).to(device)}))
@@ -164,9 +171,34 @@ def _cells(metric: Metric) -> _Cells:
                 metric._weighted = False
 
         return _Cells(np.ones(n), weighted)
-    raise problem(ConfigError, "metric", "to keep counts or scores (counting or ranking metrics)",
-                  f"`{name}` with sums {sorted(states)}", "sums do not tell the samples apart: bootstrap the data "
-                  "with your own loop, or use a counting / ranking metric")
+    return None
+
+
+class _Rows:
+    """The data path: the metric of any multiset of the formatted batch's rows."""
+
+    def __init__(self, metric: Metric, batch: Batch) -> None:
+        self.metric, self.batch, self.n = metric, batch, batch.target.shape[0]
+
+    def value(self, rows: np.ndarray | None = None) -> float:
+        b = self.batch
+        if rows is not None:
+            r = torch.from_numpy(rows).to(b.target.device)  # index_select: 100× faster than x[r] on CPU
+
+            def take(x: torch.Tensor | None) -> torch.Tensor | None:
+                return None if x is None else x.index_select(0, r)
+
+            b = replace(b, preds=take(b.preds), target=take(b.target), mask=take(b.mask), weight=take(b.weight))
+        try:
+            with torch.no_grad():
+                return _scalar(self.metric._compute(self.metric._batch_states(b), b.resolved))
+        except UndefinedMetricError:
+            return math.nan
+
+    def cells(self) -> _Cells:
+        """One cell per row (for the jackknife of BCa): the value of rows repeated ``counts`` times."""
+        every = np.arange(self.n)
+        return _Cells(np.ones(self.n), lambda c: self.value(np.repeat(every, c.astype(np.int64))))
 
 
 def bootstrap(
@@ -178,46 +210,66 @@ def bootstrap(
     confidence: float = 0.95,
     method: str = "percentile",
     seed: int | None = None,
+    sample_weight: Any = None,
     **params: Any,
 ) -> BootstrapInterval:
     """A bootstrap confidence interval of a metric, resampling its states (see the module docstring).
 
     ``metric``: a streaming metric that has seen data (its states are used, combined over the ranks under
-    ``torch.distributed``; pass the same ``seed`` on every rank), or a metric name with ``preds``, ``target``
-    and its ``params``. ``method``: ``"percentile"`` or ``"bca"``. Resamples whose value is undefined (AUROC of a
-    resample without a negative) are left out. Returns a :class:`BootstrapInterval`.
+    ``torch.distributed``; pass the same ``seed`` on every rank), or a metric name with ``preds``, ``target``,
+    ``sample_weight`` and its ``params`` (any metric: the states are resampled where they allow it, else the data).
+    ``method``: ``"percentile"`` or ``"bca"``. Resamples whose value is undefined (AUROC of a resample without a
+    negative) are left out. Returns a :class:`BootstrapInterval`.
 
     >>> import almanac as am
     >>> ci = am.metrics.bootstrap("accuracy", [0, 1, 1, 0, 1] * 20, [0, 1, 0, 0, 1] * 20, seed=0)
     >>> ci.value, ci.low < 0.8 < ci.high, ci.method
     (0.8, True, 'percentile')
     """
+    check_number(n_resamples, "n_resamples", low=2, integer=True)
+    check_number(confidence, "confidence", low=0.0, high=1.0, low_open=True, high_open=True)
+    check_choice(method, "method", METHODS)
+    rows = None
     if isinstance(metric, str):
         if preds is None or target is None:
             raise problem(ConfigError, "preds", "and `target` to be given with a metric name", "None",
                           "pass preds and target, or a streaming metric that has seen data")
         metric = get(metric, **params)
-        metric.update(preds, target)
-    elif preds is not None or target is not None or params:
+        metric.update(preds, target, sample_weight)
+        cells = _cells(metric)
+        if cells is None:
+            pure = type(metric)._pure(metric.params)
+            batch = pure._format(preds, target, sample_weight)
+            pure._check_batch(batch)
+            rows = _Rows(pure, batch)
+    elif preds is not None or target is not None or sample_weight is not None or params:
         raise problem(ConfigError, "preds", "to be None when a built metric is given (its states are used)",
-                      "data", "update the metric first, or pass its name")
-    check_number(n_resamples, "n_resamples", low=2, integer=True)
-    check_number(confidence, "confidence", low=0.0, high=1.0, low_open=True, high_open=True)
-    check_choice(method, "method", METHODS)
-    cells = _cells(metric)
+                      "data", "update the metric first, or pass its name with the data")
+    else:
+        cells = _cells(metric)
+        if cells is None:
+            raise problem(ConfigError, "metric", "to keep states that tell the samples apart (counts of a binary or "
+                          "multiclass metric, or scores)", f"`{metric.spec.name}` with states "
+                          f"{sorted(metric._states)}{' (weighted)' if metric._weighted else ''}",
+                          f"pass the data: bootstrap({metric.spec.name!r}, preds, target, sample_weight=..., "
+                          "**params) resamples its rows")
     value = _scalar(metric.compute())
-    counts = cells.counts
-    n = round(float(counts.sum()))
-    if n == 0:
-        raise UndefinedMetricError("bootstrap of a metric that has seen no sample — pass data")
     rng = np.random.default_rng(seed)
-    if counts.size * n_resamples <= 2**20:  # the classical bootstrap: N draws with replacement
-        draws = rng.multinomial(n, counts / counts.sum(), size=int(n_resamples))
-        resampling = "multinomial"
-    else:  # the Poisson bootstrap: each sample drawn Poisson(1) times (Hanley & MacGibbon 2006), ~3× faster
-        draws = rng.poisson(counts, size=(int(n_resamples), counts.size))
-        resampling = "poisson"
-    values = cells.values(draws.astype(np.float64)) + cells.shift
+    if rows is not None:  # the data: scipy.stats.bootstrap's draws (paired=True, batch=1)
+        values = np.array([rows.value(rng.integers(0, rows.n, (1, rows.n))[0]) for _ in range(int(n_resamples))])
+        cells, counts, resampling = rows.cells(), np.ones(rows.n), "data"
+    else:
+        counts = cells.counts
+        n = round(float(counts.sum()))
+        if n == 0:
+            raise UndefinedMetricError("bootstrap of a metric that has seen no sample — pass data")
+        if counts.size * n_resamples <= 2**20:  # the classical bootstrap: N draws with replacement
+            draws = rng.multinomial(n, counts / counts.sum(), size=int(n_resamples))
+            resampling = "multinomial"
+        else:  # the Poisson bootstrap: each sample drawn Poisson(1) times (Hanley & MacGibbon 2006), ~3× faster
+            draws = rng.poisson(counts, size=(int(n_resamples), counts.size))
+            resampling = "poisson"
+        values = cells.values(draws.astype(np.float64)) + cells.shift
     values = values[np.isfinite(values)]
     if values.size < 2:
         raise UndefinedMetricError("bootstrap: the metric is undefined on almost every resample — pass more data")

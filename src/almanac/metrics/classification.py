@@ -22,8 +22,12 @@ Shared keywords (each metric takes those that apply to it):
 - ``pos_label=1`` (precision, recall, F-beta, F1): the class scored for binary inputs (0 scores the negative class;
   with ``labels=``, a label such as ``"spam"``).
 - ``labels=None`` (counting metrics): the classes in order — class i is ``labels[i]`` — so inputs may hold strings
-  or any hashable values (``labels=["cat", "dog", "fox"]``); two labels read the inputs as binary, ``labels[1]``
-  the positive class. Every value must be one of them.
+  or any hashable values (``labels=["cat", "dog", "fox"]``). As scikit-learn's ``labels``, a multiclass subset
+  selects the classes reported and averaged, in its order; listed labels absent from the data are allowed, and
+  values outside the list still count as the false positives / negatives of the listed classes (the confusion
+  matrix, kappa, MCC and balanced accuracy use the listed rows and columns only). Two labels read the inputs as
+  binary, ``labels[1]`` the positive class (every value must then be one of them; pass ``task="multiclass"`` for
+  a two-label subset).
 - ``sample_weight``: ``(N,)`` weights ≥ 0, as scikit-learn's.
 
 Argument order: almanac takes ``preds`` first, scikit-learn ``y_true`` first — ``f1_score(y, p)`` is ``f1(p, y)``.
@@ -76,6 +80,7 @@ __all__ = [
 ]
 
 _LABEL_TASKS = ("binary", "multiclass", "multilabel")
+_INT64 = torch.int64
 _SKLEARN = "scikit-learn: sklearn.metrics.{}"
 
 
@@ -176,7 +181,7 @@ class _StatScores(Metric):
             raise problem(ConfigError, "average", "to be 'samples' only for task='multilabel'",
                           f"task={params.get('task')!r}", "use average='macro' / 'micro' / 'weighted'")
         labels = params.get("labels")
-        if labels is not None and len(labels) == 2 and params.get("pos_label", 1) in list(labels):
+        if labels is not None and len(labels) == 2 and "pos_label" in params and params["pos_label"] in list(labels):
             params["pos_label"] = list(labels).index(params["pos_label"])  # pos_label="spam" with labels=
         if params.get("pos_label", 1) not in (0, 1) or isinstance(params.get("pos_label"), bool):
             raise problem(ConfigError, "pos_label", "to be 0 or 1 (the class scored for binary inputs)",
@@ -184,6 +189,17 @@ class _StatScores(Metric):
 
     def _stats_key(self) -> str | None:
         return None if self.params.get("average") == "samples" else "confmat"
+
+    def _listed(self, resolved: tuple[str, int]) -> int | None:
+        """With multiclass ``labels=``: how many classes are listed (the last row / column of the confusion matrix
+        counts every other value, scikit-learn's samples outside ``labels``); else None."""
+        labels = self.params.get("labels")
+        return len(labels) if labels is not None and resolved[0] == "multiclass" else None
+
+    def _matrix(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> np.ndarray:
+        """The confusion matrix of the listed classes, as float64 on the host."""
+        cm, k = _host(states["confmat"]), self._listed(resolved)
+        return cm if k is None else cm[:k, :k]
 
     def _init_states(self, resolved: tuple[str, int], device: torch.device) -> None:
         task, n = resolved
@@ -216,17 +232,21 @@ class _StatScores(Metric):
         return {"sample_sum": (ratio * w).sum(), "sample_count": w.sum()}
 
     # -- the streaming fast path ---------------------------------------------------------------------------------
-    def _fast_counts(self, preds: Any, target: Any) -> Tensor | None:
-        """The batch's confusion counts for the common streaming case — int64 label tensors ``(N,)`` (or finite
-        ``(N, C)`` multiclass scores, arg-maxed) after the first batch, no weights or ``ignore_index`` — with the
-        validation folded into the counting: ``bincount`` rejects negative labels, and the lengths of
-        ``bincount(target·C + pred)`` and ``bincount(pred)`` tell whether any label reaches C. No host sync for
-        labels. None when the general path must run (it then names any bad input)."""
+    # The common streaming case — int64 label tensors (N,) or finite (N, C) multiclass scores, after the first batch,
+    # with no weights, ignore_index or labels= — skips the general formatting and validates with one aminmax over
+    # the predicted labels and the target together (both in [0, C); arg-maxed scores are in range by construction).
+    # update() then counts the batch into the state in place with one index_put_(accumulate=True) at (target, pred);
+    # forward() counts the batch with one bincount (its value needs the batch's own counts). Any other input, a bad
+    # one, or tensors on another device take the general path, which then names the error or moves them.
+    def _fast_labels(self, preds: Any, target: Any) -> Tensor | None:
+        """The batch's predicted labels, validated with its target, when the fast path applies; else None."""
         n = self._fast_n
-        if (n is None or type(target) is not Tensor or type(preds) is not Tensor or target.dtype != torch.int64
-                or target.ndim != 1 or not target.numel()):
+        if (n is None or type(target) is not Tensor or type(preds) is not Tensor or target.dtype is not _INT64
+                or target.ndim != 1):
             return None
-        if preds.dtype == torch.int64 and preds.shape == target.shape:
+        if preds.dtype is _INT64:
+            if preds.shape != target.shape:
+                return None
             labels = preds
         elif self._resolved[0] == "multiclass" and preds.is_floating_point() and preds.shape == (target.shape[0], n):
             lo, hi = torch.aminmax(preds.detach())
@@ -235,44 +255,55 @@ class _StatScores(Metric):
             labels = preds.detach().argmax(1)
         else:
             return None
-        if labels.device != self._states["confmat"].device:
-            return None
         try:
-            counts = torch.bincount(labels.add(target, alpha=n), minlength=n * n)
-            if counts.shape[0] != n * n or torch.bincount(labels, minlength=n).shape[0] != n:
-                return None
-        except RuntimeError:  # a negative label
+            lo, hi = torch.aminmax(torch.cat((labels, target)))
+        except RuntimeError:  # an empty batch, or preds and target on different devices
             return None
-        return counts.view(n, n)
+        return labels if lo.item() >= 0 and hi.item() < n else None
 
     def _start(self, resolved: tuple[str, int], device: torch.device, weighted: bool = False) -> None:
         super()._start(resolved, device, weighted)
         eligible = (not weighted and resolved[0] != "multilabel" and self.params.get("ignore_index") is None
                     and self.params.get("labels") is None and self._stats_key() == "confmat")
         self._fast_n = resolved[1] if eligible else None
+        if eligible:
+            self._one = torch.ones((), dtype=torch.int64, device=self._states["confmat"].device)  # update() adds it
 
     def reset(self) -> None:
         super().reset()
-        self._fast_n: int | None = None  # C once the stream may take the fast path (see _fast_counts)
+        self._fast_n: int | None = None  # C once the stream may take the fast path
+
+    def _apply(self, fn: Any, recurse: bool = True) -> Metric:
+        out = super()._apply(fn, recurse)
+        if self._fast_n is not None:
+            self._one = self._one.to(self._states["confmat"].device)
+        return out
 
     def update(self, preds: Any, target: Any, sample_weight: Any = None) -> None:
-        counts = None if sample_weight is not None else self._fast_counts(preds, target)
-        if counts is None:
+        labels = None if sample_weight is not None else self._fast_labels(preds, target)
+        if labels is not None:
+            try:
+                self._states["confmat"].index_put_((target, labels), self._one, accumulate=True)
+            except RuntimeError:  # a batch on another device than the states: the general path moves it
+                labels = None
+        if labels is None:
             super().update(preds, target, sample_weight)
             return
-        self._states["confmat"] += counts
-        kind = output_kind(preds, target)
+        kind = "tensor64" if preds.dtype is torch.float64 else "tensor"
         if kind != self._kind:
             self._kind = kind
 
     def forward(self, preds: Any, target: Any, sample_weight: Any = None) -> Any:
-        counts = None if sample_weight is not None else self._fast_counts(preds, target)
-        if counts is None:
+        labels = None if sample_weight is not None else self._fast_labels(preds, target)
+        if labels is None:
             return super().forward(preds, target, sample_weight)
-        self._states["confmat"] += counts
-        kind = output_kind(preds, target)
-        if kind != self._kind:
-            self._kind = kind
+        n = self._fast_n
+        counts = torch.bincount(labels.add(target, alpha=n), None, n * n).view(n, n)
+        try:
+            self._states["confmat"].add_(counts)
+        except RuntimeError:  # a batch on another device than the states: the general path moves it
+            return super().forward(preds, target, sample_weight)
+        self._kind = kind = output_kind(preds, target)
         self._forward_cache = value = to_kind(self._compute({"confmat": counts}, self._resolved), kind)
         return value
 
@@ -288,6 +319,9 @@ class _StatScores(Metric):
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
         task = resolved[0]
         tp, fp, fn, tn = _counts(_host(states["confmat"]), task)
+        k = self._listed(resolved)
+        if k is not None:  # the listed classes only; samples of other values still count as their fp / fn
+            tp, fp, fn, tn = tp[:k], fp[:k], fn[:k], tn[:k]
         num, den = self._terms(tp, fp, fn, tn, task)
         average, zd = self.params["average"], self.params["zero_division"]
         if average == "samples":
@@ -583,7 +617,9 @@ class ConfusionMatrix(_StatScores):
         check_choice(params["normalize"], "normalize", (None, "true", "pred", "all"))
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
-        cm = states["confmat"]
+        cm, k = states["confmat"], self._listed(resolved)
+        if k is not None:
+            cm = cm[:k, :k]
         norm = self.params["normalize"]
         if norm is None:
             return cm.clone()
@@ -638,7 +674,7 @@ class BalancedAccuracy(_StatScores):
                           "pass adjusted=True to rescale chance to 0")
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
-        tp, _, fn, _ = _counts(_host(states["confmat"]), resolved[0])
+        tp, _, fn, _ = _counts(self._matrix(states, resolved), resolved[0])
         support = tp + fn
         present = support > 0
         recall_c = tp[present] / support[present]  # classes absent from the target are left out, as scikit-learn
@@ -685,7 +721,7 @@ class MatthewsCorrcoef(_StatScores):
     """Streaming :func:`matthews_corrcoef`."""
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
-        cm = _host(states["confmat"])
+        cm = self._matrix(states, resolved)
         t_sum, p_sum = cm.sum(1), cm.sum(0)
         n = cm.sum()
         _undefined_if_empty(n)
@@ -737,7 +773,7 @@ class CohenKappa(_StatScores):
             check_number(params["fallback"], "fallback", low=-1.0, high=1.0)
 
     def _compute(self, states: dict[str, Tensor], resolved: tuple[str, int]) -> Tensor:
-        cm = _host(states["confmat"])
+        cm = self._matrix(states, resolved)
         total = cm.sum()
         _undefined_if_empty(total)
         expected = np.outer(cm.sum(1), cm.sum(0)) / total
@@ -976,11 +1012,13 @@ def classification_report(
     cm = _host(confusion_counts(batch))
     _undefined_if_empty(cm.sum())
     rows, cols, tp = cm.sum(1), cm.sum(0), cm.diagonal()
+    k = metric._listed(batch.resolved)
+    others = k is not None and cm[k].sum() + cm[:, k].sum() > 0  # samples outside labels=: micro avg, not accuracy
     if target_names is None and labels is not None:
         target_names = [str(label) for label in labels]
     names = None if target_names is None else [str(n) for n in target_names]
-    listed = np.arange(cm.shape[0]) if names is not None and len(names) == cm.shape[0] else np.flatnonzero(
-        (rows + cols) > 0)
+    listed = np.arange(k) if k is not None else np.arange(cm.shape[0]) if names is not None and len(
+        names) == cm.shape[0] else np.flatnonzero((rows + cols) > 0)
     if names is None:
         names = [str(c) for c in listed]
     elif len(names) != listed.size:
@@ -1001,7 +1039,14 @@ def classification_report(
     for i, name in enumerate(names):
         report[name] = {"precision": float(precision[i]), "recall": float(recall[i]), "f1-score": float(f1_score[i]),
                         "support": float(support[i])}
-    report["accuracy"] = float(tp.sum() / cm.sum())
+    if others:  # scikit-learn: the micro average of the listed classes
+        micro_p, micro_r = _ratio(tp[listed].sum(), cols[listed].sum(), zd), _ratio(tp[listed].sum(),
+                                                                                    rows[listed].sum(), zd)
+        micro_f = _ratio(2 * tp[listed].sum(), rows[listed].sum() + cols[listed].sum(), zd)
+        report["micro avg"] = {"precision": float(micro_p), "recall": float(micro_r), "f1-score": float(micro_f),
+                               "support": float(total)}
+    else:
+        report["accuracy"] = float(tp.sum() / cm.sum())
     for label, w in (("macro avg", np.ones_like(support)), ("weighted avg", support)):
         w = w if w.sum() > 0 else np.ones_like(w)
         report[label] = {k: float((v * w).sum() / w.sum()) for k, v in (("precision", precision),
@@ -1018,9 +1063,10 @@ def classification_report(
                                                                                         "f1-score"))
                      + f" {count(r['support']):>9}")
     lines.append("")
-    lines.append(f"{'accuracy':>{width}} " + f" {'':>9}" * 2 + f" {report['accuracy']:>9.{digits}f}"
-                 + f" {count(total):>9}")
-    for label in ("macro avg", "weighted avg"):
+    if not others:
+        lines.append(f"{'accuracy':>{width}} " + f" {'':>9}" * 2 + f" {report['accuracy']:>9.{digits}f}"
+                     + f" {count(total):>9}")
+    for label in ("micro avg", "macro avg", "weighted avg") if others else ("macro avg", "weighted avg"):
         r = report[label]
         lines.append(f"{label:>{width}} " + "".join(f" {r[k]:>9.{digits}f}" for k in ("precision", "recall",
                                                                                          "f1-score"))

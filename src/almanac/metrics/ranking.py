@@ -26,6 +26,7 @@ value passed as ``fallback=`` (per class, before averaging), as R² does for a c
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -163,6 +164,14 @@ class _Ranking(Metric):
             check_number(params["bins"], "bins", low=2, high=2**20, integer=True)
         if params.get("fallback") is not None:
             check_number(params["fallback"], "fallback")
+        if params.get("pos_label", 1) not in (0, 1) or isinstance(params.get("pos_label"), bool):
+            raise problem(ConfigError, "pos_label", "to be 0 or 1 (the class whose scores `preds` holds)",
+                          repr(params.get("pos_label")), "pass pos_label=0 when preds score class 0; map other "
+                          "labels to {0, 1} first")
+        if params.get("pos_label", 1) == 0 and (params.get("task") not in (None, "binary")
+                                                 or params.get("num_classes") or params.get("num_labels")):
+            raise problem(ConfigError, "pos_label", "to be 1 unless the task is binary", "0",
+                          "leave pos_label out for multiclass and multilabel scores")
         if params.get("max_fpr") is not None:
             check_number(params["max_fpr"], "max_fpr", low=0.0, high=1.0, low_open=True)
             if params.get("task") == "multiclass" or params.get("num_classes") is not None:
@@ -181,6 +190,11 @@ class _Ranking(Metric):
                 raise problem(DomainError, "preds", "to hold class probabilities whose rows sum to 1",
                               f"a row sum off by {deviation:.3g}",
                               "pass from_logits=True if these are logits, or normalise each row")
+        if self.params.get("pos_label", 1) == 0:
+            if batch.task != "binary":
+                raise problem(ConfigError, "pos_label", "to be 1 unless the task is binary", f"0 with {batch.task} "
+                              "inputs", "leave pos_label out for multiclass and multilabel scores")
+            batch = replace(batch, target=1 - batch.target)  # preds score class 0: it is the positive one
         return batch
 
     def _stats_key(self) -> Any:
@@ -399,6 +413,7 @@ def auroc(
     bins: int | None = None,
     fallback: float | None = None,
     max_fpr: float | None = None,
+    pos_label: int = 1,
 ) -> Any:
     """Area under the ROC curve, exactly as ``sklearn.metrics.roc_auc_score`` (ties count ½).
 
@@ -449,6 +464,7 @@ def average_precision(
     ignore_index: int | None = None,
     bins: int | None = None,
     fallback: float | None = None,
+    pos_label: int = 1,
 ) -> Any:
     """Average precision, exactly as ``sklearn.metrics.average_precision_score``.
 
@@ -484,6 +500,7 @@ def roc_curve(
     ignore_index: int | None = None,
     bins: int | None = None,
     drop_intermediate: bool = True,
+    pos_label: int = 1,
 ) -> Any:
     """ROC curve ``(fpr, tpr, thresholds)``, as ``sklearn.metrics.roc_curve`` with its defaults.
 
@@ -494,6 +511,8 @@ def roc_curve(
     Args:
         preds, target, task, num_classes, num_labels, from_logits, ignore_index, bins: as in :func:`auroc`.
         drop_intermediate: drop collinear points (True, as scikit-learn) or keep every distinct threshold.
+        pos_label: binary: the class whose scores ``preds`` holds (0: the target's 0s are the positives), as
+            scikit-learn's ``pos_label``; also on :func:`auroc`, :func:`average_precision` and :func:`pr_curve`.
 
     Returns:
         ``(fpr, tpr, thresholds)``: NumPy arrays (NumPy or list inputs) or tensors; for multiclass and
@@ -519,6 +538,7 @@ def pr_curve(
     from_logits: bool = False,
     ignore_index: int | None = None,
     bins: int | None = None,
+    pos_label: int = 1,
 ) -> Any:
     """Precision-recall curve ``(precision, recall, thresholds)``, as ``sklearn.metrics.precision_recall_curve``.
 
