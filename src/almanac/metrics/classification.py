@@ -410,7 +410,8 @@ class Accuracy(_StatScores):
 @register(Accuracy, summary="Fraction of correct predictions (top-k: target among the k highest scores).",
           formula="micro: Σ_c tp_c / N; macro: mean_c tp_c / (tp_c + fn_c); multilabel: (tp + tn) / N per label",
           tasks=_LABEL_TASKS, needs="labels", higher_is_better=True, range=(0.0, 1.0),
-          references=(_SKLEARN.format("accuracy_score"), _SKLEARN.format("top_k_accuracy_score")))
+          references=(_SKLEARN.format("accuracy_score"), _SKLEARN.format("top_k_accuracy_score"),
+                      _SKLEARN.format("hamming_loss")))
 def accuracy(
     preds: Any,
     target: Any,
@@ -544,7 +545,8 @@ def recall(
 
 
 @register(FBeta, summary="Weighted harmonic mean of precision and recall (recall counts beta times as much).",
-          formula="(1 + β²) tp / ((1 + β²) tp + β² fn + fp)", references=(_SKLEARN.format("fbeta_score"),),
+          formula="(1 + β²) tp / ((1 + β²) tp + β² fn + fp)",
+          references=(_SKLEARN.format("fbeta_score"), "van Rijsbergen, Information Retrieval (1979)"),
           **_PRF_FACTS)
 def fbeta(
     preds: Any,
@@ -690,7 +692,9 @@ class BalancedAccuracy(_StatScores):
 
 @register(BalancedAccuracy, summary="Mean of per-class recall over the classes present in the target.",
           formula="mean_{c : support_c > 0} tp_c / (tp_c + fn_c)", tasks=("binary", "multiclass"), needs="labels",
-          higher_is_better=True, range=(0.0, 1.0), references=(_SKLEARN.format("balanced_accuracy_score"),))
+          higher_is_better=True, range=(0.0, 1.0),
+          references=(_SKLEARN.format("balanced_accuracy_score"),
+                      "Brodersen et al., The balanced accuracy and its posterior distribution (ICPR 2010)"))
 def balanced_accuracy(
     preds: Any,
     target: Any,
@@ -736,7 +740,9 @@ class MatthewsCorrcoef(_StatScores):
 @register(MatthewsCorrcoef, summary="Correlation between predicted and true labels (phi coefficient, multiclass "
           "R_K).", formula="(c·N − Σ_k t_k p_k) / sqrt((N² − Σ_k p_k²)(N² − Σ_k t_k²))",
           tasks=("binary", "multiclass"), needs="labels", higher_is_better=True, range=(-1.0, 1.0),
-          references=(_SKLEARN.format("matthews_corrcoef"), "Gorodkin, Comparing two K-category assignments by a "
+          references=(_SKLEARN.format("matthews_corrcoef"),
+                      "Matthews, Comparison of the predicted and observed secondary structure of T4 phage lysozyme "
+                      "(1975)", "Gorodkin, Comparing two K-category assignments by a "
                       "K-category correlation coefficient (2004)"))
 def matthews_corrcoef(
     preds: Any,

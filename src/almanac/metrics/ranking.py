@@ -52,9 +52,6 @@ __all__ = [
 ]
 
 _TASKS = ("binary", "multiclass", "multilabel")
-_REFERENCES = ("scikit-learn: sklearn.metrics.roc_auc_score, average_precision_score, roc_curve, "
-               "precision_recall_curve",
-               "Hanley & McNeil (1982), The meaning and use of the area under a ROC curve")
 _ROW_SUM_TOLERANCE = 1e-4
 
 
@@ -393,12 +390,14 @@ class PRCurve(_Curve):
 
 # -- the pure functions --------------------------------------------------------------------------------------------
 _FACTS = {"tasks": _TASKS, "needs": "scores", "higher_is_better": True, "range": (0.0, 1.0),
-          "differentiable": False, "references": _REFERENCES}
+          "differentiable": False}
 
 
 @register(AUROC, summary="Area under the ROC curve: the probability that a positive outranks a negative "
                          "(ties count ½); one-vs-rest for multiclass, per label for multilabel.",
-          formula="AUROC = (1 / (P·N)) · Σ_{i positive} Σ_{j negative} ([s_i > s_j] + ½·[s_i = s_j])", **_FACTS)
+          formula="AUROC = (1 / (P·N)) · Σ_{i positive} Σ_{j negative} ([s_i > s_j] + ½·[s_i = s_j])",
+          references=("scikit-learn: sklearn.metrics.roc_auc_score",
+                      "Hanley & McNeil (1982), The meaning and use of the area under a ROC curve"), **_FACTS)
 def auroc(
     preds: Any,
     target: Any,
@@ -450,7 +449,9 @@ def auroc(
 @register(AveragePrecision, aliases=("auc_pr",),
           summary="Average precision: the precision at each positive's threshold, averaged over positives "
                   "(step-wise area under the PR curve, no interpolation).",
-          formula="AP = Σ_k (R_k − R_{k−1}) · P_k over decreasing distinct thresholds k", **_FACTS)
+          formula="AP = Σ_k (R_k − R_{k−1}) · P_k over decreasing distinct thresholds k",
+          references=("scikit-learn: sklearn.metrics.average_precision_score",
+                      "Manning, Raghavan & Schütze (2008), Introduction to Information Retrieval, §8.4"), **_FACTS)
 def average_precision(
     preds: Any,
     target: Any,
@@ -487,7 +488,9 @@ def average_precision(
 
 
 @register(ROCCurve, summary="ROC curve: false and true positive rates at every distinct threshold.",
-          formula="FPR(τ) = #{neg: s ≥ τ} / N,  TPR(τ) = #{pos: s ≥ τ} / P", **_FACTS)
+          formula="FPR(τ) = #{neg: s ≥ τ} / N,  TPR(τ) = #{pos: s ≥ τ} / P",
+          references=("scikit-learn: sklearn.metrics.roc_curve",
+                      "Fawcett (2006), An introduction to ROC analysis"), **_FACTS)
 def roc_curve(
     preds: Any,
     target: Any,
@@ -526,7 +529,8 @@ def roc_curve(
 
 
 @register(PRCurve, summary="Precision-recall curve: precision and recall at every distinct threshold.",
-          formula="P(τ) = #{pos: s ≥ τ} / #{s ≥ τ},  R(τ) = #{pos: s ≥ τ} / P", **_FACTS)
+          formula="P(τ) = #{pos: s ≥ τ} / #{s ≥ τ},  R(τ) = #{pos: s ≥ τ} / P",
+          references=("scikit-learn: sklearn.metrics.precision_recall_curve",), **_FACTS)
 def pr_curve(
     preds: Any,
     target: Any,
