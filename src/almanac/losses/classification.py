@@ -9,14 +9,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from almanac._checks import check_number, check_same_shape, check_tensor, values_checked
+from almanac._checks import check_same_shape, check_tensor, values_checked
 from almanac.errors import ConfigError, ShapeError, TargetError, problem
 from almanac.losses._autograd import FocalOfLogProb, SigmoidFocal
 from almanac.losses._common import (
     NON_NEGATIVE,
     PLAIN,
     TASK,
-    check_bool,
     class_index_target,
     class_vector,
     float_input,
@@ -27,7 +26,7 @@ from almanac.losses._common import (
     unit_target,
 )
 from almanac.losses._modules import REGISTRY
-from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
+from almanac.losses._reduction import check_weight, finish, fusable, reduce
 from almanac.registry import boolean, integer, per_class, real
 
 __all__ = ["binary_cross_entropy", "cross_entropy", "focal", "kl_div"]
@@ -81,8 +80,6 @@ def cross_entropy(
     Reference: PyTorch ``CrossEntropyLoss``; Szegedy et al. 2016 for label smoothing.
     """
     float_input(input, at_least=2)
-    check_reduction(reduction)
-    unit_interval(label_smoothing, "label_smoothing")
     num_classes = input.shape[1]
     soft = target.is_floating_point() and target.shape == input.shape if isinstance(target, Tensor) else False
     if soft:
@@ -92,8 +89,6 @@ def cross_entropy(
         in_range(target, "target", 0.0, 1.0, TargetError, "pass class probabilities in [0, 1]")
         target = target.to(input.dtype)
     else:
-        if ignore_index is not None:
-            check_number(ignore_index, "ignore_index", integer=True)
         target = class_index_target(input, target, ignore_index)
     cw = None if class_weight is None else class_vector(class_weight, "class_weight", num_classes, input)
     check_weight(sample_weight, input.shape[0], "pass one weight per sample; per-class weights go in class_weight=")
@@ -169,8 +164,6 @@ def binary_cross_entropy(
     Reference: PyTorch ``BCEWithLogitsLoss``.
     """
     float_input(input)
-    check_bool(from_logits, "from_logits")
-    check_reduction(reduction)
     target = unit_target(input, target)
     probability_input(input, from_logits)
     pw = _pos_weight(pos_weight, input)
@@ -268,8 +261,6 @@ def focal(
     gamma = float(gamma)
     if task == "multiclass":
         return _softmax_focal(input, target, gamma, alpha, from_logits, ignore_index, reduction, sample_weight)
-    if alpha is not None:
-        unit_interval(alpha, "alpha")
     float_input(input)
     check_weight(sample_weight, input.shape[0])
     a = None if alpha is None else float(alpha)
@@ -357,8 +348,6 @@ def kl_div(input: Tensor, target: Tensor, *, from_logits: bool = True, reduction
     Reference: Kullback & Leibler 1951; Hinton et al. 2015.
     """
     float_input(input, at_least=2)
-    check_bool(from_logits, "from_logits")
-    check_reduction(reduction)
     target = unit_target(input, target, "class probabilities")
     probability_input(input, from_logits)
     check_weight(sample_weight, input.shape[0])

@@ -10,7 +10,7 @@ from almanac.errors import TargetError, problem
 from almanac.losses._autograd import Elementwise, hinge_kernel
 from almanac.losses._common import PLAIN, class_index_target, float_input, real_target
 from almanac.losses._modules import REGISTRY
-from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
+from almanac.losses._reduction import check_weight, finish, fusable, reduce
 from almanac.registry import choice, real
 
 __all__ = ["hinge", "multiclass_hinge", "squared_hinge"]
@@ -20,7 +20,6 @@ _LABELS_FIX = "pass labels in {0, 1} or in {-1, 1}"
 
 def _binary_hinge(input: Tensor, target: Tensor, squared: bool, reduction: str, sample_weight: Tensor | None) -> Tensor:
     float_input(input)
-    check_reduction(reduction)
     target = real_target(input, target)
     check_weight(sample_weight, input.shape[0])
     if torch.compiler.is_compiling():  # plain ops, which inductor fuses; the chunked kernel is for eager mode

@@ -12,7 +12,7 @@ from almanac.errors import DomainError, TargetError
 from almanac.losses._autograd import Elementwise, log_cosh_kernel, quantile_kernel
 from almanac.losses._common import NON_NEGATIVE, PLAIN, POSITIVE, float_input, in_range, real_target
 from almanac.losses._modules import REGISTRY
-from almanac.losses._reduction import check_reduction, check_weight, finish, fusable, reduce
+from almanac.losses._reduction import check_weight, finish, fusable, reduce
 from almanac.registry import boolean, real
 
 __all__ = ["gaussian_nll", "huber", "log_cosh", "mae", "mse", "poisson_nll", "quantile", "smooth_l1"]
@@ -20,7 +20,6 @@ __all__ = ["gaussian_nll", "huber", "log_cosh", "mae", "mse", "poisson_nll", "qu
 
 def _prepare(input: Tensor, target: Tensor, reduction: str, sample_weight: Tensor | None) -> Tensor:
     float_input(input)
-    check_reduction(reduction)
     target = real_target(input, target)
     check_weight(sample_weight, input.shape[0])
     return target
