@@ -277,14 +277,16 @@ def focal(
         return reduce(SigmoidFocal.apply(input, target, gamma, a, False), reduction, sample_weight)
     target = unit_target(input, target)
     probability_input(input, from_logits)
-    if from_logits:  # plain ops, which inductor fuses into one kernel; -log p = softplus(-x), -log q = that + x
+    if from_logits and gamma >= 1:  # plain ops, which inductor fuses into one kernel: one sigmoid, one softplus
+        nlp, q = F.softplus(-input), torch.sigmoid(-input)  # -log p and 1 - p; -log(1 - p) = nlp + x
+        w_pos, w_neg = target * q.pow(gamma), (1 - target) * (1 - q).pow(gamma)  # slopes γ·q^(γ-1) finite for γ ≥ 1
+        if a is not None:
+            w_pos, w_neg = a * w_pos, (1 - a) * w_neg
+        return reduce((w_pos + w_neg) * nlp + w_neg * input, reduction, sample_weight)
+    if from_logits:  # γ < 1: (1 - p)^γ = exp(-γ·softplus(x)), finite slope where σ(-x) underflows to 0
         nlp = F.softplus(-input)
-        if gamma >= 1:  # (1 - p)^γ = σ(-x)^γ, whose slope γ·σ(-x)^(γ-1) is finite
-            positive_part = torch.sigmoid(-input).pow(gamma) * nlp
-            negative_part = torch.sigmoid(input).pow(gamma) * (nlp + input)
-        else:  # γ < 1: (1 - p)^γ = exp(-γ·softplus(x)), finite slope where σ(-x) underflows to 0
-            positive_part = torch.exp(-gamma * (nlp + input)) * nlp
-            negative_part = torch.exp(-gamma * nlp) * (nlp + input)
+        positive_part = torch.exp(-gamma * (nlp + input)) * nlp
+        negative_part = torch.exp(-gamma * nlp) * (nlp + input)
     else:
         log_p, log_q = _clamped_log(input), _clamped_log(1 - input)
         positive_part = FocalOfLogProb.apply(log_p, gamma)
