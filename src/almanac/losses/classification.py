@@ -277,8 +277,12 @@ def focal(
         return reduce(SigmoidFocal.apply(input, target, gamma, a, False), reduction, sample_weight)
     target = unit_target(input, target)
     probability_input(input, from_logits)
-    if from_logits and gamma >= 1:  # plain ops, which inductor fuses into one kernel: one sigmoid, one softplus
-        nlp, q = F.softplus(-input), torch.sigmoid(-input)  # -log p and 1 - p; -log(1 - p) = nlp + x
+    if from_logits and gamma >= 1:  # plain ops, which inductor fuses into one kernel, with one exp and one log1p
+        u = -input
+        e = torch.exp(u.clamp_max(88.0))  # e^u, finite: past 88, q = 1 and nlp = u anyway
+        q = e / (1 + e)  # 1 - p = σ(-x)
+        # -log p = softplus(-x) (= u past where e^-u is below the dtype's precision); -log(1 - p) = nlp + x
+        nlp = torch.where(u > (40.0 if input.dtype == torch.float64 else 20.0), u, torch.log1p(e))
         w_pos, w_neg = target * q.pow(gamma), (1 - target) * (1 - q).pow(gamma)  # slopes γ·q^(γ-1) finite for γ ≥ 1
         if a is not None:
             w_pos, w_neg = a * w_pos, (1 - a) * w_neg
