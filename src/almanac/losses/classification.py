@@ -277,7 +277,7 @@ def focal(
         return reduce(SigmoidFocal.apply(input, target, gamma, a, False), reduction, sample_weight)
     target = unit_target(input, target)
     probability_input(input, from_logits)
-    if from_logits and gamma >= 1:  # plain ops, which inductor fuses into one kernel, with one exp and one log1p
+    if from_logits and gamma >= 1 and torch.compiler.is_compiling():  # one exp and one log1p, which inductor fuses
         u = -input
         e = torch.exp(u.clamp_max(88.0))  # e^u, finite: past 88, q = 1 and nlp = u anyway
         q = e / (1 + e)  # 1 - p = σ(-x)
@@ -287,10 +287,14 @@ def focal(
         if a is not None:
             w_pos, w_neg = a * w_pos, (1 - a) * w_neg
         return reduce((w_pos + w_neg) * nlp + w_neg * input, reduction, sample_weight)
-    if from_logits:  # γ < 1: (1 - p)^γ = exp(-γ·softplus(x)), finite slope where σ(-x) underflows to 0
+    if from_logits:  # eager without the value checks: plain ops, saving less for backward; -log q = -log p + x
         nlp = F.softplus(-input)
-        positive_part = torch.exp(-gamma * (nlp + input)) * nlp
-        negative_part = torch.exp(-gamma * nlp) * (nlp + input)
+        if gamma >= 1:  # (1 - p)^γ = σ(-x)^γ, whose slope γ·σ(-x)^(γ-1) is finite
+            positive_part = torch.sigmoid(-input).pow(gamma) * nlp
+            negative_part = torch.sigmoid(input).pow(gamma) * (nlp + input)
+        else:  # γ < 1: (1 - p)^γ = exp(-γ·softplus(x)), finite slope where σ(-x) underflows to 0
+            positive_part = torch.exp(-gamma * (nlp + input)) * nlp
+            negative_part = torch.exp(-gamma * nlp) * (nlp + input)
     else:
         log_p, log_q = _clamped_log(input), _clamped_log(1 - input)
         positive_part = FocalOfLogProb.apply(log_p, gamma)
