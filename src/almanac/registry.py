@@ -298,6 +298,7 @@ class _Entry(Generic[S]):
     factory: Callable[..., Any]
     factory_params: tuple[str, ...]
     rules: Callable[[Mapping[str, Any]], None] | None = None
+    unchecked: Callable[..., Any] | None = None
 
 
 def _signature_params(function: Callable[..., Any]) -> dict[str, Any]:
@@ -370,9 +371,10 @@ class Registry(Generic[S]):
             if self.require_constraints and missing:
                 raise ConfigError(f"spec `{name}`: declare the constraints of {missing}")
             function.__doc__ = render(function.__doc__, spec)  # the formula and references from the spec
-            function = self._guarded(function, spec, rules)
-            self.add(spec, function, factory=factory, factory_params=factory_params, rules=rules)
-            return function
+            guarded = self._guarded(function, spec, rules)
+            self.add(spec, guarded, factory=factory, factory_params=factory_params, rules=rules,
+                     unchecked=self._hooked(function))
+            return guarded
 
         return decorate
 
@@ -396,13 +398,26 @@ class Registry(Generic[S]):
 
         return call
 
-    def check_params(self, name: str, params: Mapping[str, Any]) -> None:
-        """Check ``params`` of ``name`` against its declared constraints and rules (ConfigError)."""
+    def _hooked(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function`` behind the family's ``call`` only: its keywords are not checked."""
+        hook = self.call
+        if hook is None:
+            return function
+
+        @functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return hook(function, args, kwargs)
+
+        return call
+
+    def check_params(self, name: str, params: Mapping[str, Any], bound: Mapping[str, Any] | None = None) -> None:
+        """Check ``params`` of ``name`` against its declared constraints and rules (ConfigError); ``bound``: values
+        already checked that ``params`` override, for the rules."""
         entry = self._entries[self.resolve(name)]
         self._refuse(params)
         entry.spec.check_params(params)
         if entry.rules is not None:
-            entry.rules({**entry.spec.params, **params})
+            entry.rules({**entry.spec.params, **(bound or {}), **params})
 
     def _refuse(self, params: Mapping[str, Any], refused: Mapping[str, str] | None = None) -> None:
         for key, fix in (refused if refused is not None else self.refused).items():
@@ -417,14 +432,17 @@ class Registry(Generic[S]):
         factory: Callable[..., Any] | None = None,
         factory_params: tuple[str, ...] = (),
         rules: Callable[[Mapping[str, Any]], None] | None = None,
+        unchecked: Callable[..., Any] | None = None,
     ) -> None:
-        """Add one function and its spec. Names and aliases must be new."""
+        """Add one function and its spec. Names and aliases must be new. ``unchecked``: the function without the
+        checks of its keywords (see :meth:`unchecked`), ``function`` itself if not given."""
         for key in (spec.name, *spec.aliases):
             if key in self._entries or key in self._aliases:
                 raise ConfigError(f"{self.family} name `{key}` is registered twice")
             if key != normalize_name(key):
                 raise ConfigError(f"{self.family} name `{key}` is not snake_case")
-        self._entries[spec.name] = _Entry(spec, function, factory or self.default_factory, factory_params, rules)
+        self._entries[spec.name] = _Entry(spec, function, factory or self.default_factory, factory_params, rules,
+                                          unchecked or function)
         for alias in spec.aliases:
             self._aliases[alias] = spec.name
 
@@ -455,6 +473,12 @@ class Registry(Generic[S]):
 
     def function(self, name: str) -> Callable[..., Any]:
         return self._entries[self.resolve(name)].function
+
+    def unchecked(self, name: str) -> Callable[..., Any]:
+        """The function of ``name`` without the per-call checks of its keywords (the family's ``call`` kept), for
+        an object that checked its bound parameters once, with :meth:`check_params`, when it was built."""
+        entry = self._entries[self.resolve(name)]
+        return entry.function if entry.unchecked is None else entry.unchecked
 
     def names(self) -> list[str]:
         return sorted(self._entries)

@@ -12,7 +12,8 @@ from almanac.bench.harness import run
 def test_every_case_gives_rows_with_targets():
     cases = suite.cases(0.0005, compile=False)
     assert {c.name for c in cases} == {"focal", "dice", "jaccard", "tversky", "cross_entropy", "log_cosh",
-                                       "quantile", "hinge", "validation: bce", "validation: cross_entropy"}
+                                       "quantile", "hinge", "validation: bce", "validation: cross_entropy",
+                                       "validation: focal"}
     rows = run(cases, rounds=1, min_seconds=0.0)
     assert len(rows) == sum(len(c.contenders) - 1 for c in cases)
     for r in rows:
@@ -37,10 +38,10 @@ def test_the_peers_compute_the_same_losses():
 
 def test_validation_cases_race_torch_nn_and_the_unvalidated_loss():
     cases = suite._validation_cases("cpu")
-    assert [c.name for c in cases] == ["validation: bce", "validation: cross_entropy"]
+    assert [c.name for c in cases] == ["validation: bce", "validation: cross_entropy", "validation: focal"]
     rows = run(cases, rounds=1, min_seconds=0.0)
     assert {r.peer for r in rows} == {"torch.nn.BCEWithLogitsLoss", "torch.nn.CrossEntropyLoss",
-                                      "almanac validate=False"}
+                                      "torchvision-style", "almanac validate=False"}
     assert all(r.ratio > 0 for r in rows)
 
 

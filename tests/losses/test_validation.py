@@ -99,3 +99,29 @@ def test_every_loss_runs_on_each_device(device, loss_name):
     args = tuple(a.to(device) if isinstance(a, (torch.Tensor, torch.nn.Module)) else a for a in ex.make())
     out = getattr(am.losses, loss_name)(*args, **ex.kwargs)
     assert out.device.type == device and torch.isfinite(out).all()
+
+
+def test_a_module_checks_its_parameters_once_and_a_call_checks_its_keywords():
+    with pytest.raises(am.ConfigError, match="gamma"):  # Loss built directly checks like get()
+        am.losses.Loss("focal", am.losses.focal, gamma=-1.0)
+    focal = am.losses.get("focal", task="multiclass")
+    x, y = torch.randn(4, 3), torch.tensor([0, 1, 2, 1])
+    with pytest.raises(am.ConfigError, match="reduction"):
+        focal(x, y, reduction="median")
+    with pytest.raises(am.ConfigError, match="alpha"):  # the rules see the bound task with the call's alpha
+        focal(x, y, alpha=0.5)
+    with pytest.raises(am.ConfigError, match="sample_weight"):
+        focal(x, y, sample_weight=[1.0, 1.0, 1.0, 1.0])
+    torch.testing.assert_close(focal(x, y, reduction="sum"), am.losses.focal(x, y, task="multiclass", reduction="sum"))
+
+
+def test_value_checks_are_off_while_onnx_exports(monkeypatch):
+    from torch.onnx._internal.exporter import _flags
+    from torch.onnx._internal.torchscript_exporter._globals import GLOBALS
+
+    assert am.losses.values_checked()
+    monkeypatch.setattr(_flags, "_is_onnx_exporting", True)
+    assert torch.onnx.is_in_onnx_export() and not am.losses.values_checked()
+    monkeypatch.setattr(_flags, "_is_onnx_exporting", False)
+    monkeypatch.setattr(GLOBALS, "in_onnx_export", True)
+    assert torch.onnx.is_in_onnx_export() and not am.losses.values_checked()

@@ -6,7 +6,8 @@ PyTorch's ``cross_entropy``; and the naive composites of log-cosh, pinball (quan
 compiler is available (and ``ALMANAC_BENCH_COMPILE`` is not "0") the composites are also shown compiled with
 ``torch.compile``, and the "compiled" cases race almanac's loss compiled with inductor against the compiled composite
 (target ≤ 1.0×). The "validation" cases time one call at n = 1 000, where the per-call checks dominate, against
-torch.nn's loss module and against almanac with ``validate=False`` (target ≤ 1.2× torch.nn).
+torch.nn's loss module and against almanac with ``validate=False`` (target ≤ 1.2× torch.nn); focal, which torch.nn
+lacks, against the torchvision-style composite (information).
 """
 
 from __future__ import annotations
@@ -189,6 +190,8 @@ def _validation_cases(device: str) -> list[Case]:
     labels = torch.randint(0, 10, (100,), generator=g).to(device)
     bce, bce_fast, bce_nn = L.get("bce"), L.get("bce", validate=False), torch.nn.BCEWithLogitsLoss()
     ce, ce_fast, ce_nn = L.get("cross_entropy"), L.get("cross_entropy", validate=False), torch.nn.CrossEntropyLoss()
+    focal = L.get("focal", gamma=GAMMA, alpha=ALPHA)
+    focal_fast = L.get("focal", gamma=GAMMA, alpha=ALPHA, validate=False)
     return [
         Case("validation: bce", "(1000,) f32", [
             Contender("almanac", fwd_bwd(lambda: bce(x, t), x)),
@@ -198,5 +201,10 @@ def _validation_cases(device: str) -> list[Case]:
             Contender("almanac", fwd_bwd(lambda: ce(logits, labels), logits)),
             Contender("torch.nn.CrossEntropyLoss", fwd_bwd(lambda: ce_nn(logits, labels), logits), target="≤ 1.2×"),
             Contender("almanac validate=False", fwd_bwd(lambda: ce_fast(logits, labels), logits),
+                      target="(cost of the checks)")]),
+        Case("validation: focal", "(1000,) f32", [  # torch.nn has no focal loss: the composite people write
+            Contender("almanac", fwd_bwd(lambda: focal(x, t), x)),
+            Contender("torchvision-style", fwd_bwd(lambda: torchvision_focal(x, t), x), target="(information)"),
+            Contender("almanac validate=False", fwd_bwd(lambda: focal_fast(x, t), x),
                       target="(cost of the checks)")]),
     ]

@@ -32,7 +32,6 @@ __all__ = [
     "POSITIVE",
     "TASK",
     "check_alpha_beta",
-    "check_bool",
     "class_index_target",
     "class_vector",
     "finite",
@@ -70,13 +69,6 @@ def finite(value: Tensor, name: str) -> None:
     """:func:`~almanac._checks.check_finite` when values are checked (one reduction and one host sync)."""
     if values_checked():
         check_finite(value, name)
-
-
-def check_bool(value: Any, name: str) -> bool:
-    """A ``True``/``False`` option (ConfigError)."""
-    if not isinstance(value, bool):
-        raise problem(ConfigError, name, "to be True or False", repr(value), f"pass {name}=True or {name}=False")
-    return value
 
 
 def float_input(input: Tensor, name: str = "input", *, at_least: int = 1) -> Tensor:
@@ -145,8 +137,8 @@ def in_bounds(target: Tensor, num_classes: int, ignore_index: int | None) -> Ten
 
 def _index_range(target: Tensor, num_classes: int, ignore_index: int | None) -> None:
     if target.numel():
-        lo, hi = (int(v) for v in torch.aminmax(target))
-        if lo >= 0 and hi < num_classes:
+        lo, hi = torch.aminmax(target)
+        if lo.item() >= 0 and hi.item() < num_classes:
             return
     check_class_indices(target, "target", num_classes, ignore_index)
 

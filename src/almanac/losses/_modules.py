@@ -17,19 +17,35 @@ __all__ = ["REGISTRY", "Loss"]
 class Loss(nn.Module):
     """A loss with its hyperparameters bound: ``forward(*inputs)`` calls the pure function ``name``.
 
-    Tensor hyperparameters (``class_weight``, ``pos_weight``, ``alpha``) are buffers, so ``.to(device)`` moves them.
+    The bound hyperparameters are checked once, here; a call checks only the keywords given to it (a batch's
+    ``sample_weight``). Tensor hyperparameters (``class_weight``, ``pos_weight``, ``alpha``) are buffers, so
+    ``.to(device)`` moves them.
     """
 
     def __init__(self, name: str, function: Callable[..., torch.Tensor], **params: Any):
         super().__init__()
+        REGISTRY.check_params(name, params)
         self.name = name
         self.function = function
+        self._bind()
         self._plain: dict[str, Any] = {}
         for key, value in params.items():
             if isinstance(value, torch.Tensor):
                 self.register_buffer(key, value)
             else:
                 self._plain[key] = value
+
+    def _bind(self) -> None:
+        """``_run``: the function without the per-call checks of the parameters checked in ``__init__``."""
+        registered = self.function is REGISTRY.function(self.name)
+        self._run = REGISTRY.unchecked(self.name) if registered else self.function
+
+    def __getstate__(self) -> dict[str, Any]:  # pickled by reference: ``_run`` is a closure, rebound on load
+        return {k: v for k, v in self.__dict__.items() if k != "_run"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._bind()
 
     @property
     def params(self) -> dict[str, Any]:
@@ -44,15 +60,17 @@ class Loss(nn.Module):
     def forward(self, *inputs: Any, **overrides: Any) -> torch.Tensor:
         """``function(*inputs, **params)``; keywords given here (a batch's ``sample_weight``) override the bound
         ones."""
-        return self.function(*inputs, **{**self.params, **overrides})
+        params = self.params if self._buffers else self._plain
+        if overrides:
+            REGISTRY.check_params(self.name, overrides, bound=params)
+            params = {**params, **overrides}
+        return self._run(*inputs, **params)
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self._plain.items())
 
     def _get_name(self) -> str:
         return f"Loss[{self.name}]"
-
-
 
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
@@ -65,28 +83,30 @@ def _call(function: Callable[..., torch.Tensor], args: tuple[Any, ...], kwargs: 
     and the loss comes back in the input's dtype; under ``torch.autocast`` the loss runs with autocast off and comes
     back in float32, as torch.nn's losses do.
     """
-    validate = kwargs.pop("validate", None)
+    if "validate" in kwargs:
+        validate = kwargs.pop("validate")
+        if validate is not None:
+            with call_validation(validate):
+                return _call(function, args, kwargs)
     first = args[0] if args else None
     if not isinstance(first, torch.Tensor):  # gradient_penalty: a critic first, run in the caller's precision
-        with call_validation(validate):
-            return function(*args, **kwargs)
-    device = first.device.type
-    autocast = torch.is_autocast_enabled(device)
+        return function(*args, **kwargs)
     low = first.dtype in _LOW_PRECISION
     if low:
         args = tuple(a.float() if isinstance(a, torch.Tensor) and a.dtype in _LOW_PRECISION else a for a in args)
-    with call_validation(validate):
-        if autocast:
-            with torch.autocast(device, enabled=False):
-                return function(*args, **kwargs).float()
-        out = function(*args, **kwargs)
+    if torch._C._is_any_autocast_enabled() and torch.is_autocast_enabled(device := first.device.type):
+        with torch.autocast(device, enabled=False):
+            return function(*args, **kwargs).float()
+    out = function(*args, **kwargs)
     return out.to(first.dtype) if low else out
 
 
 _WEIGHT_FIX = ("pass class_weight= for one weight per class (PyTorch's `weight`), or sample_weight= for one weight "
                "per sample")
+
+
 def _module(name: str, **params: Any) -> Loss:
-    """``get(name, **params)``: the registry checked ``params`` against the spec's constraints on the way in."""
+    """``get(name, **params)``: the loss module."""
     return Loss(name, REGISTRY.function(name), **params)
 
 

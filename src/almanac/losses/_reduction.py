@@ -17,18 +17,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from almanac._checks import check_choice, check_finite, check_floating, check_in_range, check_tensor, values_checked
+from almanac._checks import check_finite, check_floating, check_in_range, check_tensor, values_checked
 from almanac.errors import ShapeError, problem
 
-__all__ = ["REDUCTIONS", "check_reduction", "check_weight", "finish", "fusable", "reduce"]
-
-REDUCTIONS = ("mean", "sum", "none")
-
-
-def check_reduction(reduction: str) -> str:
-    """``reduction`` must be ``"mean"``, ``"sum"`` or ``"none"`` (ConfigError)."""
-    return check_choice(reduction, "reduction", REDUCTIONS)
-
+__all__ = ["check_weight", "finish", "fusable", "reduce"]
 
 def check_weight(weight: Tensor | None, n: int, hint: str = "") -> Tensor | None:
     """A ``sample_weight``: a finite, non-negative float tensor of shape ``(N,)`` (ShapeError, DomainError)."""

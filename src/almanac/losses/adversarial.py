@@ -11,7 +11,7 @@ from almanac._checks import check_same_shape
 from almanac.errors import ConfigError, problem
 from almanac.losses._common import PLAIN, finite, float_input
 from almanac.losses._modules import REGISTRY
-from almanac.losses._reduction import check_reduction, check_weight, reduce
+from almanac.losses._reduction import check_weight, reduce
 from almanac.registry import instance, real
 
 __all__ = ["gradient_penalty", "wasserstein", "wasserstein_generator"]
@@ -48,7 +48,6 @@ def wasserstein(critic_real: Tensor, critic_fake: Tensor, *, reduction: str = "m
     float_input(critic_real, "critic_real")
     float_input(critic_fake, "critic_fake")
     check_same_shape(critic_real, critic_fake, "critic_real", "critic_fake")
-    check_reduction(reduction)
     check_weight(sample_weight, critic_real.shape[0])
     return reduce(critic_fake - critic_real, reduction, sample_weight)
 
@@ -75,7 +74,6 @@ def wasserstein_generator(critic_fake: Tensor, *, reduction: str = "mean",
     -1.0
     """
     float_input(critic_fake, "critic_fake")
-    check_reduction(reduction)
     check_weight(sample_weight, critic_fake.shape[0])
     return reduce(-critic_fake, reduction, sample_weight)
 
