@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -200,17 +199,13 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path, caps
     assert not [p for p in run.iterdir() if p.name.startswith(".")]  # no temporary files left behind
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_torchrun_two_processes_data_parallel(tmp_path):
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-           "--master_port", str(_free_port()), "-m", "almanac", "train", "--dataset", "moons", "--epochs", "3",
-           "--hidden", "16", "--lr", "0.01", "--out", str(tmp_path), "--name", "ddp"]
+    # --standalone: the rendezvous binds a port of the OS's choosing (a port picked here first could be taken by a
+    # concurrent test before torchrun binds it)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "almanac",
+           "train", "--dataset", "moons", "--epochs", "3", "--hidden", "16", "--lr", "0.01",
+           "--out", str(tmp_path), "--name", "ddp"]
     result = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     run = tmp_path / "ddp"
