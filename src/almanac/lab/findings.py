@@ -315,8 +315,8 @@ def gan_finding(summary: Summary) -> list[str]:
                         claim=f"WGAN-GP spread its samples over {wgan.mean('effective'):.1f} effective modes against "
                               f"{bce.mean('effective'):.1f} for the BCE GAN — the BCE discriminator's gradient "
                               "vanishes away from the modes it already rejects, so the generator has no pull toward "
-                              "the modes it misses; the critic of WGAN-GP, kept 1-Lipschitz, gives a gradient "
-                              "everywhere"))
+                              "the modes it misses; the WGAN-GP critic's gradient, held near norm 1 by the penalty, "
+                              "keeps pointing the generator to every mode it lacks"))
     collapsed = [s for s, best in zip(bce.by_seed("effective"), bce.values("best_effective")) if best < 2.5]
     if collapsed:
         lines.append(f"The BCE GAN never spread over more than 2.5 effective modes during training in "
