@@ -33,7 +33,7 @@ SCENARIOS: dict[str, Scenario] = {
             axes={"depth": (2, 8, 16), "activation": ACTIVATIONS},
             quick_axes={"depth": (2, 12), "activation": ("relu", "gelu", "silu", "tanh", "sigmoid")},
             run=supervised.run_activations,
-            measures=(Measure("epochs_to_target", "epochs to target", higher_is_better=False),
+            measures=(Measure("epochs_to_target", "epochs to target", higher_is_better=False, bounds=(1.0, math.inf)),
                       Measure.of_metric("accuracy", "val accuracy"),
                       Measure("grad_first", "first-layer grad norm at init", bounds=(0.0, math.inf)),
                       Measure("reached", "share of seeds reaching the target", bounds=(0.0, 1.0))),
