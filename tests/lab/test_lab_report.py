@@ -64,11 +64,16 @@ def test_outliers_and_gan_findings_judge_by_the_paired_interval():
              "huber": [{"mae": 1.0, "r2": 0.9}, {"mae": 1.1, "r2": 0.9}]}
     assert "huber cut the clean-test MAE from 2.050 (MSE) to 1.050" in " ".join(
         findings.outliers_finding(Summary.from_runs(_runs("loss", apart))))
-    gan = {"bce": [{"modes": 2, "quality": 0.8, "best_modes": 8}] * 2,
-           "wgan_gp": [{"modes": 8, "quality": 0.8, "best_modes": 8}] * 2}
+    gan = {"bce": [{"effective": e, "best_effective": e + 0.3, "reached": 2, "modes": 1, "quality": 0.05}
+                   for e in (1.5, 2.1, 1.2)],
+           "wgan_gp": [{"effective": e, "best_effective": 8.0, "reached": 8, "modes": 3, "quality": 0.2}
+                       for e in (7.9, 7.6, 7.95)]}
     text = " ".join(findings.gan_finding(Summary.from_runs(_runs("loss", gan))))
-    assert "Expected effect shows: WGAN-GP ended covering 8.0 modes against 2.0" in text
-    assert "mode dropping" in text
+    assert "Expected effect shows: WGAN-GP spread its samples over 7.8 effective modes against 1.6" in text
+    assert "mode collapse" in text and "understates its coverage" in text
+    gan["wgan_gp"][1] = {**gan["wgan_gp"][1], "effective": 1.4}  # one seed that had not settled: no claim
+    text = " ".join(findings.gan_finding(Summary.from_runs(_runs("loss", gan))))
+    assert "Expected effect not distinguishable with 3 seeds" in text
 
 
 def test_one_seed_is_flagged():
@@ -124,7 +129,7 @@ def test_activations_finding_compares_depths_and_gradients():
             *runs("tanh", 2, 8, 1e-2, 0.95), *runs("tanh", 10, 9, 1e-3, 0.95)]
     text = " ".join(findings.activations_finding(Summary.from_runs(grid)))
     assert "Expected effect shows: at depth 10, sigmoid trained slower than every one of relu, gelu, silu" in text
-    assert "sigmoid − silu (the closest of relu, gelu, silu): +22.000 (95% CI +22.000 to +22.000" in text
+    assert "sigmoid − silu (the least clear of relu, gelu, silu): +22.000 (95% CI +22.000 to +22.000" in text
     assert "from 1.00e-02 at depth 2 to 1.00e-09 at depth 10 (÷1e+07)" in text
     assert "tanh at depth 10: tanh − silu epochs to the target +0.000" in text and "also slower" not in text
     one_seed = [r for r in grid if r.seed == 0]

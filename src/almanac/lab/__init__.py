@@ -78,7 +78,7 @@ def compare(
     runs = sweep(chosen, seeds=seeds, jobs=jobs, quick=quick, store=run_store, progress=progress,
                  executor=executor, address=address, warn=warn, base_seed=base_seed)
     out = Path(out_dir) if out_dir is not None else run_store.path.parent / chosen.name
-    summary = Summary.from_runs(runs, order=chosen.configs(quick))
+    summary = Summary.from_runs(runs, order=chosen.configs(quick), bounds=chosen.bounds)
     finding = [line for line in chosen.finding(summary) if line]
     report = write_report(chosen, runs, summary, finding, out, quick=quick)
     return Comparison(chosen, runs, summary, finding, report)

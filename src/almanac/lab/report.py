@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from almanac.lab.scenario import Scenario, config_label
+from almanac.lab.stats import adjust
 from almanac.lab.store import Run
 from almanac.lab.summary import Summary
 from almanac.train.report import Figure, Section, Table, pyplot, save_figure, write_html
@@ -42,22 +43,24 @@ def ranked_rows(scenario: Scenario, summary: Summary) -> tuple[list[str], list[l
 
 def paired_rows(scenario: Scenario, summary: Summary) -> tuple[list[str], list[list[Any]]]:
     """Every configuration against the best one on the primary measure, paired by seed: the difference (positive:
-    the best is better), its 95% t-interval, the paired t-test's p, Cohen's d_z and the seeds a paired t-test needs
-    for 80% power at that effect size."""
+    the best is better), its 95% t-interval, the paired t-test's p and its Holm-adjusted p over the k − 1
+    comparisons of the table, Cohen's d_z and the seeds a paired t-test needs for 80% power at that effect size
+    (at Bonferroni's α/(k − 1))."""
     primary = scenario.primary
     ranked = summary.ranked(primary.key, primary.higher_is_better)
-    columns = ["configuration", f"best − it ({primary.label})", "95% CI", "p (paired t)", "d_z", "seeds needed"]
+    columns = ["configuration", f"best − it ({primary.label})", "95% CI", "p (paired t)",
+               f"p (Holm, {max(len(ranked) - 1, 1)} comparisons)", "d_z", "seeds needed"]
     rows: list[list[Any]] = []
     if not ranked:
         return columns, rows
     best = ranked[0]
-    for group in ranked[1:]:
-        c = best.compare(group, primary.key, primary.higher_is_better)
+    family = adjust([best.compare(group, primary.key, primary.higher_is_better) for group in ranked[1:]])
+    for group, c in zip(ranked[1:], family):
         if c.n < 2:
-            rows.append([scenario.label(group.config), f"{c.mean:+.3f}", "— (one seed)", "—", "—", "≥ 3"])
+            rows.append([scenario.label(group.config), f"{c.mean:+.3f}", "— (one seed)", "—", "—", "—", "≥ 3"])
             continue
         rows.append([scenario.label(group.config), f"{c.mean:+.3f}", f"[{c.low:+.3f}, {c.high:+.3f}]",
-                     f"{c.p_value:.2g}", f"{c.effect_size:.2f}",
+                     f"{c.p_value:.2g}", f"{c.p:.2g}", f"{c.effect_size:.2f}",
                      "—" if c.excludes_zero else (str(c.seeds) if c.seeds else "> 200")])
     return columns, rows
 

@@ -11,6 +11,7 @@ version the tests use.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,11 +24,27 @@ __all__ = ["Curve", "Measure", "Scenario", "config_label"]
 
 @dataclass(frozen=True)
 class Measure:
-    """A final number of every run: its key in ``result["final"]``, a label and which direction is better."""
+    """A final number of every run: its key in ``result["final"]``, a label, which direction is better and the
+    range it can take (its 95% intervals are clipped to it). A measure an almanac metric computes takes both from
+    the metric's spec: :meth:`of_metric`.
+
+    >>> Measure.of_metric("f1", "macro F1", key="macro_f1").bounds
+    (0.0, 1.0)
+    """
 
     key: str
     label: str
     higher_is_better: bool = True
+    bounds: tuple[float, float] = (-math.inf, math.inf)
+
+    @classmethod
+    def of_metric(cls, metric: str, label: str, key: str | None = None) -> Measure:
+        """The measure computed by the almanac metric ``metric`` (stored under ``key``, default the metric's name):
+        direction and range from its spec."""
+        from almanac import metrics
+
+        spec = metrics.spec(metric)
+        return cls(key or spec.name, label, spec.higher_is_better, tuple(map(float, spec.range)))
 
 
 @dataclass(frozen=True)
@@ -87,3 +104,8 @@ class Scenario:
     @property
     def primary(self) -> Measure:
         return self.measures[0]
+
+    @property
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """Measure key → the range it can take (for :class:`~almanac.lab.summary.Summary`)."""
+        return {m.key: m.bounds for m in self.measures}

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from almanac.errors import ConfigError, problem
@@ -32,10 +33,10 @@ SCENARIOS: dict[str, Scenario] = {
             axes={"depth": (2, 8, 16), "activation": ACTIVATIONS},
             quick_axes={"depth": (2, 12), "activation": ("relu", "gelu", "silu", "tanh", "sigmoid")},
             run=supervised.run_activations,
-            measures=(Measure("epochs_to_target", "epochs to target", higher_is_better=False),
-                      Measure("accuracy", "val accuracy"),
-                      Measure("grad_first", "first-layer grad norm at init"),
-                      Measure("reached", "share of seeds reaching the target")),
+            measures=(Measure("epochs_to_target", "epochs to target", higher_is_better=False, bounds=(1.0, math.inf)),
+                      Measure.of_metric("accuracy", "val accuracy"),
+                      Measure("grad_first", "first-layer grad norm at init", bounds=(0.0, math.inf)),
+                      Measure("reached", "share of seeds reaching the target", bounds=(0.0, 1.0))),
             curves=(Curve("accuracy", "validation accuracy"),
                     Curve("grad_layer", "gradient norm at init", x_label="layer (input → output)", log_scale=True)),
             finding=findings.activations_finding,
@@ -51,8 +52,8 @@ SCENARIOS: dict[str, Scenario] = {
                      "accuracy, F1, balanced accuracy (threshold 0.5) and AUC-PR on the validation split.",
             axes={"loss": ("cross_entropy", "weighted", "focal")},
             run=supervised.run_imbalance,
-            measures=(Measure("f1", "F1"), Measure("balanced_accuracy", "balanced accuracy"),
-                      Measure("average_precision", "AUC-PR"), Measure("accuracy", "accuracy")),
+            measures=(Measure.of_metric("f1", "F1"), Measure.of_metric("balanced_accuracy", "balanced accuracy"),
+                      Measure.of_metric("average_precision", "AUC-PR"), Measure.of_metric("accuracy", "accuracy")),
             curves=(Curve("accuracy", "validation accuracy"), Curve("f1", "validation F1"),
                     Curve("average_precision", "validation AUC-PR")),
             finding=findings.imbalance_finding,
@@ -66,7 +67,7 @@ SCENARIOS: dict[str, Scenario] = {
                      "on the clean validation split.",
             axes={"loss": ("mse", "mae", "huber", "log_cosh")},
             run=supervised.run_outliers,
-            measures=(Measure("mae", "clean-test MAE", higher_is_better=False), Measure("r2", "clean-test R²")),
+            measures=(Measure.of_metric("mae", "clean-test MAE"), Measure.of_metric("r2", "clean-test R²")),
             curves=(Curve("mae", "clean-test MAE"), Curve("r2", "clean-test R²")),
             finding=findings.outliers_finding,
             seeds=5,
@@ -80,8 +81,8 @@ SCENARIOS: dict[str, Scenario] = {
                      "threshold 0.5 on the validation images.",
             axes={"loss": ("binary_cross_entropy", "dice", "jaccard", "focal_tversky")},
             run=supervised.run_segmentation,
-            measures=(Measure("iou", "foreground IoU"), Measure("dice", "foreground Dice"),
-                      Measure("recall", "foreground recall")),
+            measures=(Measure.of_metric("iou", "foreground IoU"), Measure.of_metric("dice", "foreground Dice"),
+                      Measure.of_metric("recall", "foreground recall")),
             curves=(Curve("iou", "validation IoU"), Curve("recall", "validation foreground recall")),
             finding=findings.segmentation_finding,
             seeds=5,
@@ -99,8 +100,9 @@ SCENARIOS: dict[str, Scenario] = {
                      "quarter.",
             axes={"head": ("softmax_ce", "sigmoid_bce")},
             run=supervised.run_multilabel,
-            measures=(Measure("macro_f1", "macro F1"), Measure("macro_ap", "macro AUC-PR"),
-                      Measure("macro_f1_at_half", "macro F1, probabilities > 0.5")),
+            measures=(Measure.of_metric("f1", "macro F1", key="macro_f1"),
+                      Measure.of_metric("average_precision", "macro AUC-PR", key="macro_ap"),
+                      Measure.of_metric("f1", "macro F1, probabilities > 0.5", key="macro_f1_at_half")),
             curves=(Curve("macro_f1", "validation macro F1"), Curve("macro_ap", "validation macro AUC-PR")),
             finding=findings.multilabel_finding,
             seeds=5,
@@ -116,8 +118,9 @@ SCENARIOS: dict[str, Scenario] = {
                      "labels the model reproduces.",
             axes={"loss": ("cross_entropy", "mae", "symmetric_ce", "huber")},
             run=supervised.run_label_noise,
-            measures=(Measure("accuracy", "clean val accuracy"), Measure("best_accuracy", "best-epoch accuracy"),
-                      Measure("fit_noisy", "flipped labels reproduced", higher_is_better=False)),
+            measures=(Measure.of_metric("accuracy", "clean val accuracy"),
+                      Measure.of_metric("accuracy", "best-epoch accuracy", key="best_accuracy"),
+                      Measure("fit_noisy", "flipped labels reproduced", higher_is_better=False, bounds=(0.0, 1.0))),
             curves=(Curve("accuracy", "clean validation accuracy"), Curve("train_loss", "training loss")),
             finding=findings.label_noise_finding,
         ),
@@ -130,8 +133,10 @@ SCENARIOS: dict[str, Scenario] = {
                      "1600 validation samples, and the reliability diagram (accuracy per confidence bin).",
             axes={"loss": ("cross_entropy", "label_smoothing", "focal", "brier")},
             run=supervised.run_calibration,
-            measures=(Measure("ece", "ECE", higher_is_better=False), Measure("log_loss", "log loss", False),
-                      Measure("accuracy", "val accuracy"), Measure("confidence", "mean confidence")),
+            measures=(Measure.of_metric("calibration_error", "ECE", key="ece"),
+                      Measure.of_metric("log_loss", "log loss"),
+                      Measure.of_metric("accuracy", "val accuracy"),
+                      Measure("confidence", "mean confidence", bounds=(0.0, 1.0))),
             curves=(Curve("reliability", "accuracy per confidence bin (reliability diagram)", x_label="confidence",
                           diagonal=True),
                     Curve("bin_share", "share of samples per confidence bin", x_label="confidence"),
@@ -141,18 +146,26 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             name="gan",
             title="GAN losses on a ring of 8 Gaussians: modes covered",
-            question=f"Generator and critic MLPs (3×128 ReLU, Adam lr 1e-3) on 8 Gaussians (σ = {gan.STD}) on a "
-                     "circle of radius 2. bce: discriminator BCE, non-saturating generator loss, 1 discriminator "
-                     "step per generator step; wgan_gp: Wasserstein critic + gradient penalty (10), 5 critic steps. "
-                     f"A mode is covered when ≥ {gan.MIN_SAMPLES} of {gan.EVAL_SAMPLES} samples fall within 3σ.",
+            question=f"Generator and critic MLPs (3×{gan.WIDTH} ReLU, Adam lr {gan.LR:g}, β (0.5, 0.9), {gan.STEPS} "
+                     f"generator steps) on 8 Gaussians (σ = {gan.STD}) on a circle of radius 2. bce: discriminator "
+                     "BCE, non-saturating generator loss, 1 discriminator step per generator step; wgan_gp: "
+                     f"Wasserstein critic + gradient penalty ({gan.PENALTY}), 5 critic steps. Headline: the "
+                     f"effective number of modes, exp(entropy) of how the samples within {gan.NEAR} of a centre "
+                     f"share out over the 8 modes (8: evenly spread, 1: collapsed), mean of the last {gan.TAIL} "
+                     "evaluations; also the "
+                     f"modes holding ≥ {gan.MIN_SAMPLES} of {gan.EVAL_SAMPLES} samples, and the sharpness: modes "
+                     "and share of samples within 3σ.",
             axes={"loss": ("bce", "wgan_gp")},
             run=gan.train_gan,
-            measures=(Measure("modes", "modes covered (of 8)"), Measure("quality", "share within 3σ"),
-                      Measure("best_modes", "most modes during training")),
-            curves=(Curve("modes", "modes covered", x_label="generator step"),
+            measures=(Measure("effective", "effective modes (of 8)", bounds=(0.0, 8.0)),
+                      Measure("reached", f"modes reached (≥ {gan.MIN_SAMPLES} samples)", bounds=(0.0, 8.0)),
+                      Measure("modes", "modes covered within 3σ", bounds=(0.0, 8.0)),
+                      Measure("quality", "share within 3σ", bounds=(0.0, 1.0))),
+            curves=(Curve("effective", "effective modes", x_label="generator step"),
                     Curve("quality", "share of samples within 3σ", x_label="generator step")),
             finding=findings.gan_finding,
             quick_seeds=1,
+            version=2,
         ),
     )
 }
@@ -221,7 +234,7 @@ def custom(dataset: str | None, activations: Sequence[str] = ("relu",), losses: 
         axes={"activation": activations, "loss": losses},
         fixed={**fixed, "metrics": [s.name for s in metric_specs]},
         run=supervised.run_custom,
-        measures=tuple(Measure(s.name, s.name, s.higher_is_better) for s in metric_specs),
+        measures=tuple(Measure.of_metric(s.name, s.name) for s in metric_specs),
         curves=tuple(Curve(s.name, f"validation {s.name}") for s in metric_specs),
         finding=findings.custom_finding,
     )

@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from almanac.lab.stats import Interval, Paired, interval, paired
+from almanac.lab.stats import UNBOUNDED, Bounds, Interval, Paired, interval, paired
 from almanac.lab.store import Run
 
 __all__ = ["Group", "Summary"]
@@ -36,6 +36,7 @@ class Group:
 
     config: Mapping[str, Any]
     runs: tuple[Run, ...]
+    bounds: Mapping[str, Bounds] = field(default_factory=dict)  # measure → its range; intervals are clipped to it
 
     def values(self, measure: str) -> np.ndarray:
         """The final value of ``measure`` in each seed (NaN where a run did not report it)."""
@@ -53,8 +54,9 @@ class Group:
         return float(values.std(ddof=1)) if values.size > 1 else 0.0
 
     def interval(self, measure: str) -> Interval:
-        """The mean of ``measure`` across seeds with its 95% t-interval (no interval for one seed)."""
-        return interval(self.values(measure))
+        """The mean of ``measure`` across seeds with its 95% t-interval, clipped to the measure's range (no
+        interval for one seed)."""
+        return interval(self.values(measure), bounds=self.bounds.get(measure, UNBOUNDED))
 
     def by_seed(self, measure: str) -> dict[int, float]:
         """Seed → final value of ``measure`` (seeds that did not report it left out)."""
@@ -66,7 +68,8 @@ class Group:
         difference means this one is better."""
         mine, theirs = self.by_seed(measure), other.by_seed(measure)
         seeds = sorted(mine.keys() & theirs.keys())
-        return paired([mine[s] for s in seeds], [theirs[s] for s in seeds], higher_is_better=higher_is_better)
+        return paired([mine[s] for s in seeds], [theirs[s] for s in seeds], higher_is_better=higher_is_better,
+                      bounds=self.bounds.get(measure, UNBOUNDED))
 
     def _stack(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(x, seeds × points) of the series ``name``, cut to the shortest seed."""
@@ -105,13 +108,16 @@ class Summary:
         self.groups = list(groups)
 
     @classmethod
-    def from_runs(cls, runs: Sequence[Run], order: Sequence[Mapping[str, Any]] | None = None) -> Summary:
+    def from_runs(cls, runs: Sequence[Run], order: Sequence[Mapping[str, Any]] | None = None,
+                  bounds: Mapping[str, Bounds] | None = None) -> Summary:
+        """Group ``runs`` by configuration (in ``order`` if given); ``bounds`` (measure → range, see
+        :attr:`~almanac.lab.scenario.Scenario.bounds`) clips the intervals."""
         grouped: dict[str, list[Run]] = {}
         for run in runs:
             grouped.setdefault(_key(run.config), []).append(run)
         keys = [_key(c) for c in order] if order is not None else list(grouped)
-        return cls([Group(json.loads(k), tuple(sorted(grouped[k], key=lambda r: r.seed))) for k in keys
-                    if k in grouped])
+        return cls([Group(json.loads(k), tuple(sorted(grouped[k], key=lambda r: r.seed)), dict(bounds or {}))
+                    for k in keys if k in grouped])
 
     def where(self, **values: Any) -> list[Group]:
         """The groups whose configuration has all of ``values``."""
