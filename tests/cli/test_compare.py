@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from almanac.cli import main
+from processes import alive, descendants
 
 
 def _run(capsys, *args):
@@ -70,30 +71,6 @@ main(["compare", "fake", "--jobs", "2", "--seeds", "30", "--store", {store!r}])
 """
 
 
-def _children(pid):
-    """PIDs whose parent is ``pid`` (Linux /proc)."""
-    from pathlib import Path
-
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _alive(pid):
-    from pathlib import Path
-
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the worker processes")
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
@@ -111,14 +88,14 @@ def test_workers_and_resource_tracker_die_with_the_parent(tmp_path, how):
     deadline = time.monotonic() + 90
     while len(log.read_text().splitlines() if log.exists() else []) < 4 and time.monotonic() < deadline:
         time.sleep(0.1)
-    children = _children(parent.pid)
+    children = descendants(parent.pid)
     assert len(children) >= 3  # two workers and the resource tracker
     parent.send_signal(getattr(signal, how))
     parent.wait(timeout=30)
     deadline = time.monotonic() + 15
-    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+    while any(alive(c) for c in children) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [c for c in children if _alive(c)]
+    assert not [c for c in children if alive(c)]
     rows, calls = _rows(store), log.read_text()
     time.sleep(1.5)  # nothing goes on training or writing once they are gone
     assert _rows(store) == rows and log.read_text() == calls and len(rows) < 60

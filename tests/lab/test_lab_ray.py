@@ -11,6 +11,7 @@ from lab_fakes import FAKE  # noqa: E402
 
 from almanac.lab.runner import sweep, tasks  # noqa: E402
 from almanac.lab.store import RunStore  # noqa: E402
+from processes import alive, descendants  # noqa: E402
 
 # the Ray workers do not have tests/lab on their path: ship the fake scenario's module by value
 ray.cloudpickle.register_pickle_by_value(lab_fakes)
@@ -54,32 +55,6 @@ main(["compare", "fake", "--executor", "ray", "--jobs", "2", "--seeds", "20", "-
 """
 
 
-def _tree(root):
-    """``root`` and every process below it (Linux /proc): the Ray instance the driver started lives there."""
-    from pathlib import Path
-
-    parents = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    found, frontier = set(), {root}
-    while frontier:
-        found |= frontier
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
-    return found - {root}
-
-
-def _alive(pid):
-    from pathlib import Path
-
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the Ray processes")
 def test_a_killed_ray_sweep_resumes_without_losing_or_repeating_a_run(tmp_path, monkeypatch):
@@ -103,16 +78,16 @@ def test_a_killed_ray_sweep_resumes_without_losing_or_repeating_a_run(tmp_path, 
     while len(rows()) < 6 and time.monotonic() < deadline and driver.poll() is None:
         time.sleep(0.2)
     assert driver.poll() is None, "the sweep ended before it could be killed"
-    ray_processes = _tree(driver.pid)
+    ray_processes = descendants(driver.pid)
     assert len(ray_processes) >= 3  # at least the GCS, the raylet and a worker
     driver.send_signal(signal.SIGKILL)
     driver.wait(timeout=30)
     # the GCS, raylet and workers die with the driver at once; Ray's dashboard and runtime-env agents notice the
     # raylet is gone and exit by themselves, after trying to report it to the dead GCS (seconds to a minute)
     deadline = time.monotonic() + 120
-    while any(_alive(p) for p in ray_processes) and time.monotonic() < deadline:
+    while any(alive(p) for p in ray_processes) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not [p for p in ray_processes if _alive(p)], "processes of the killed sweep's Ray instance survived"
+    assert not [p for p in ray_processes if alive(p)], "processes of the killed sweep's Ray instance survived"
     kept, calls = rows(), log.read_text()
     time.sleep(1.5)  # nothing goes on training or writing once the driver is gone
     assert rows() == kept and log.read_text() == calls
