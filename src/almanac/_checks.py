@@ -21,7 +21,7 @@ import contextvars
 import functools
 import math
 import numbers
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -176,20 +176,21 @@ def check_per_class(value: Any, name: str, *, number: bool = False) -> None:
 
 def compiler_free() -> bool:
     """Not compiling, tracing or exporting: a check may read a tensor's values. Runs on every loss call, so it reads
-    the flags directly (``torch.onnx.is_in_onnx_export()`` imports two modules on each call, ~1 µs)."""
-    if torch.compiler.is_compiling() or torch._C._is_tracing():
-        return False
-    flags = _onnx_flags()
-    return not (flags[0].in_onnx_export or flags[1]._is_onnx_exporting)
+    the exporters' flags directly where it can (``torch.onnx.is_in_onnx_export()`` imports two modules on each call,
+    ~1 µs)."""
+    return not (torch.compiler.is_compiling() or torch._C._is_tracing() or _in_onnx_export()())
 
 
 @functools.cache
-def _onnx_flags() -> tuple[Any, Any]:
-    """The two objects whose flags ``torch.onnx.is_in_onnx_export()`` reads (TorchScript and dynamo exporters)."""
-    from torch.onnx._internal.exporter import _flags
-    from torch.onnx._internal.torchscript_exporter._globals import GLOBALS
-
-    return GLOBALS, _flags
+def _in_onnx_export() -> Callable[[], bool]:
+    """A reader of the flags ``torch.onnx.is_in_onnx_export()`` reads (TorchScript and dynamo exporters); that
+    function itself where torch keeps them elsewhere."""
+    try:
+        from torch.onnx._internal.exporter import _flags
+        from torch.onnx._internal.torchscript_exporter._globals import GLOBALS
+    except ImportError:
+        return torch.onnx.is_in_onnx_export
+    return lambda: GLOBALS.in_onnx_export or _flags._is_onnx_exporting
 
 
 def to_tensor(value: Any, name: str) -> torch.Tensor:

@@ -297,8 +297,8 @@ class _Entry(Generic[S]):
     function: Callable[..., Any]
     factory: Callable[..., Any]
     factory_params: tuple[str, ...]
-    rules: Callable[[Mapping[str, Any]], None] | None = None
-    unchecked: Callable[..., Any] | None = None
+    rules: Callable[[Mapping[str, Any]], None] | None
+    unchecked: Callable[..., Any]  # ``function`` without the checks of its keywords (``function`` itself if none)
 
 
 def _signature_params(function: Callable[..., Any]) -> dict[str, Any]:
@@ -477,8 +477,7 @@ class Registry(Generic[S]):
     def unchecked(self, name: str) -> Callable[..., Any]:
         """The function of ``name`` without the per-call checks of its keywords (the family's ``call`` kept), for
         an object that checked its bound parameters once, with :meth:`check_params`, when it was built."""
-        entry = self._entries[self.resolve(name)]
-        return entry.function if entry.unchecked is None else entry.unchecked
+        return self._entries[self.resolve(name)].unchecked
 
     def names(self) -> list[str]:
         return sorted(self._entries)

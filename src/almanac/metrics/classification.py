@@ -289,9 +289,7 @@ class _StatScores(Metric):
         if labels is None:
             super().update(preds, target, sample_weight)
             return
-        kind = "tensor64" if preds.dtype is torch.float64 else "tensor"
-        if kind != self._kind:
-            self._kind = kind
+        self._kind = "tensor64" if preds.dtype is torch.float64 else "tensor"
 
     def forward(self, preds: Any, target: Any, sample_weight: Any = None) -> Any:
         labels = None if sample_weight is not None else self._fast_labels(preds, target)
